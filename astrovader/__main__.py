@@ -1,0 +1,7 @@
+"""``python -m astrovader`` is the command line."""
+
+import sys
+
+from astrovader.cli import main
+
+sys.exit(main())

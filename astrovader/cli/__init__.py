@@ -1,0 +1,49 @@
+"""The ``astrovader`` command line: ``main(argv=None)`` dispatches to one module per command.
+
+Each command module defines ``register(subparsers)``, which adds its parser and
+sets ``run`` (a function of the parsed arguments returning an exit status) as
+the parser default. Heavy imports (TensorFlow) happen inside ``run`` so that
+``astrovader --help`` and the framework-free commands start quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from astrovader import __version__
+from astrovader.errors import AstrovaderError
+
+COMMANDS = ("fit", "simulate")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every command registered."""
+    parser = argparse.ArgumentParser(
+        prog="astrovader",
+        description="Variational deep embedding of galaxy images: cluster and generate.",
+    )
+    parser.add_argument("--version", action="version", version=f"astrovader {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"astrovader.cli.{name.replace('-', '_')}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line and return its exit status (2 for bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except AstrovaderError as exc:
+        print(f"astrovader {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"astrovader {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

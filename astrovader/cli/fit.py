@@ -1,0 +1,65 @@
+"""``astrovader fit``: train on a folder, an array or the built-in synthetic galaxies."""
+
+from __future__ import annotations
+
+import argparse
+from importlib import resources
+
+
+def quickstart_preset() -> str:
+    """Path of the built-in quick-start configuration (synthetic galaxies, short schedule)."""
+    return str(resources.files("astrovader") / "presets" / "quickstart.toml")
+
+
+def register(subparsers) -> None:
+    """Add the ``fit`` command."""
+    parser = subparsers.add_parser(
+        "fit",
+        help="train AstroVaDEr and write a run directory",
+        description=(
+            "Train AstroVaDEr with the s3VDC schedule. Without DATA it trains on the built-in "
+            "synthetic galaxies with the quick-start configuration (unless --config is given)."
+        ),
+    )
+    parser.add_argument(
+        "data", nargs="?", metavar="DATA",
+        help="folder of PNG/JPEG/FITS images or a .npy array (default: built-in synthetic set)",
+    )
+    parser.add_argument("--config", metavar="FILE", help="TOML configuration")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+        help="override one configuration key (repeatable)",
+    )
+    parser.add_argument("--out", default="astrovader-run", metavar="RUN", help="run directory")
+    parser.add_argument("--resume", metavar="RUN", help="continue an interrupted run")
+    parser.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
+    parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Resolve the configuration, then train."""
+    from astrovader.config import load_config
+
+    if args.resume:
+        if args.data or args.config or args.overrides:
+            raise_usage("--resume takes no DATA, --config or --set: the run's own are used")
+        config, out = None, args.resume
+    else:
+        path = args.config or (None if args.data else quickstart_preset())
+        config = load_config(path, args.overrides)
+        out = args.out
+    from astrovader.training.run import fit_run, run_config_for
+
+    if config is not None:
+        config = run_config_for(config, args.data)
+    fit_run(config, out, resume=bool(args.resume), overwrite=args.overwrite,
+            verbose=0 if args.quiet else "auto")
+    return 0
+
+
+def raise_usage(message: str):
+    """Raise the project's error for a contradictory command line."""
+    from astrovader.errors import AstrovaderError
+
+    raise AstrovaderError(message)

@@ -1,0 +1,168 @@
+"""The probability maths of the Gaussian-mixture prior, as pure ``keras.ops`` functions.
+
+Shapes: N samples, J latent dimensions, K mixture components. The prior's
+parameters follow the published layout: ``pi`` (K,), ``mu`` and ``var`` (J, K).
+Every function computes in float32, whatever the inputs' dtype (mixed precision
+keeps the mixture maths in full precision).
+"""
+
+from __future__ import annotations
+
+import math
+
+from keras import ops
+
+LOG_2PI = math.log(2.0 * math.pi)
+MINMAX_EPSILON = 1e-12
+
+
+def _f32(*tensors):
+    return [ops.cast(t, "float32") for t in tensors]
+
+
+def log_gaussian(z, mu, var):
+    """Log-density of each sample under each diagonal Gaussian component (SPEC §3).
+
+    log N(z; μ_c, σ²_c) = −½ (J log 2π + Σ_j (z_j − μ_cj)² / σ²_cj) − ½ Σ_j log σ²_cj,
+    as scikit-learn's diagonal ``GaussianMixture`` computes it.
+
+    Args:
+        z: Latent vectors, (N, J).
+        mu: Component means, (J, K).
+        var: Component variances, (J, K), strictly positive.
+
+    Returns:
+        (N, K) log-densities.
+    """
+    z, mu, var = _f32(z, mu, var)
+    latent_dim = ops.cast(ops.shape(z)[-1], "float32")
+    diff = ops.expand_dims(z, -1) - ops.expand_dims(mu, 0)
+    mahalanobis = ops.sum(ops.square(diff) / ops.expand_dims(var, 0), axis=1)
+    return -0.5 * (latent_dim * LOG_2PI + mahalanobis) - 0.5 * ops.sum(ops.log(var), axis=0)
+
+
+def cluster_costs(z, pi, mu, var):
+    """The matrix a of SPEC eqs. 12–13: a_c = −(log N(z; μ_c, σ²_c) + log π_c).
+
+    Args:
+        z: (N, J) latent vectors.
+        pi: (K,) mixture weights (need not sum to one).
+        mu: (J, K) means.
+        var: (J, K) variances.
+
+    Returns:
+        (N, K) costs; lower means more probable.
+    """
+    (pi,) = _f32(pi)
+    return -(log_gaussian(z, mu, var) + ops.expand_dims(ops.log(pi), 0))
+
+
+def minmax_transform(costs, minmax_lambda):
+    """Inverse min-max transform of s3VDC (SPEC eq. 17).
+
+    ã = (a − min a) / (max a − min a + 1e−12) · (−λ), min and max over the whole
+    (N, K) batch matrix.
+
+    Args:
+        costs: (N, K) matrix a.
+        minmax_lambda: λ > 0.
+
+    Returns:
+        (N, K) logits ã in [−λ, 0].
+    """
+    (costs,) = _f32(costs)
+    low = ops.min(costs)
+    high = ops.max(costs)
+    return (costs - low) / (high - low + MINMAX_EPSILON) * (-float(minmax_lambda))
+
+
+def cluster_log_probabilities(z, pi, mu, var, minmax_lambda=None):
+    """log γ, the log cluster probabilities p(c|z) (SPEC eqs. 12–13, 17).
+
+    With ``minmax_lambda`` None this is log of π_c N(z; μ_c, σ²_c) / Σ_c' (...),
+    the posterior of scikit-learn's ``GaussianMixture.predict_proba`` with
+    weights π/Σπ; otherwise the softmax of the min-max transformed costs.
+
+    Args:
+        z: (N, J) latent vectors.
+        pi: (K,) mixture weights.
+        mu: (J, K) means.
+        var: (J, K) variances.
+        minmax_lambda: λ of eq. 17, or None for the untransformed posterior.
+
+    Returns:
+        (N, K) log-probabilities; each row's exponentials sum to one.
+    """
+    costs = cluster_costs(z, pi, mu, var)
+    logits = -costs if minmax_lambda is None else minmax_transform(costs, minmax_lambda)
+    return ops.log_softmax(logits, axis=-1)
+
+
+def unit_gaussian_kl(z_mean, z_log_var):
+    """KL divergence from the posterior to N(0, I) (SPEC eqs. 6–7).
+
+    L_KL = −½ Σ_j (1 + log σ̃²_j − μ̃²_j − σ̃²_j).
+
+    Args:
+        z_mean: (N, J) μ̃.
+        z_log_var: (N, J) log σ̃².
+
+    Returns:
+        (N,) per-sample divergences.
+    """
+    z_mean, z_log_var = _f32(z_mean, z_log_var)
+    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
+
+
+def gmm_kl(z_mean, z_log_var, log_gamma, pi, mu, var):
+    """The VaDE KL term against the Gaussian-mixture prior (SPEC eq. 11).
+
+    L_GMM = ½ Σ_c γ_c [J log 2π + Σ_j (log σ²_cj + (σ̃²_j + (μ̃_j − μ_cj)²) / σ²_cj)]
+            − Σ_c γ_c log π_c + Σ_c γ_c log γ_c − ½ Σ_j (1 + log σ̃²_j).
+
+    Args:
+        z_mean: (N, J) μ̃.
+        z_log_var: (N, J) log σ̃².
+        log_gamma: (N, K) log γ from :func:`cluster_log_probabilities`.
+        pi: (K,) mixture weights, used as they are (not normalised).
+        mu: (J, K) means.
+        var: (J, K) variances.
+
+    Returns:
+        (N,) per-sample values.
+    """
+    z_mean, z_log_var, log_gamma, pi, mu, var = _f32(z_mean, z_log_var, log_gamma, pi, mu, var)
+    gamma = ops.exp(log_gamma)
+    latent_dim = ops.cast(ops.shape(z_mean)[-1], "float32")
+    diff = ops.expand_dims(z_mean, -1) - ops.expand_dims(mu, 0)
+    inner = ops.sum(
+        ops.expand_dims(ops.log(var), 0)
+        + (ops.expand_dims(ops.exp(z_log_var), -1) + ops.square(diff)) / ops.expand_dims(var, 0),
+        axis=1,
+    )
+    expected_log_lik = 0.5 * ops.sum(gamma * (latent_dim * LOG_2PI + inner), axis=-1)
+    prior_term = -ops.sum(gamma * ops.expand_dims(ops.log(pi), 0), axis=-1)
+    entropy_term = ops.sum(gamma * log_gamma, axis=-1)
+    posterior_entropy = -0.5 * ops.sum(1.0 + z_log_var, axis=-1)
+    return expected_log_lik + prior_term + entropy_term + posterior_entropy
+
+
+def reconstruction_loss(x, x_hat, kind="mse"):
+    """Per-sample reconstruction loss: D · mean over pixels of MSE or BCE (SPEC §4).
+
+    Args:
+        x: (N, H, W, B) images in [0, 1].
+        x_hat: (N, H, W, B) reconstructions.
+        kind: ``"mse"`` or ``"bce"``.
+
+    Returns:
+        (N,) per-sample losses (sums over the D = H·W·B pixels).
+    """
+    x, x_hat = _f32(x, x_hat)
+    if kind == "mse":
+        per_pixel = ops.square(x - x_hat)
+    elif kind == "bce":
+        per_pixel = ops.binary_crossentropy(x, ops.clip(x_hat, 1e-7, 1.0 - 1e-7))
+    else:
+        raise ValueError(f"reconstruction must be 'mse' or 'bce', got {kind!r}")
+    return ops.sum(ops.reshape(per_pixel, (ops.shape(x)[0], -1)), axis=-1)

@@ -1,0 +1,188 @@
+"""The AstroVaDEr model: a VAE with a Gaussian-mixture prior, trained by s3VDC (SPEC §2–5)."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from astrovader.model import gmm_math
+from astrovader.model.api import InferenceMixin
+from astrovader.model.cluster_probability import ClusterProbability, parse_minmax_lambda
+from astrovader.model.gmm_prior import GMMPrior
+from astrovader.model.network import build_decoder, build_encoder
+from astrovader.model.reparameterize import Reparameterize
+
+LOSS_TERMS = ("loss", "reconstruction", "kl", "gmm_kl")
+
+
+@keras.saving.register_keras_serializable(package="astrovader")
+class AstroVaDEr(InferenceMixin, keras.Model):
+    """Variational deep embedding of galaxy images with a Gaussian-mixture prior.
+
+    The loss of one batch is mean_n[L_rec + w_KL · L_KL + w_GMM · L_GMM] plus the
+    L2 penalties (SPEC §4), where the weights w_KL (``kl_weight``), w_GMM
+    (``gmm_weight``) and the gradient clip (``clip_value``) are non-trainable
+    weights set by the s3VDC schedule callbacks, not by branches in the step.
+
+    Args:
+        image_size: Input side S in pixels (multiple of 8).
+        bands: Image bands B (1 grey, 3 colour).
+        latent_dim: J.
+        n_clusters: K.
+        filters: Encoder filters of the three blocks.
+        kernels: Encoder kernel sides of the three blocks.
+        decoder_kernels: Decoder kernel sides of the three blocks.
+        leaky_slope: LeakyReLU slope.
+        l2: L2 factor on every kernel and bias.
+        reconstruction: ``"mse"`` or ``"bce"``.
+        minmax_lambda: λ of the γ transform, or ``None``/``"none"``.
+        seed: Seed of the reparameterisation noise.
+        **kwargs: Standard model arguments.
+    """
+
+    def __init__(
+        self,
+        image_size: int = 128,
+        bands: int = 1,
+        latent_dim: int = 20,
+        n_clusters: int = 12,
+        filters=(64, 64, 16),
+        kernels=(3, 5, 5),
+        decoder_kernels=(5, 5, 5),
+        leaky_slope: float = 0.1,
+        l2: float = 0.01,
+        reconstruction: str = "mse",
+        minmax_lambda=50.0,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        kwargs.setdefault("name", "astrovader")
+        super().__init__(**kwargs)
+        if reconstruction not in ("mse", "bce"):
+            raise ValueError(f"reconstruction must be 'mse' or 'bce', got {reconstruction!r}")
+        self.image_size, self.bands = int(image_size), int(bands)
+        self.latent_dim, self.n_clusters = int(latent_dim), int(n_clusters)
+        self.filters, self.kernels = tuple(filters), tuple(kernels)
+        self.decoder_kernels = tuple(decoder_kernels)
+        self.leaky_slope, self.l2 = float(leaky_slope), float(l2)
+        self.reconstruction = reconstruction
+        self.minmax_lambda = parse_minmax_lambda(minmax_lambda)
+        self.seed = seed
+        common = dict(
+            image_size=self.image_size, bands=self.bands, latent_dim=self.latent_dim,
+            filters=self.filters, leaky_slope=self.leaky_slope, l2=self.l2,
+        )
+        self.encoder = build_encoder(kernels=self.kernels, **common)
+        self.decoder = build_decoder(kernels=self.decoder_kernels, **common)
+        self.sampler = Reparameterize(seed=seed, name="latentz_sampling")
+        self.prior = GMMPrior(self.n_clusters, self.latent_dim, name="latentGMM_Layer")
+        self.gamma_layer = ClusterProbability(self.minmax_lambda, name="get_gamma")
+        self.kl_weight = self._scalar("kl_weight", 0.0)
+        self.gmm_weight = self._scalar("gmm_weight", 0.0)
+        self.clip_value = self._scalar("clip_value", float("inf"))
+        self.epochs_done = self._scalar("epochs_done", 0.0)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in LOSS_TERMS}
+
+    def _scalar(self, name, value):
+        return self.add_weight(
+            shape=(), initializer=keras.initializers.Constant(value), trainable=False,
+            name=name, dtype="float32",
+        )
+
+    def build(self, input_shape=None):
+        """All weights exist from construction; nothing to build."""
+        self.built = True
+
+    def call(self, inputs, training=None):
+        """Reconstruct images: encode, sample z (training) or take μ̃, decode."""
+        z_mean, z_log_var = self.encoder(inputs, training=training)
+        z = self.sampler([z_mean, z_log_var], training=training)
+        return self.decoder(z, training=training)
+
+    def loss_terms(self, x, training=False):
+        """Batch means of every loss term (SPEC §4) and the weighted total.
+
+        Args:
+            x: (N, S, S, B) images in [0, 1].
+            training: Sample z and run layers in training mode.
+
+        Returns:
+            Dict with scalars ``loss``, ``reconstruction``, ``kl``, ``gmm_kl``.
+        """
+        z_mean, z_log_var = self.encoder(x, training=training)
+        z = self.sampler([z_mean, z_log_var], training=training)
+        x_hat = self.decoder(z, training=training)
+        pi, mu, var = self.prior(z)
+        log_gamma = self.gamma_layer([z, pi, mu, var], log=True)
+        rec = gmm_math.reconstruction_loss(x, x_hat, self.reconstruction)
+        kl = gmm_math.unit_gaussian_kl(z_mean, z_log_var)
+        gmm = gmm_math.gmm_kl(z_mean, z_log_var, log_gamma, pi, mu, var)
+        total = ops.mean(rec + self.kl_weight * kl + self.gmm_weight * gmm)
+        if self.losses:
+            total = total + ops.cast(ops.sum(self.losses), "float32")
+        return {
+            "loss": total,
+            "reconstruction": ops.mean(rec),
+            "kl": ops.mean(kl),
+            "gmm_kl": ops.mean(gmm),
+        }
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def _record(self, terms):
+        for name, tracker in self.trackers.items():
+            tracker.update_state(terms[name])
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def train_step(self, data):
+        x = data[0] if isinstance(data, tuple) else data
+        with tf.GradientTape() as tape:
+            terms = self.loss_terms(x, training=True)
+            scaled = self.optimizer.scale_loss(terms["loss"])
+        variables = self.trainable_variables
+        grads = tape.gradient(scaled, variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        limit = self.clip_value
+        grads = [ops.clip(g, -limit, limit) for g in grads]
+        self.optimizer.apply(grads, variables)
+        return self._record(terms)
+
+    def test_step(self, data):
+        x = data[0] if isinstance(data, tuple) else data
+        return self._record(self.loss_terms(x, training=False))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "image_size": self.image_size,
+            "bands": self.bands,
+            "latent_dim": self.latent_dim,
+            "n_clusters": self.n_clusters,
+            "filters": list(self.filters),
+            "kernels": list(self.kernels),
+            "decoder_kernels": list(self.decoder_kernels),
+            "leaky_slope": self.leaky_slope,
+            "l2": self.l2,
+            "reconstruction": self.reconstruction,
+            "minmax_lambda": self.minmax_lambda,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_settings(cls, config) -> AstroVaDEr:
+        """Build the model described by an :class:`astrovader.config.Config`."""
+        m = config.model
+        return cls(
+            image_size=config.data.image_size, bands=config.data.bands,
+            latent_dim=m.latent_dim, n_clusters=m.n_clusters, filters=m.filters,
+            kernels=m.kernels, decoder_kernels=m.decoder_kernels,
+            leaky_slope=m.leaky_slope, l2=m.l2, reconstruction=config.loss.reconstruction,
+            minmax_lambda=config.loss.minmax_lambda, seed=config.training.seed,
+        )
+
+
+def load_model(path) -> AstroVaDEr:
+    """Load a saved ``.keras`` AstroVaDEr model (no optimizer state)."""
+    return keras.saving.load_model(path, compile=False)

@@ -1,0 +1,64 @@
+"""``history.csv``: one row per epoch with its phase, learning rate, β and every loss term."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import keras
+
+from astrovader._io import write_text_atomic
+from astrovader.config import ScheduleConfig
+from astrovader.model.vade import LOSS_TERMS
+from astrovader.training.schedule import phase_at
+
+COLUMNS = ("epoch", "phase", "lr", "beta", *LOSS_TERMS, *(f"val_{t}" for t in LOSS_TERMS))
+
+
+def read_history(path: str | Path) -> list[dict[str, str]]:
+    """The rows of a history file (empty if it does not exist)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+class HistoryWriter(keras.callbacks.Callback):
+    """Rewrite ``history.csv`` atomically after every epoch.
+
+    On a resumed run the rows of epochs before the restart are kept and later
+    ones (an interrupted epoch's) dropped.
+
+    Args:
+        path: The CSV file.
+        schedule: The schedule, to label each epoch's phase and β.
+    """
+
+    def __init__(self, path: str | Path, schedule: ScheduleConfig):
+        super().__init__()
+        self.path = Path(path)
+        self.schedule = schedule
+        self.rows: list[dict] = []
+
+    def on_train_begin(self, logs=None):
+        start = int(self.model.epochs_done.numpy())
+        self.rows = [row for row in read_history(self.path) if int(row["epoch"]) < start]
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        state = phase_at(epoch, self.schedule)
+        row = {
+            "epoch": epoch,
+            "phase": state.phase,
+            "lr": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
+            "beta": state.beta,
+        }
+        row.update({key: float(logs[key]) for key in COLUMNS[4:] if key in logs})
+        self.rows.append(row)
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.rows)
+        write_text_atomic(self.path, out.getvalue())

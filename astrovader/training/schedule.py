@@ -1,0 +1,67 @@
+"""The s3VDC schedule as pure functions of the epoch (SPEC §5, paper Table 1)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from astrovader.config import LossConfig, OptimizerConfig, ScheduleConfig
+
+GAMMA, ANNEAL, STATIC = "gamma", "anneal", "static"
+
+
+@dataclasses.dataclass(frozen=True)
+class PhaseState:
+    """Where an epoch sits in the schedule.
+
+    Attributes:
+        phase: ``"gamma"`` (γ-training), ``"anneal"`` or ``"static"``.
+        period: Annealing–static period m (−1 during γ-training).
+        t: Epochs since the start of the period (or of training).
+        beta: The annealing weight β (0 during γ-training).
+    """
+
+    phase: str
+    period: int
+    t: int
+    beta: float
+
+
+def phase_at(epoch: int, schedule: ScheduleConfig) -> PhaseState:
+    """Phase and β of a 0-based epoch.
+
+    γ-training for e < T_γ; then, with t = e − T_γ − m (T_β + T_s), annealing
+    β = (t / T_β)^p for t < T_β and the static phase β = 1 for the rest of the
+    period. Epochs past the last period stay static.
+    """
+    if epoch < 0:
+        raise ValueError(f"epoch must be non-negative, got {epoch}")
+    if epoch < schedule.gamma_epochs:
+        return PhaseState(GAMMA, -1, epoch, 0.0)
+    since = epoch - schedule.gamma_epochs
+    length = schedule.anneal_epochs + schedule.static_epochs
+    period = min(since // length, max(schedule.periods - 1, 0)) if length else 0
+    t = since - period * length
+    if t < schedule.anneal_epochs:
+        return PhaseState(ANNEAL, period, t, (t / schedule.anneal_epochs) ** schedule.anneal_power)
+    return PhaseState(STATIC, period, t, 1.0)
+
+
+def loss_weights(state: PhaseState, loss: LossConfig) -> tuple[float, float]:
+    """(w_KL, w_GMM): γ-training L_rec + γ L_KL (eq. 14), then L_rec + (β + γ) s L_GMM (eqs. 15–16)."""
+    if state.phase == GAMMA:
+        return loss.gamma, 0.0
+    return 0.0, (state.beta + loss.gamma) * loss.gmm_scale
+
+
+def decay_rate(optimizer: OptimizerConfig, total_epochs: int) -> float:
+    """rate = (lr_min / lr₀)^(n_lr / total_epochs), so lr reaches the floor at the end."""
+    ratio = optimizer.min_learning_rate / optimizer.learning_rate
+    return ratio ** (optimizer.decay_every / max(total_epochs, 1))
+
+
+def learning_rate_at(epoch: int, optimizer: OptimizerConfig, total_epochs: int) -> float:
+    """Staircase exponential decay: lr₀ · rate^⌊e / n_lr⌋, never below the floor."""
+    steps = math.floor(epoch / optimizer.decay_every)
+    lr = optimizer.learning_rate * decay_rate(optimizer, total_epochs) ** steps
+    return max(lr, optimizer.min_learning_rate)
