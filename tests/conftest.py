@@ -17,3 +17,30 @@ def paper_dir() -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not present beside the checkout")
     return path
+
+
+TINY = {
+    "data": {"image_size": 32, "synthetic_count": 400, "validation_fraction": 0.1},
+    "model": {"latent_dim": 6, "n_clusters": 5, "filters": [16, 16, 8]},
+    "schedule": {
+        "gamma_epochs": 4, "gmm_batches": 20, "anneal_epochs": 2, "static_epochs": 1, "periods": 2,
+    },
+    "optimizer": {"learning_rate": 2e-3, "min_learning_rate": 1e-4, "decay_every": 2},
+    "training": {"batch_size": 40, "seed": 1},
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_config():
+    """A 32×32, 10-epoch configuration on 400 built-in synthetic galaxies (tests only)."""
+    from astrovader.config import Config
+
+    return Config().replace(**TINY)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_config, tmp_path_factory):
+    """A finished run directory of the tiny configuration, trained once per session."""
+    from astrovader.training.run import fit_run
+
+    return fit_run(tiny_config, tmp_path_factory.mktemp("tiny") / "run", verbose=0)

@@ -1,8 +1,8 @@
 """The ``astrovader`` command line: ``main(argv=None)`` dispatches to one module per command.
 
-Each command module defines ``register(subparsers)``, which adds its parser and
-sets ``run`` (a function of the parsed arguments returning an exit status) as
-the parser default. Heavy imports (TensorFlow) happen inside ``run`` so that
+Every public module of this package is one command: it defines
+``register(subparsers)``, which adds its parser and sets ``run`` (a function of
+the parsed arguments returning an exit status) as the parser default. Heavy imports (TensorFlow) happen inside ``run`` so that
 ``astrovader --help`` and the framework-free commands start quickly.
 """
 
@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
 
 from astrovader import __version__
 from astrovader.errors import AstrovaderError
 
-COMMANDS = ("fit", "simulate")
+
+
+def command_modules() -> list[str]:
+    """Names of the command modules, in alphabetical order."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,8 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"astrovader {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
-        importlib.import_module(f"astrovader.cli.{name.replace('-', '_')}").register(subparsers)
+    for name in command_modules():
+        importlib.import_module(f"astrovader.cli.{name}").register(subparsers)
     return parser
 
 

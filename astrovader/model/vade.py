@@ -83,6 +83,7 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         self.clip_value = self._scalar("clip_value", float("inf"))
         self.epochs_done = self._scalar("epochs_done", 0.0)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in LOSS_TERMS}
+        self.built = True
 
     def _scalar(self, name, value):
         return self.add_weight(

@@ -124,7 +124,7 @@ def fit_run(
         )
         model.fit(
             train, validation_data=validation, epochs=total, initial_epoch=initial_epoch,
-            callbacks=callbacks, verbose=verbose,
+            callbacks=callbacks, verbose=_verbosity(verbose), shuffle=False,
         )
     seconds = time.perf_counter() - start
     with atomic_path(out / "model.keras", suffix=".keras") as tmp:
@@ -138,6 +138,13 @@ def fit_run(
         file=sys.stderr,
     )
     return out
+
+
+def _verbosity(verbose):
+    """Keras' progress bar on a terminal, one line per epoch in logs and CI."""
+    if verbose == "auto":
+        return 1 if sys.stdout.isatty() else 2
+    return verbose
 
 
 def run_config_for(config: Config, data_path: str | None) -> Config:
