@@ -1,0 +1,169 @@
+"""``astrovader fit`` from the command line: bad input gives one line, exit 2, nothing written."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from astrovader.cli import main
+
+
+def _fail(argv, capsys):
+    status = main(argv)
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "Traceback" not in err
+    # Progress bars may precede it; the error itself is the one last line.
+    lines = [line for line in err.replace("\r", "\n").splitlines() if "error:" in line]
+    assert len(lines) == 1, err
+    assert err.rstrip().endswith(lines[0])
+    return lines[0]
+
+
+def _good_pngs(folder, n=12):
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 255, (16, 16), dtype=np.uint8)).save(folder / f"g{i}.png")
+
+
+TINY_SET = ["--set", "data.image_size=16", "--set", "model.n_clusters=2"]
+
+
+def test_corrupt_image_names_the_file(tmp_path, capsys):
+    data = tmp_path / "imgs"
+    _good_pngs(data)
+    raw = (data / "g3.png").read_bytes()
+    (data / "g3.png").write_bytes(raw[: len(raw) // 2])
+    out = tmp_path / "run"
+    err = _fail(["fit", str(data), "--out", str(out), *TINY_SET], capsys)
+    assert "g3.png" in err
+    assert not out.exists()
+
+
+def test_nan_pixels_name_the_file(tmp_path, capsys):
+    array = np.random.default_rng(0).random((10, 16, 16)).astype("float32")
+    array[4, 3, 3] = np.nan
+    np.save(tmp_path / "cutouts.npy", array)
+    out = tmp_path / "run"
+    err = _fail(["fit", str(tmp_path / "cutouts.npy"), "--out", str(out), *TINY_SET], capsys)
+    assert "cutouts.npy" in err and "NaN" in err
+    assert not out.exists()
+
+
+def test_empty_directory(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    out = tmp_path / "run"
+    err = _fail(["fit", str(tmp_path / "empty"), "--out", str(out)], capsys)
+    assert "empty" in err
+    assert not out.exists()
+
+
+def test_missing_path(tmp_path, capsys):
+    err = _fail(["fit", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run")], capsys)
+    assert "nowhere" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "culprit"),
+    [
+        ("[model]\nlatent_dimension = 4\n", "model.latent_dimension"),
+        ("[model]\nlatent_dim = 'four'\n", "model.latent_dim"),
+        ("[data]\nimage_size = 30\n", "data.image_size"),
+        ("[training]\nbatch_size = true\n", "training.batch_size"),
+        ("[colours]\nred = 1\n", "colours"),
+        ("[model\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path, capsys, text, culprit):
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    out = tmp_path / "run"
+    err = _fail(["fit", "--config", str(config), "--out", str(out)], capsys)
+    assert culprit in err and "bad.toml" in err
+    assert not out.exists()
+
+
+def test_bad_override_names_the_key(tmp_path, capsys):
+    err = _fail(["fit", "--set", "schedule.periods=-1", "--out", str(tmp_path / "r")], capsys)
+    assert "schedule.periods" in err
+    err = _fail(["fit", "--set", "optimiser.lr=1", "--out", str(tmp_path / "r")], capsys)
+    assert "optimiser" in err
+
+
+def test_refuses_to_overwrite_a_run(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.toml").write_text("[data]\n")
+    err = _fail(["fit", "--out", str(run)], capsys)
+    assert "--overwrite" in err
+    assert (run / "config.toml").read_text() == "[data]\n"
+
+
+def test_resume_without_checkpoint(tmp_path, capsys):
+    err = _fail(["fit", "--resume", str(tmp_path)], capsys)
+    assert "no checkpoint" in err
+
+
+def test_installed_command_reports_bad_input(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("[loss]\nminmax_lambda = -3\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "astrovader",
+            "fit",
+            "--config",
+            str(config),
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].endswith('must be positive or "none"')
+    assert "loss.minmax_lambda" in result.stderr
+
+
+@pytest.mark.slow
+def test_fit_and_resume_from_the_command_line(tmp_path, capsys):
+    data = tmp_path / "imgs"
+    _good_pngs(data, 30)
+    out = tmp_path / "run"
+    argv = [
+        "fit",
+        str(data),
+        "--out",
+        str(out),
+        "--quiet",
+        *TINY_SET,
+        "--set",
+        "model.latent_dim=3",
+        "--set",
+        "model.filters=[4,4,4]",
+        "--set",
+        "schedule.gamma_epochs=2",
+        "--set",
+        "schedule.anneal_epochs=1",
+        "--set",
+        "schedule.static_epochs=1",
+        "--set",
+        "schedule.periods=1",
+        "--set",
+        "training.batch_size=10",
+        "--set",
+        "data.validation_fraction=0.2",
+    ]
+    assert main(argv) == 0
+    lines = (out / "clusters.csv").read_text().splitlines()
+    assert lines[0] == "id,cluster,p_0,p_1,z_0,z_1,z_2"
+    assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(f"g{i}" for i in range(30))
+    history = (out / "history.csv").read_text().splitlines()
+    assert len(history) == 1 + 4
+    assert main(["fit", "--resume", str(out), "--quiet"]) == 0
+    assert (out / "history.csv").read_text().splitlines() == history

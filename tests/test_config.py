@@ -1,0 +1,63 @@
+"""The TOML configuration: defaults, paper file, overrides, round trip, errors."""
+
+from pathlib import Path
+
+import pytest
+
+from astrovader.config import Config, load_config, parse_override
+from astrovader.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_paper_file_equals_the_defaults():
+    assert load_config(ROOT / "experiments" / "paper.toml") == Config()
+
+
+def test_defaults_are_the_papers():
+    c = Config()
+    assert (c.model.latent_dim, c.model.n_clusters, c.model.filters) == (20, 12, (64, 64, 16))
+    assert c.schedule.total_epochs == 350
+    assert (c.loss.gamma, c.loss.gmm_scale, c.loss.minmax_lambda) == (0.0005, 0.3, 50.0)
+    assert c.training.batch_size == 180
+
+
+def test_toml_round_trip_with_none_lambda(tmp_path):
+    config = load_config(overrides=["loss.minmax_lambda=none", "model.filters=[8, 8, 4]"])
+    assert config.loss.minmax_lambda is None and config.model.filters == (8, 8, 4)
+    config.save(tmp_path / "c.toml")
+    assert 'minmax_lambda = "none"' in (tmp_path / "c.toml").read_text()
+    assert load_config(tmp_path / "c.toml") == config
+
+
+def test_override_parsing():
+    assert parse_override("optimizer.learning_rate=1e-3") == ("optimizer", "learning_rate", 1e-3)
+    assert parse_override("loss.reconstruction=bce") == ("loss", "reconstruction", "bce")
+    assert load_config(overrides=["optimizer.learning_rate=1"]).optimizer.learning_rate == 1.0
+    with pytest.raises(ConfigError, match="expected section.key=value"):
+        parse_override("learning_rate=1")
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("model.n_clusters=0", "model.n_clusters = 0 is not allowed"),
+        ("schedule.gamma_epochs=-1", "schedule.gamma_epochs = -1"),
+        ("data.image_size=100", "data.image_size = 100 is not allowed: must be a positive multiple of 8"),
+        ("model.filters=[8, 8]", "model.filters"),
+        ("model.filters=[8, 'a', 8]", r"model.filters\[1\]: expected int"),
+        ("optimizer.min_learning_rate=1.0", "optimizer.min_learning_rate"),
+        ("data.flips=1", "data.flips: expected bool"),
+        ("loss.reconstruction=l1", "loss.reconstruction"),
+        ("nosuch.key=1", r"unknown config section \[nosuch\]"),
+    ],
+)
+def test_impossible_values_name_the_key(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(overrides=[override])
+
+
+def test_empty_schedule_is_refused():
+    zero = [f"schedule.{k}=0" for k in ("gamma_epochs", "periods")]
+    with pytest.raises(ConfigError, match="no epochs"):
+        load_config(overrides=zero)

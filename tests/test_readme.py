@@ -1,0 +1,21 @@
+"""The README's quick start is what CI runs."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _quick_start():
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"## Quick start.*?```(?:bash)?\n(.*?)```", text, re.S)
+    assert block, "README has no quick-start block"
+    return [line for line in block.group(1).splitlines() if line and not line.startswith("#")]
+
+
+def test_quick_start_is_two_commands_and_ci_runs_the_test_one():
+    fit, tests = _quick_start()
+    assert "astrovader fit" in fit and "pip install" in fit
+    assert "pytest" in tests and "pip install" in tests
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert tests in ci
