@@ -34,7 +34,7 @@ def test_override_parsing():
     assert parse_override("optimizer.learning_rate=1e-3") == ("optimizer", "learning_rate", 1e-3)
     assert parse_override("loss.reconstruction=bce") == ("loss", "reconstruction", "bce")
     assert load_config(overrides=["optimizer.learning_rate=1"]).optimizer.learning_rate == 1.0
-    with pytest.raises(ConfigError, match="expected section.key=value"):
+    with pytest.raises(ConfigError, match=r"expected section\.key=value"):
         parse_override("learning_rate=1")
 
 
@@ -43,7 +43,10 @@ def test_override_parsing():
     [
         ("model.n_clusters=0", "model.n_clusters = 0 is not allowed"),
         ("schedule.gamma_epochs=-1", "schedule.gamma_epochs = -1"),
-        ("data.image_size=100", "data.image_size = 100 is not allowed: must be a positive multiple of 8"),
+        (
+            "data.image_size=100",
+            "data.image_size = 100 is not allowed: must be a positive multiple of 8",
+        ),
         ("model.filters=[8, 8]", "model.filters"),
         ("model.filters=[8, 'a', 8]", r"model.filters\[1\]: expected int"),
         ("optimizer.min_learning_rate=1.0", "optimizer.min_learning_rate"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from importlib import resources
 
+from astrovader.errors import AstrovaderError
+
 
 def quickstart_preset() -> str:
     """Path of the built-in quick-start configuration (synthetic galaxies, short schedule)."""
@@ -22,17 +24,30 @@ def register(subparsers) -> None:
         ),
     )
     parser.add_argument(
-        "data", nargs="?", metavar="DATA",
+        "data",
+        nargs="?",
+        metavar="DATA",
         help="folder of PNG/JPEG/FITS images or a .npy array (default: built-in synthetic set)",
     )
     parser.add_argument("--config", metavar="FILE", help="TOML configuration")
     parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
         help="override one configuration key (repeatable)",
     )
     parser.add_argument("--out", default="astrovader-run", metavar="RUN", help="run directory")
     parser.add_argument("--resume", metavar="RUN", help="continue an interrupted run")
     parser.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
+    parser.add_argument(
+        "--on-nan",
+        choices=("stop", "skip-batch"),
+        default="stop",
+        help="on a non-finite loss: stop and keep the last good checkpoint (default), "
+        "or skip the batch",
+    )
     parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     parser.set_defaults(run=run)
 
@@ -43,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.resume:
         if args.data or args.config or args.overrides:
-            raise_usage("--resume takes no DATA, --config or --set: the run's own are used")
+            raise AstrovaderError(
+                "--resume takes no DATA, --config or --set: the run's own are used"
+            )
         config, out = None, args.resume
     else:
         path = args.config or (None if args.data else quickstart_preset())
@@ -53,13 +70,12 @@ def run(args: argparse.Namespace) -> int:
 
     if config is not None:
         config = run_config_for(config, args.data)
-    fit_run(config, out, resume=bool(args.resume), overwrite=args.overwrite,
-            verbose=0 if args.quiet else "auto")
+    fit_run(
+        config,
+        out,
+        resume=bool(args.resume),
+        overwrite=args.overwrite,
+        verbose=0 if args.quiet else "auto",
+        on_nan=args.on_nan,
+    )
     return 0
-
-
-def raise_usage(message: str):
-    """Raise the project's error for a contradictory command line."""
-    from astrovader.errors import AstrovaderError
-
-    raise AstrovaderError(message)

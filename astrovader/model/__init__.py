@@ -1,0 +1,1 @@
+"""Trainable pieces: the network, the mixture layers and the AstroVaDEr model."""

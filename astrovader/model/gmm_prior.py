@@ -60,14 +60,18 @@ class GMMPrior(keras.layers.Layer):
         positive = PositiveFloor()
         k, j = n_clusters, latent_dim
         self.pi = self.add_weight(
-            shape=(k,), initializer=keras.initializers.Constant(1.0 / k),
-            constraint=positive, name="theta_p", dtype="float32",
+            shape=(k,),
+            initializer=keras.initializers.Constant(1.0 / k),
+            constraint=positive,
+            name="theta_p",
+            dtype="float32",
         )
-        self.mu = self.add_weight(
-            shape=(j, k), initializer="zeros", name="u_p", dtype="float32"
-        )
+        self.mu = self.add_weight(shape=(j, k), initializer="zeros", name="u_p", dtype="float32")
         self.var = self.add_weight(
-            shape=(j, k), initializer="ones", constraint=positive, name="lambda_p",
+            shape=(j, k),
+            initializer="ones",
+            constraint=positive,
+            name="lambda_p",
             dtype="float32",
         )
         self.initialized = self.add_weight(

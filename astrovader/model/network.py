@@ -16,8 +16,14 @@ def _regularizer(l2: float):
 
 def _conv(filters, kernel, name, l2, activation=None):
     return layers.Conv2D(
-        filters, kernel, strides=1, padding="same", activation=activation, name=name,
-        kernel_regularizer=_regularizer(l2), bias_regularizer=_regularizer(l2),
+        filters,
+        kernel,
+        strides=1,
+        padding="same",
+        activation=activation,
+        name=name,
+        kernel_regularizer=_regularizer(l2),
+        bias_regularizer=_regularizer(l2),
     )
 
 
@@ -62,12 +68,16 @@ def build_encoder(
         x = layers.MaxPooling2D(2, name=f"Pool{block + 1}")(x)
     x = layers.Flatten(name="Flat")(x)
     z_mean = layers.Dense(
-        latent_dim, name="latentmean",
-        kernel_regularizer=_regularizer(l2), bias_regularizer=_regularizer(l2),
+        latent_dim,
+        name="latentmean",
+        kernel_regularizer=_regularizer(l2),
+        bias_regularizer=_regularizer(l2),
     )(x)
     z_log_var = layers.Dense(
-        latent_dim, name="latentlog_var",
-        kernel_regularizer=_regularizer(l2), bias_regularizer=_regularizer(l2),
+        latent_dim,
+        name="latentlog_var",
+        kernel_regularizer=_regularizer(l2),
+        bias_regularizer=_regularizer(l2),
     )(x)
     return keras.Model(inputs, [z_mean, z_log_var], name="encoder")
 
@@ -98,8 +108,10 @@ def build_decoder(
     shape = bottleneck_shape(image_size, filters)
     inputs = keras.Input((latent_dim,), name="decoder_input")
     x = layers.Dense(
-        shape[0] * shape[1] * shape[2], name="FC3",
-        kernel_regularizer=_regularizer(l2), bias_regularizer=_regularizer(l2),
+        shape[0] * shape[1] * shape[2],
+        name="FC3",
+        kernel_regularizer=_regularizer(l2),
+        bias_regularizer=_regularizer(l2),
     )(inputs)
     x = layers.LeakyReLU(negative_slope=leaky_slope)(x)
     x = layers.Reshape(shape, name="reshape")(x)

@@ -70,8 +70,12 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         self.minmax_lambda = parse_minmax_lambda(minmax_lambda)
         self.seed = seed
         common = dict(
-            image_size=self.image_size, bands=self.bands, latent_dim=self.latent_dim,
-            filters=self.filters, leaky_slope=self.leaky_slope, l2=self.l2,
+            image_size=self.image_size,
+            bands=self.bands,
+            latent_dim=self.latent_dim,
+            filters=self.filters,
+            leaky_slope=self.leaky_slope,
+            l2=self.l2,
         )
         self.encoder = build_encoder(kernels=self.kernels, **common)
         self.decoder = build_decoder(kernels=self.decoder_kernels, **common)
@@ -83,12 +87,17 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         self.clip_value = self._scalar("clip_value", float("inf"))
         self.epochs_done = self._scalar("epochs_done", 0.0)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in LOSS_TERMS}
+        self.skipped_batches = keras.metrics.Sum(name="skipped_batches")
+        self.skip_nonfinite = False
         self.built = True
 
     def _scalar(self, name, value):
         return self.add_weight(
-            shape=(), initializer=keras.initializers.Constant(value), trainable=False,
-            name=name, dtype="float32",
+            shape=(),
+            initializer=keras.initializers.Constant(value),
+            trainable=False,
+            name=name,
+            dtype="float32",
         )
 
     def build(self, input_shape=None):
@@ -131,11 +140,11 @@ class AstroVaDEr(InferenceMixin, keras.Model):
 
     @property
     def metrics(self):
-        return list(self.trackers.values())
+        return [*self.trackers.values(), self.skipped_batches]
 
-    def _record(self, terms):
+    def _record(self, terms, weight=None):
         for name, tracker in self.trackers.items():
-            tracker.update_state(terms[name])
+            tracker.update_state(terms[name], sample_weight=weight)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def train_step(self, data):
@@ -147,8 +156,16 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         grads = tape.gradient(scaled, variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
         limit = self.clip_value
         grads = [ops.clip(g, -limit, limit) for g in grads]
-        self.optimizer.apply(grads, variables)
-        return self._record(terms)
+        if not self.skip_nonfinite:
+            self.optimizer.apply(grads, variables)
+            return self._record(terms)
+        # --on-nan skip-batch: drop a batch whose loss or gradients are not finite.
+        finite = ops.all(ops.stack([ops.all(ops.isfinite(t)) for t in (*terms.values(), *grads)]))
+        ops.cond(finite, lambda: self.optimizer.apply(grads, variables), lambda: None)
+        kept = ops.cast(finite, "float32")
+        self.skipped_batches.update_state(1.0 - kept)
+        terms = {k: ops.where(finite, v, ops.zeros_like(v)) for k, v in terms.items()}
+        return {**self._record(terms, kept), "skipped_batches": self.skipped_batches.result()}
 
     def test_step(self, data):
         x = data[0] if isinstance(data, tuple) else data
@@ -176,11 +193,18 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         """Build the model described by an :class:`astrovader.config.Config`."""
         m = config.model
         return cls(
-            image_size=config.data.image_size, bands=config.data.bands,
-            latent_dim=m.latent_dim, n_clusters=m.n_clusters, filters=m.filters,
-            kernels=m.kernels, decoder_kernels=m.decoder_kernels,
-            leaky_slope=m.leaky_slope, l2=m.l2, reconstruction=config.loss.reconstruction,
-            minmax_lambda=config.loss.minmax_lambda, seed=config.training.seed,
+            image_size=config.data.image_size,
+            bands=config.data.bands,
+            latent_dim=m.latent_dim,
+            n_clusters=m.n_clusters,
+            filters=m.filters,
+            kernels=m.kernels,
+            decoder_kernels=m.decoder_kernels,
+            leaky_slope=m.leaky_slope,
+            l2=m.l2,
+            reconstruction=config.loss.reconstruction,
+            minmax_lambda=config.loss.minmax_lambda,
+            seed=config.training.seed,
         )
 
 

@@ -1,0 +1,1 @@
+"""The s3VDC schedule, GMM initialisation, checkpoints and the training run."""

@@ -19,13 +19,18 @@ class RunCheckpoint(keras.callbacks.Callback):
 
     Args:
         directory: Where ``last.weights.h5`` is kept.
+        guard: A :class:`~astrovader.training.nan_guard.NaNGuard`; no checkpoint is
+            written once it has seen a non-finite value, so the last one stays good.
     """
 
-    def __init__(self, directory: str | Path):
+    def __init__(self, directory: str | Path, guard=None):
         super().__init__()
         self.path = Path(directory) / CHECKPOINT_NAME
+        self.guard = guard
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.guard is not None and self.guard.failure:
+            return
         self.model.epochs_done.assign(float(epoch + 1))
         with atomic_path(self.path, suffix=".weights.h5") as tmp:
             self.model.save_weights(tmp)

@@ -17,6 +17,7 @@ from astrovader.training.callbacks import S3VDCSchedule, learning_rate_schedule
 from astrovader.training.checkpoint import CHECKPOINT_NAME, RunCheckpoint, restore
 from astrovader.training.gmm_init import GMMInitialisation
 from astrovader.training.history import HistoryWriter
+from astrovader.training.nan_guard import NaNGuard
 
 RUN_FILES = ("config.toml", "model.keras", "history.csv", "clusters.csv")
 
@@ -27,13 +28,17 @@ def load_data(config: Config, progress: bool = True):
         from astrovader.data.readers import load_images
 
         return load_images(
-            config.data.path, bands=config.data.bands, size=config.data.image_size,
+            config.data.path,
+            bands=config.data.bands,
+            size=config.data.image_size,
             progress=progress,
         )
     from astrovader.data.synthetic import synthetic_imageset
 
     imageset, _ = synthetic_imageset(
-        config.data.synthetic_count, config.data.image_size, config.training.seed,
+        config.data.synthetic_count,
+        config.data.image_size,
+        config.training.seed,
         bands=config.data.bands,
     )
     return imageset
@@ -56,6 +61,8 @@ def fit_run(
     resume: bool = False,
     overwrite: bool = False,
     verbose: int | str = "auto",
+    on_nan: str = "stop",
+    callbacks: tuple = (),
 ) -> Path:
     """Train a model and write the run directory.
 
@@ -65,6 +72,11 @@ def fit_run(
         resume: Continue the run in ``out`` from its last checkpoint.
         overwrite: Replace a run already in ``out``.
         verbose: Keras progress output (``"auto"``, 0, 1 or 2).
+        on_nan: ``"stop"``: a non-finite loss or weight stops training, the last
+            good checkpoint is kept and an error names the epoch, phase and term;
+            ``"skip-batch"``: batches with non-finite loss or gradients are skipped
+            (counted in the ``skipped_batches`` log).
+        callbacks: Extra Keras callbacks, run after the schedule's own.
 
     Returns:
         The run directory, holding ``config.toml``, ``history.csv``,
@@ -73,6 +85,8 @@ def fit_run(
     from astrovader.data.pipeline import evaluation_dataset, split_indices, training_dataset
     from astrovader.model.vade import AstroVaDEr
 
+    if on_nan not in ("stop", "skip-batch"):
+        raise AstrovaderError(f"on_nan must be 'stop' or 'skip-batch', got {on_nan!r}")
     out = Path(out)
     if resume:
         if not (out / "checkpoints" / CHECKPOINT_NAME).exists():
@@ -92,28 +106,33 @@ def fit_run(
         )
     keras.utils.set_random_seed(config.training.seed)
     batch = config.training.batch_size
-    train = training_dataset(
-        data.images[train_idx], batch, config.training.seed, config.data.flips
-    )
+    train = training_dataset(data.images[train_idx], batch, config.training.seed, config.data.flips)
     validation = evaluation_dataset(data.images[val_idx], batch) if len(val_idx) else None
 
     model = AstroVaDEr.from_settings(config)
+    model.skip_nonfinite = on_nan == "skip-batch"
     model.compile(optimizer=keras.optimizers.Adam(config.optimizer.learning_rate))
     out.mkdir(parents=True, exist_ok=True)
     if not resume:
         config.save(out / "config.toml")
     initial_epoch = restore(model, out / "checkpoints") if resume else 0
     total = config.schedule.total_epochs
+    guard = NaNGuard(config.schedule)
     callbacks = [
         GMMInitialisation(
-            train, config.schedule.gamma_epochs, config.schedule.gmm_batches,
-            config.optimizer.clip_value, config.training.seed,
+            train,
+            config.schedule.gamma_epochs,
+            config.schedule.gmm_batches,
+            config.optimizer.clip_value,
+            config.training.seed,
         ),
         S3VDCSchedule(config),
         learning_rate_schedule(config),
+        guard,
         HistoryWriter(out / "history.csv", config.schedule),
-        RunCheckpoint(out / "checkpoints"),
+        RunCheckpoint(out / "checkpoints", guard),
         keras.callbacks.TensorBoard(out / "tensorboard", write_graph=False, profile_batch=0),
+        *callbacks,
     ]
     start = time.perf_counter()
     if initial_epoch < total:
@@ -123,14 +142,23 @@ def fit_run(
             file=sys.stderr,
         )
         model.fit(
-            train, validation_data=validation, epochs=total, initial_epoch=initial_epoch,
-            callbacks=callbacks, verbose=_verbosity(verbose), shuffle=False,
+            train,
+            validation_data=validation,
+            epochs=total,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            verbose=_verbosity(verbose),
+            shuffle=False,
         )
     seconds = time.perf_counter() - start
+    if guard.failure:
+        _roll_back(model, out, guard.failure)
     with atomic_path(out / "model.keras", suffix=".keras") as tmp:
         model.save(tmp)
     z_mean, _ = model.encode(data.images, batch)
-    write_clusters(out / "clusters.csv", data.ids, model.latent_probabilities(z_mean, batch), z_mean)
+    write_clusters(
+        out / "clusters.csv", data.ids, model.latent_probabilities(z_mean, batch), z_mean
+    )
     images_per_second = len(train_idx) * (total - initial_epoch) / max(seconds, 1e-9)
     print(
         f"astrovader fit: done in {seconds:.0f} s ({images_per_second:.0f} training images/s); "
@@ -138,6 +166,16 @@ def fit_run(
         file=sys.stderr,
     )
     return out
+
+
+def _roll_back(model, out: Path, failure: str):
+    """Restore the last good checkpoint and stop with an error that says what happened."""
+    if (out / "checkpoints" / CHECKPOINT_NAME).exists():
+        epochs = restore(model, out / "checkpoints")
+        where = f"the checkpoint after epoch {epochs - 1} is kept in {out / 'checkpoints'}"
+    else:
+        where = "no epoch had completed, so there is no checkpoint to return to"
+    raise AstrovaderError(f"{failure}; training stopped and {where}")
 
 
 def _verbosity(verbose):

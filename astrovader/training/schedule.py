@@ -48,7 +48,10 @@ def phase_at(epoch: int, schedule: ScheduleConfig) -> PhaseState:
 
 
 def loss_weights(state: PhaseState, loss: LossConfig) -> tuple[float, float]:
-    """(w_KL, w_GMM): γ-training L_rec + γ L_KL (eq. 14), then L_rec + (β + γ) s L_GMM (eqs. 15–16)."""
+    """The weights (w_KL, w_GMM) of an epoch's loss.
+
+    γ-training: L_rec + γ L_KL (eq. 14); afterwards L_rec + (β + γ) s L_GMM (eqs. 15–16).
+    """
     if state.phase == GAMMA:
         return loss.gamma, 0.0
     return 0.0, (state.beta + loss.gamma) * loss.gmm_scale

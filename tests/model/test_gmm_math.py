@@ -28,7 +28,7 @@ def _np(x):
 def test_log_gaussian_matches_scipy():
     from scipy.stats import multivariate_normal
 
-    pi, mu, var = _params()
+    _pi, mu, var = _params()
     z = RNG.normal(size=(N, J)).astype("float32")
     got = _np(gmm_math.log_gaussian(z, mu, var))
     assert got.shape == (N, K)
@@ -44,8 +44,11 @@ def test_untransformed_gamma_equals_sklearn_predict_proba():
     got = _np(
         ops.exp(
             gmm_math.cluster_log_probabilities(
-                x.astype("float32"), pi, gmm.means_.T.astype("float32"),
-                gmm.covariances_.T.astype("float32"), None,
+                x.astype("float32"),
+                pi,
+                gmm.means_.T.astype("float32"),
+                gmm.covariances_.T.astype("float32"),
+                None,
             )
         )
     )

@@ -47,7 +47,10 @@ def test_reparameterize_shapes_seed_and_statistics(tmp_path):
 def test_gmm_prior_sklearn_write_freeze_and_roundtrip(tmp_path):
     prior = GMMPrior(3, 2, name="latentGMM_Layer")
     assert [w.path.split("/")[-1] for w in prior.weights] == [
-        "theta_p", "u_p", "lambda_p", "initialized",
+        "theta_p",
+        "u_p",
+        "lambda_p",
+        "initialized",
     ]
     assert not prior.is_initialized
     x = np.concatenate([RNG.normal(m, 0.5, (50, 2)) for m in (-2, 0, 2)])

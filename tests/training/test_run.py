@@ -64,7 +64,9 @@ def test_saved_model_reloads_with_identical_outputs(tiny_run):
     clusters = read_clusters(tiny_run / "clusters.csv")
     reloaded = astrovader.load_model(tiny_run / "model.keras")
     np.testing.assert_array_equal(model.cluster_probabilities(x), reloaded.cluster_probabilities(x))
-    np.testing.assert_array_equal(model.decode(clusters["z"][:5]), reloaded.decode(clusters["z"][:5]))
+    np.testing.assert_array_equal(
+        model.decode(clusters["z"][:5]), reloaded.decode(clusters["z"][:5])
+    )
     assert model.prior.is_initialized
     mix = model.mixture()
     assert mix["pi"].shape == (5,) and mix["mu"].shape == (5, 6) and mix["var"].shape == (5, 6)
@@ -77,4 +79,6 @@ def test_saved_model_reloads_with_identical_outputs(tiny_run):
     np.testing.assert_array_equal(generated, model.generate(7, seed=3))
     z, comps = model.sample_latents(4000, component=2, seed=0)
     assert (comps == 2).all()
-    np.testing.assert_allclose(z.mean(axis=0), mix["mu"][2], atol=4 * np.sqrt(mix["var"][2].max() / 4000) + 1e-3)
+    np.testing.assert_allclose(
+        z.mean(axis=0), mix["mu"][2], atol=4 * np.sqrt(mix["var"][2].max() / 4000) + 1e-3
+    )

@@ -1,5 +1,7 @@
 """β, phase and learning rate at every phase boundary of the paper's Table 1."""
 
+import itertools
+
 import pytest
 
 from astrovader.config import Config, LossConfig, OptimizerConfig
@@ -66,4 +68,4 @@ def test_learning_rate_staircase_reaches_floor():
     assert learning_rate_at(350, opt, 350) == pytest.approx(1e-6)
     assert learning_rate_at(1000, opt, 350) == pytest.approx(1e-6)
     lrs = [learning_rate_at(e, opt, 350) for e in range(350)]
-    assert all(a >= b for a, b in zip(lrs, lrs[1:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(lrs))

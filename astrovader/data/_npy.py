@@ -1,0 +1,73 @@
+"""Read galaxy cutouts stored as one NumPy ``.npy`` array (N×H×W or N×H×W×B)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from astrovader.data._decode import conform, one_line
+from astrovader.data.readers import ImageSet, parallel_fill
+from astrovader.errors import InputError
+
+_CHUNK = 1024
+
+
+def _scale(array: np.ndarray, where: str) -> float:
+    """The divisor that maps the array's values to [0, 1], after checking them."""
+    if array.dtype == np.uint8:
+        return 255.0
+    if array.dtype == np.uint16:
+        return 65535.0
+    if array.dtype.kind != "f":
+        raise InputError(
+            f"{where}: unsupported dtype {array.dtype} (expected uint8, uint16 or float)"
+        )
+    low, high = np.inf, -np.inf
+    for start in range(0, array.shape[0], _CHUNK):
+        chunk = np.asarray(array[start : start + _CHUNK])
+        if not np.isfinite(chunk).all():
+            raise InputError(f"{where}: array has NaN or infinite values")
+        low, high = min(low, float(chunk.min())), max(high, float(chunk.max()))
+    if low < 0.0 or high > 1.0:
+        raise InputError(
+            f"{where}: float values must lie in [0, 1] but range from {low:g} to {high:g}"
+        )
+    return 1.0
+
+
+def load_npy(path: Path, bands: int, size: int, workers: int | None, progress: bool) -> ImageSet:
+    """Read a ``.npy`` array of images; see :func:`astrovader.data.readers.load_images`.
+
+    Raises:
+        InputError: unreadable file, wrong shape or dtype, values out of range,
+            NaN or infinite values, or a grey array when colour is wanted.
+    """
+    where = str(path)
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except Exception as exc:
+        raise InputError(f"{where}: cannot read .npy array ({one_line(exc)})") from None
+    if array.ndim == 3:
+        array = array[..., None]
+    if array.ndim != 4 or 0 in array.shape:
+        raise InputError(
+            f"{where}: expected an N×H×W or N×H×W×B array of images, got shape {array.shape}"
+        )
+    count, height, width, have = array.shape
+    if have != bands and bands != 1:
+        raise InputError(f"{where}: array has {have} band(s) but {bands} are wanted")
+    divisor = _scale(array, where)
+    images = np.empty((count, size, size, bands), np.float32)
+    if (height, width, have) == (size, size, bands):
+        for start in range(0, count, _CHUNK):
+            images[start : start + _CHUNK] = array[start : start + _CHUNK] / divisor
+    else:
+
+        def work(index: int) -> None:
+            pixels = np.asarray(array[index], dtype=np.float64) / divisor
+            images[index] = conform(pixels, bands, size, f"{where}[{index}]")
+
+        parallel_fill(count, work, workers, progress)
+    width_ids = max(6, len(str(count - 1)))
+    return ImageSet(tuple(f"{i:0{width_ids}d}" for i in range(count)), images)

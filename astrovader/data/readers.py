@@ -1,0 +1,199 @@
+"""Read galaxy cutouts from a directory, a ``.npy`` array or one image file (SPEC §1).
+
+Framework-free (NumPy, Pillow, astropy): importing this module does not import
+TensorFlow or Keras. Every reader returns float32 pixels in [0, 1] with shape
+(size, size, bands) per image and never writes anything.
+
+Pixel scaling:
+    * 8-bit PNG and JPEG: value / 255; 16-bit PNG (grey, grey+alpha, RGB, RGBA):
+      value / 65535. Alpha is dropped.
+    * FITS (``.fits``, ``.fit``, ``.fts``, optionally gzipped): the first HDU with 2-D
+      or 3-D image data, min-max scaled per image to [0, 1] over all its bands
+      together (a constant image becomes all zeros). Cubes are read bands-first
+      (B, H, W), as astronomers write them; (H, W, B) is accepted when the last axis
+      has length 1 or 3 and the first does not. Rows are kept in file order.
+    * ``.npy``: uint8 / 255, uint16 / 65535, floats must already lie in [0, 1].
+
+Bands and size: grey is made from colour by averaging the bands; a grey image
+where colour is wanted is an error. Non-square images are centre-cropped to a
+square, then resized with an antialiased bilinear filter only if the side differs.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from astrovader.data._decode import IMAGE_SUFFIXES, conform, decode, image_suffix
+from astrovader.errors import InputError
+
+__all__ = ["IMAGE_SUFFIXES", "ImageSet", "find_images", "load_images", "read_image"]
+
+
+@dataclass(frozen=True, eq=False)
+class ImageSet:
+    """Images with their identifiers.
+
+    Attributes:
+        ids: One identifier per image: for a directory, the path relative to it
+            without the suffix (POSIX style); for a ``.npy`` array, the zero-padded
+            index ("000012"); for one file, its name without the suffix.
+        images: float32 array (N, S, S, B) with values in [0, 1].
+        skipped: Non-image files ignored in a directory (hidden files not counted).
+    """
+
+    ids: tuple[str, ...]
+    images: np.ndarray
+    skipped: int = 0
+
+    def __post_init__(self) -> None:
+        if self.images.ndim != 4 or self.images.shape[0] != len(self.ids):
+            raise ValueError(
+                f"ImageSet: {len(self.ids)} ids for images of shape {self.images.shape}"
+            )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _check_args(bands: int, size: int) -> None:
+    if bands not in (1, 3):
+        raise InputError(f"bands must be 1 (grey) or 3 (colour), got {bands!r}")
+    if not isinstance(size, int | np.integer) or size <= 0:
+        raise InputError(f"image size must be a positive integer, got {size!r}")
+
+
+def find_images(directory: str | os.PathLike) -> tuple[list[Path], int]:
+    """Image files under ``directory``, recursively, sorted by relative path.
+
+    Hidden files and folders (name starting with ".") are ignored silently.
+
+    Returns:
+        The image paths and the number of other (non-image) files skipped.
+    """
+    root = Path(directory)
+    found: list[tuple[str, Path]] = []
+    skipped = 0
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        for name in files:
+            if name.startswith("."):
+                continue
+            path = Path(folder, name)
+            if image_suffix(name) is None:
+                skipped += 1
+            else:
+                found.append((path.relative_to(root).as_posix(), path))
+    return [path for _, path in sorted(found)], skipped
+
+
+def read_image(path: str | os.PathLike, bands: int, size: int) -> np.ndarray:
+    """Read one PNG, JPEG or FITS file (see the module docstring for the scaling).
+
+    Args:
+        path: The image file.
+        bands: 1 for grey (colour images are averaged) or 3 for colour.
+        size: Side of the square output in pixels.
+
+    Returns:
+        float32 array (size, size, bands) with values in [0, 1].
+
+    Raises:
+        InputError: missing, unreadable or empty file; corrupt or truncated PNG or
+            JPEG (the whole image is decoded); zero-size image; FITS file without
+            an image HDU; NaN or infinite pixels; a grey image when ``bands`` is 3;
+            interlaced 16-bit colour PNG. The message starts with the path.
+    """
+    _check_args(bands, size)
+    path = Path(path)
+    if not path.is_file():
+        reason = "it is a directory" if path.is_dir() else "no such file"
+        raise InputError(f"{path}: cannot read image ({reason})")
+    return conform(decode(path), bands, size, str(path))
+
+
+def _progress(total: int, enabled: bool):
+    return tqdm(total=total, desc="reading images", unit="img", disable=not enabled or total < 2)
+
+
+def parallel_fill(count: int, work, workers: int | None, progress: bool) -> None:
+    """Call ``work(i)`` for i in range(count) on a thread pool, with a progress bar.
+
+    The first exception is re-raised and the calls not yet started are cancelled.
+    """
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        with _progress(count, progress) as bar:
+            for _ in pool.map(work, range(count)):
+                bar.update()
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _read_many(paths, bands, size, workers, progress) -> np.ndarray:
+    images = np.empty((len(paths), size, size, bands), np.float32)
+
+    def work(index: int) -> None:
+        images[index] = read_image(paths[index], bands, size)
+
+    parallel_fill(len(paths), work, workers, progress)
+    return images
+
+
+def load_images(
+    path: str | os.PathLike,
+    bands: int,
+    size: int,
+    workers: int | None = None,
+    progress: bool = True,
+) -> ImageSet:
+    """Read a directory of images, a ``.npy`` array or one image file.
+
+    Args:
+        path: A directory (searched recursively, see :func:`find_images`), a
+            ``.npy`` file holding N×H×W or N×H×W×B pixels, or one image file.
+        bands: 1 (grey) or 3 (colour).
+        size: Side of the square output images in pixels.
+        workers: Threads decoding in parallel (default: the executor's default).
+        progress: Show a progress bar.
+
+    Returns:
+        The images, float32 (N, size, size, bands) in [0, 1], with their ids.
+
+    Raises:
+        InputError: a missing path, a directory without images, duplicate ids, or
+            any error of :func:`read_image` or of the ``.npy`` checks; the message
+            names the file.
+    """
+    _check_args(bands, size)
+    path = Path(path)
+    if path.is_dir():
+        paths, skipped = find_images(path)
+        if not paths:
+            raise InputError(f"{path}: no images found ({skipped} other file(s) skipped)")
+        ids = [p.relative_to(path).as_posix()[: -len(image_suffix(p.name))] for p in paths]
+        seen: dict[str, Path] = {}
+        for image_id, image_path in zip(ids, paths, strict=True):
+            if image_id in seen:
+                raise InputError(f"{image_path}: same id {image_id!r} as {seen[image_id]}")
+            seen[image_id] = image_path
+        images = _read_many(paths, bands, size, workers, progress)
+        return ImageSet(tuple(ids), images, skipped)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    if path.suffix.lower() == ".npy":
+        from astrovader.data._npy import load_npy
+
+        return load_npy(path, bands, size, workers, progress)
+    suffix = image_suffix(path.name)
+    if suffix is None:
+        raise InputError(
+            f"{path}: not a directory, .npy array or image ({', '.join(IMAGE_SUFFIXES)})"
+        )
+    image = read_image(path, bands, size)
+    return ImageSet((path.name[: -len(suffix)],), image[None])

@@ -1,0 +1,123 @@
+"""Loading many images: directories, .npy arrays, ids, skipped files and errors."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from astrovader.data.readers import IMAGE_SUFFIXES, ImageSet, find_images, load_images
+from astrovader.errors import InputError
+
+RNG = np.random.default_rng(7)
+
+
+def u8(*shape):
+    return RNG.integers(0, 256, shape, dtype=np.uint8)
+
+
+def u16(*shape):
+    return RNG.integers(0, 65536, shape, dtype=np.uint16)
+
+
+def save(path, array):
+    Image.fromarray(array).save(path)
+    return path
+
+
+def expect(array, divisor):
+    return (array / divisor).astype(np.float32)
+
+
+def test_find_images_recursive_sorted_and_skipped(tmp_path):
+    (tmp_path / "sub" / "deeper").mkdir(parents=True)
+    (tmp_path / ".hidden").mkdir()
+    save(tmp_path / "b.png", u8(4, 4))
+    save(tmp_path / "sub" / "a.JPG", u8(4, 4))
+    save(tmp_path / "sub" / "deeper" / "c.png", u8(4, 4))
+    save(tmp_path / ".hidden" / "h.png", u8(4, 4))
+    save(tmp_path / ".dot.png", u8(4, 4))
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "sub" / "labels.csv").write_text("id\n")
+    paths, skipped = find_images(tmp_path)
+    rel = [p.relative_to(tmp_path).as_posix() for p in paths]
+    assert rel == ["b.png", "sub/a.JPG", "sub/deeper/c.png"]
+    assert skipped == 2
+    assert ".fits.gz" in IMAGE_SUFFIXES
+
+
+def test_load_directory(tmp_path, capsys):
+    images = {"x/one": u8(6, 6), "two": u8(6, 6)}
+    (tmp_path / "x").mkdir()
+    for name, a in images.items():
+        save(tmp_path / f"{name}.png", a)
+    (tmp_path / "readme.md").write_text("hi")
+    got = load_images(tmp_path, bands=1, size=6, workers=2, progress=False)
+    assert isinstance(got, ImageSet) and len(got) == 2
+    assert got.ids == ("two", "x/one") and got.skipped == 1
+    np.testing.assert_array_equal(got.images[0, ..., 0], expect(images["two"], 255))
+    np.testing.assert_array_equal(got.images[1, ..., 0], expect(images["x/one"], 255))
+    assert capsys.readouterr().err == ""
+    single = load_images(tmp_path / "x" / "one.png", 1, 6, progress=False)
+    assert single.ids == ("one",)
+    np.testing.assert_array_equal(single.images, got.images[1:])
+
+
+def test_load_directory_errors(tmp_path):
+    with pytest.raises(InputError, match="missing"):
+        load_images(tmp_path / "missing", 1, 8)
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(InputError, match=r"no images found \(1 other"):
+        load_images(tmp_path, 1, 8, progress=False)
+    save(tmp_path / "a.png", u8(8, 8))
+    save(tmp_path / "a.jpg", u8(8, 8))
+    with pytest.raises(InputError, match=r"a\.png.*same id 'a'"):
+        load_images(tmp_path, 1, 8, progress=False)
+    (tmp_path / "a.jpg").unlink()
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    with pytest.raises(InputError, match=r"broken\.png"):
+        load_images(tmp_path, 1, 8, progress=False)
+
+
+def test_npy_uint8_uint16_and_float(tmp_path):
+    a = u8(3, 5, 5)
+    np.save(tmp_path / "a.npy", a)
+    got = load_images(tmp_path / "a.npy", 1, 5, progress=False)
+    assert got.ids == ("000000", "000001", "000002")
+    np.testing.assert_array_equal(got.images[..., 0], expect(a, 255))
+    b = u16(2, 4, 4, 1)
+    np.save(tmp_path / "b.npy", b)
+    np.testing.assert_array_equal(load_images(tmp_path / "b.npy", 1, 4).images, expect(b, 65535))
+    c = RNG.random((2, 4, 4, 3)).astype(np.float32)
+    np.save(tmp_path / "c.npy", c)
+    np.testing.assert_array_equal(load_images(tmp_path / "c.npy", 3, 4).images, c)
+    grey = load_images(tmp_path / "c.npy", 1, 4).images[..., 0]
+    np.testing.assert_allclose(grey, c.mean(axis=3), atol=1e-6)
+    resized = load_images(tmp_path / "c.npy", 3, 8, progress=False).images
+    assert resized.shape == (2, 8, 8, 3) and 0 <= resized.min() and resized.max() <= 1
+
+
+@pytest.mark.parametrize(
+    ("array", "pattern"),
+    [
+        (np.full((2, 4, 4), 1.5), r"\[0, 1\] but range from 1\.5 to 1\.5"),
+        (np.array([[[np.nan]]]), "NaN"),
+        (np.zeros((2, 4, 4), np.int64), "dtype int64"),
+        (np.zeros((4, 4)), "shape"),
+        (np.zeros((2, 4, 4), np.uint8), "1 band"),
+    ],
+)
+def test_npy_errors(tmp_path, array, pattern):
+    np.save(tmp_path / "bad.npy", array)
+    with pytest.raises(InputError, match=rf"bad\.npy.*{pattern}"):
+        load_images(tmp_path / "bad.npy", 3 if "band" in pattern else 1, 4, progress=False)
+
+
+def test_readers_do_not_import_tensorflow():
+    code = (
+        "import sys, astrovader.data.readers, astrovader.data.synthetic;"
+        "print(any(m in sys.modules for m in ('tensorflow', 'keras')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,118 @@
+"""NaN guard, skip-batch and kill-then-resume on tiny runs (16×16 images, a few epochs)."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from astrovader.config import Config
+from astrovader.errors import AstrovaderError
+from astrovader.training.run import fit_run
+
+SMALL = {
+    "data": {"image_size": 16, "synthetic_count": 120, "validation_fraction": 0.1},
+    "model": {"latent_dim": 3, "n_clusters": 3, "filters": [4, 4, 4]},
+    "schedule": {
+        "gamma_epochs": 2, "gmm_batches": 5, "anneal_epochs": 1, "static_epochs": 1, "periods": 2,
+    },
+    "training": {"batch_size": 20},
+}
+
+
+class PoisonLoss(keras.callbacks.Callback):
+    """Make one batch's loss NaN (w_KL = NaN), then restore the weight."""
+
+    def __init__(self, epoch, batch):
+        super().__init__()
+        self.at = (epoch, batch)
+        self.epoch = 0
+        self.saved = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if (self.epoch, batch) == self.at:
+            self.saved = float(self.model.kl_weight.numpy())
+            self.model.kl_weight.assign(float("nan"))
+        elif self.saved is not None:
+            self.model.kl_weight.assign(self.saved)
+            self.saved = None
+
+
+def _epochs(run):
+    with open(run / "history.csv", newline="") as handle:
+        return [int(row["epoch"]) for row in csv.DictReader(handle)]
+
+
+@pytest.mark.slow
+def test_nan_stops_names_epoch_phase_term_and_keeps_last_good_checkpoint(tmp_path):
+    config = Config().replace(**SMALL)
+    run = tmp_path / "run"
+    with pytest.raises(AstrovaderError, match=r"non-finite loss term 'loss' \(batch 2\) at epoch 1 "
+                       r"\(gamma phase\); training stopped and the checkpoint after epoch 0 is kept"):
+        fit_run(config, run, verbose=0, callbacks=(PoisonLoss(1, 2),))
+    assert not (run / "model.keras").exists()
+    from astrovader.model.vade import AstroVaDEr
+    from astrovader.training.checkpoint import restore
+
+    model = AstroVaDEr.from_settings(config)
+    model.compile(optimizer=keras.optimizers.Adam())
+    assert restore(model, run / "checkpoints") == 1
+    assert all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in model.trainable_weights)
+    fit_run(None, run, resume=True, verbose=0)
+    assert _epochs(run) == list(range(config.schedule.total_epochs))
+
+
+@pytest.mark.slow
+def test_skip_batch_drops_the_bad_batch_and_finishes(tmp_path):
+    config = Config().replace(**SMALL)
+    run = tmp_path / "run"
+    fit_run(config, run, verbose=0, on_nan="skip-batch", callbacks=(PoisonLoss(3, 1),))
+    import astrovader
+
+    model = astrovader.load_model(run / "model.keras")
+    assert all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in model.trainable_weights)
+    assert (model.mixture()["var"] > 0).all()
+    assert _epochs(run) == list(range(config.schedule.total_epochs))
+
+
+@pytest.mark.slow
+def test_sigkill_mid_run_then_resume_finishes_every_epoch(tmp_path):
+    run = tmp_path / "run"
+    sets = [f"--set={k}" for k in (
+        "data.image_size=16", "data.synthetic_count=300", "model.latent_dim=3",
+        "model.n_clusters=3", "model.filters=[4,4,4]", "schedule.gamma_epochs=4",
+        "schedule.anneal_epochs=2", "schedule.static_epochs=1", "schedule.periods=2",
+        "training.batch_size=10",
+    )]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "astrovader", "fit", "--out", str(run), "--quiet", *sets],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if (run / "history.csv").exists() and len(_epochs(run)) >= 3:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    time.sleep(0.3)  # into the middle of the next epoch
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = _epochs(run)
+    assert not (run / "model.keras").exists()
+    result = subprocess.run(
+        [sys.executable, "-m", "astrovader", "fit", "--resume", str(run), "--quiet"],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert _epochs(run) == list(range(10))
+    assert (run / "model.keras").exists()
+    print(f"killed after {len(done_before)} complete epochs; resumed at epoch {len(done_before)}")
