@@ -20,9 +20,19 @@ from astrovader._io import write_text_atomic
 from astrovader.errors import ConfigError
 
 
+STRATEGIES = ("auto", "default", "mirrored", "multiworker")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+
+
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
-    """Input images (SPEC §1). ``path`` empty means the built-in synthetic set."""
+    """Input images (SPEC §1).
+
+    ``path`` empty means the built-in synthetic set of ``synthetic_count`` images.
+    ``strict`` makes non-image files in a data folder an error (else they are
+    skipped and counted); ``nan_pixels`` is ``"error"`` (default) or ``"zero"``
+    (replace NaN/inf pixels by 0 and report how many).
+    """
 
     image_size: int = 128
     bands: int = 1
@@ -30,6 +40,8 @@ class DataConfig:
     validation_fraction: float = 0.03
     path: str = ""
     synthetic_count: int = 2000
+    strict: bool = False
+    nan_pixels: str = "error"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,10 +96,19 @@ class OptimizerConfig:
 
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
-    """Batching and reproducibility."""
+    """Batching, reproducibility and the hardware options.
+
+    ``strategy``: ``auto`` (mirrored over several visible GPUs, else default),
+    ``default``, ``mirrored`` or ``multiworker`` (``TF_CONFIG``). ``precision``:
+    ``auto``, ``float32``, ``mixed_bfloat16`` or ``mixed_float16`` (the mixture
+    maths stay float32). ``xla``: ``auto``, ``on`` or ``off``.
+    """
 
     batch_size: int = 180
     seed: int = 0
+    strategy: str = "auto"
+    precision: str = "auto"
+    xla: str = "auto"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -202,20 +223,41 @@ def validate(config: Config) -> None:
         config.training,
     )
     checks = [
-        ("data.image_size", d.image_size, d.image_size > 0 and d.image_size % 8 == 0,
-         "a positive multiple of 8"),
+        (
+            "data.image_size",
+            d.image_size,
+            d.image_size > 0 and d.image_size % 8 == 0,
+            "a positive multiple of 8",
+        ),
         ("data.bands", d.bands, d.bands in (1, 3), "1 (grey) or 3 (colour)"),
-        ("data.validation_fraction", d.validation_fraction,
-         0.0 <= d.validation_fraction < 1.0, "in [0, 1)"),
+        (
+            "data.validation_fraction",
+            d.validation_fraction,
+            0.0 <= d.validation_fraction < 1.0,
+            "in [0, 1)",
+        ),
         ("data.synthetic_count", d.synthetic_count, d.synthetic_count > 0, "positive"),
+        ("data.nan_pixels", d.nan_pixels, d.nan_pixels in ("error", "zero"), '"error" or "zero"'),
         ("model.latent_dim", m.latent_dim, m.latent_dim > 0, "positive"),
         ("model.n_clusters", m.n_clusters, m.n_clusters > 0, "positive"),
-        ("model.filters", m.filters, len(m.filters) == 3 and min(m.filters) > 0,
-         "three positive integers"),
-        ("model.kernels", m.kernels, len(m.kernels) == 3 and min(m.kernels) > 0,
-         "three positive integers"),
-        ("model.decoder_kernels", m.decoder_kernels,
-         len(m.decoder_kernels) == 3 and min(m.decoder_kernels) > 0, "three positive integers"),
+        (
+            "model.filters",
+            m.filters,
+            len(m.filters) == 3 and min(m.filters) > 0,
+            "three positive integers",
+        ),
+        (
+            "model.kernels",
+            m.kernels,
+            len(m.kernels) == 3 and min(m.kernels) > 0,
+            "three positive integers",
+        ),
+        (
+            "model.decoder_kernels",
+            m.decoder_kernels,
+            len(m.decoder_kernels) == 3 and min(m.decoder_kernels) > 0,
+            "three positive integers",
+        ),
         ("model.leaky_slope", m.leaky_slope, m.leaky_slope >= 0, "non-negative"),
         ("model.l2", m.l2, m.l2 >= 0, "non-negative"),
         ("schedule.gamma_epochs", s.gamma_epochs, s.gamma_epochs >= 0, "non-negative"),
@@ -224,19 +266,34 @@ def validate(config: Config) -> None:
         ("schedule.static_epochs", s.static_epochs, s.static_epochs >= 0, "non-negative"),
         ("schedule.periods", s.periods, s.periods >= 0, "non-negative"),
         ("schedule.anneal_power", s.anneal_power, s.anneal_power > 0, "positive"),
-        ("loss.reconstruction", lo.reconstruction, lo.reconstruction in ("mse", "bce"),
-         '"mse" or "bce"'),
+        (
+            "loss.reconstruction",
+            lo.reconstruction,
+            lo.reconstruction in ("mse", "bce"),
+            '"mse" or "bce"',
+        ),
         ("loss.gamma", lo.gamma, lo.gamma >= 0, "non-negative"),
         ("loss.gmm_scale", lo.gmm_scale, lo.gmm_scale >= 0, "non-negative"),
-        ("loss.minmax_lambda", lo.minmax_lambda,
-         lo.minmax_lambda is None or lo.minmax_lambda > 0, 'positive or "none"'),
+        (
+            "loss.minmax_lambda",
+            lo.minmax_lambda,
+            lo.minmax_lambda is None or lo.minmax_lambda > 0,
+            'positive or "none"',
+        ),
         ("optimizer.learning_rate", o.learning_rate, o.learning_rate > 0, "positive"),
-        ("optimizer.min_learning_rate", o.min_learning_rate,
-         0 < o.min_learning_rate <= o.learning_rate, "positive and at most learning_rate"),
+        (
+            "optimizer.min_learning_rate",
+            o.min_learning_rate,
+            0 < o.min_learning_rate <= o.learning_rate,
+            "positive and at most learning_rate",
+        ),
         ("optimizer.decay_every", o.decay_every, o.decay_every > 0, "positive"),
         ("optimizer.clip_value", o.clip_value, o.clip_value > 0, "positive"),
         ("training.batch_size", t.batch_size, t.batch_size > 0, "positive"),
         ("training.seed", t.seed, t.seed >= 0, "non-negative"),
+        ("training.strategy", t.strategy, t.strategy in STRATEGIES, " or ".join(STRATEGIES)),
+        ("training.precision", t.precision, t.precision in PRECISIONS, " or ".join(PRECISIONS)),
+        ("training.xla", t.xla, t.xla in ("auto", "on", "off"), "auto, on or off"),
     ]
     for key, value, ok, expected in checks:
         if not ok:

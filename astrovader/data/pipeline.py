@@ -17,7 +17,9 @@ def split_indices(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.nd
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-def training_dataset(images: np.ndarray, batch_size: int, seed: int, flips: bool) -> tf.data.Dataset:
+def training_dataset(
+    images: np.ndarray, batch_size: int, seed: int, flips: bool
+) -> tf.data.Dataset:
     """Shuffled batches with random horizontal and vertical flips (p = ½ each).
 
     Args:

@@ -12,6 +12,7 @@ import keras
 from astrovader._io import atomic_path
 from astrovader.config import Config, load_config
 from astrovader.data.catalogue import write_clusters
+from astrovader.data.sources import load_data
 from astrovader.errors import AstrovaderError
 from astrovader.training.callbacks import S3VDCSchedule, learning_rate_schedule
 from astrovader.training.checkpoint import CHECKPOINT_NAME, RunCheckpoint, restore
@@ -20,28 +21,6 @@ from astrovader.training.history import HistoryWriter
 from astrovader.training.nan_guard import NaNGuard
 
 RUN_FILES = ("config.toml", "model.keras", "history.csv", "clusters.csv")
-
-
-def load_data(config: Config, progress: bool = True):
-    """The run's images: ``config.data.path`` or, when empty, the built-in synthetic galaxies."""
-    if config.data.path:
-        from astrovader.data.readers import load_images
-
-        return load_images(
-            config.data.path,
-            bands=config.data.bands,
-            size=config.data.image_size,
-            progress=progress,
-        )
-    from astrovader.data.synthetic import synthetic_imageset
-
-    imageset, _ = synthetic_imageset(
-        config.data.synthetic_count,
-        config.data.image_size,
-        config.training.seed,
-        bands=config.data.bands,
-    )
-    return imageset
 
 
 def _check_out(out: Path, overwrite: bool) -> None:
