@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-__all__ = ["AstroVaDEr", "Config", "load_config", "load_model"]
+__all__ = ["AstroVaDEr", "Config", "import_paper_weights", "load_config", "load_model"]
 
 
 def __getattr__(name: str):
@@ -21,6 +21,10 @@ def __getattr__(name: str):
         from astrovader.model import vade
 
         return getattr(vade, name)
+    if name == "import_paper_weights":
+        from astrovader.model.paper_weights import import_paper_weights as found
+
+        return found
     if name in ("Config", "load_config"):
         from astrovader import config
 

@@ -29,7 +29,7 @@ def register(subparsers) -> None:
         metavar="DATA",
         help="folder of PNG/JPEG/FITS images or a .npy array (default: built-in synthetic set)",
     )
-    parser.add_argument("--config", metavar="FILE", help="TOML configuration")
+    parser.add_argument("--config", metavar="FILE", help="TOML or published INI configuration")
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -54,7 +54,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Resolve the configuration, then train."""
-    from astrovader.config import load_config
+    from astrovader.legacy_config import load_any_config as load_config
 
     if args.resume:
         if args.data or args.config or args.overrides:

@@ -23,6 +23,7 @@ Two details of the published graph:
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -32,9 +33,8 @@ import numpy as np
 from astrovader.errors import AstrovaderError
 from astrovader.model.vade import AstroVaDEr
 
-ENCODER_LAYERS = ("Conv1", "Conv2", "Conv3", "Conv4", "Conv5", "Conv6", "latentmean",
-                  "latentlog_var")
-DECODER_LAYERS = ("FC3", "Conv7", "Conv8", "Conv9", "Conv10", "Conv11", "Conv12", "Output")
+ENCODER_LAYERS = (*(f"Conv{i}" for i in range(1, 7)), "latentmean", "latentlog_var")
+DECODER_LAYERS = ("FC3", *(f"Conv{i}" for i in range(7, 13)), "Output")
 PRIOR_LAYER = "latentGMM_Layer"
 PUBLISHED_SETTINGS = {
     "leaky_slope": 0.1,
@@ -69,8 +69,9 @@ def import_paper_weights(path: str | os.PathLike) -> AstroVaDEr:
             _check_shape(path, name, what, value, tuple(variable.shape))
         layer.set_weights(list(values))
     j, k = model.latent_dim, model.n_clusters
-    for what, value, shape in zip(("theta_p", "u_p", "lambda_p"), prior, ((k,), (j, k), (j, k)),
-                                  strict=True):
+    for what, value, shape in zip(
+        ("theta_p", "u_p", "lambda_p"), prior, ((k,), (j, k), (j, k)), strict=True
+    ):
         _check_shape(path, PRIOR_LAYER, what, value, shape)
     pi, mu, var = prior
     if not (np.all(pi > 0) and np.all(var > 0)):
@@ -104,8 +105,9 @@ def _weights(root: h5py.Group, path: Path, layer: str, wanted: tuple[str, ...]):
     if layer not in root:
         raise AstrovaderError(f"{path}: layer {layer!r} is missing from the weights file")
     group = root[layer]
-    names = [n.decode() if isinstance(n, bytes) else str(n)
-             for n in group.attrs.get("weight_names", [])]
+    names = [
+        n.decode() if isinstance(n, bytes) else str(n) for n in group.attrs.get("weight_names", [])
+    ]
     by_suffix = {name.rsplit("/", 1)[-1]: name for name in names}
     values = []
     for weight in wanted:
@@ -127,7 +129,7 @@ def _geometry(arrays, prior, path: Path) -> dict:
     if fc3.ndim != 2:
         raise AstrovaderError(f"{path}: layer 'FC3': kernel has shape {fc3.shape}, expected 2-D")
     filters = tuple(conv[name][3] for name in ("Conv1", "Conv3", "Conv5"))
-    side = int(round(np.sqrt(fc3.shape[1] / filters[-1])))
+    side = math.isqrt(fc3.shape[1] // filters[-1])
     if side * side * filters[-1] != fc3.shape[1]:
         raise AstrovaderError(
             f"{path}: layer 'FC3': {fc3.shape[1]} units is not side² × {filters[-1]} filters"

@@ -113,8 +113,9 @@ def test_encoder_equals_numpy_evaluation(model, weights_path):
     with h5py.File(weights_path, "r") as h5:
         mean, log_var = numpy_encoder(h5, images)
     got_mean, got_log_var = model.encode(images)
-    np.testing.assert_allclose(got_mean, mean, rtol=0, atol=1e-5)
-    np.testing.assert_allclose(got_log_var, log_var, rtol=0, atol=1e-5)
+    # |μ̃| reaches 11 here: float32 sums over 4096 inputs agree to 1e-5 relative.
+    np.testing.assert_allclose(got_mean, mean, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got_log_var, log_var, rtol=1e-5, atol=1e-5)
 
 
 def test_component_means_are_centred(model):
@@ -127,6 +128,25 @@ def test_component_means_are_centred(model):
     centre_x = ((images * xx).sum(axis=(1, 2)) / total).mean()
     assert abs(centre_y - 63.5) < 1.0
     assert abs(centre_x - 63.5) < 1.0
+
+
+def test_legacy_upsampling_matches_tensorflow_1():
+    import tensorflow as tf
+
+    from astrovader.model.network import LegacyBilinearUpSampling2D
+
+    x = np.random.default_rng(2).normal(size=(2, 5, 7, 3)).astype(np.float32)
+    got = np.asarray(LegacyBilinearUpSampling2D()(x))
+    reference = tf.compat.v1.image.resize_bilinear(x, (10, 14), half_pixel_centers=False)
+    np.testing.assert_allclose(got, reference.numpy(), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(got, resize_bilinear_tf1(resize_bilinear_tf1(x, 1), 2), atol=1e-6)
+
+
+def test_package_exports_the_importer():
+    import astrovader
+    from astrovader.model.paper_weights import import_paper_weights
+
+    assert astrovader.import_paper_weights is import_paper_weights
 
 
 def test_saves_and_loads(model, tmp_path):

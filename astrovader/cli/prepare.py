@@ -1,0 +1,80 @@
+"""``astrovader prepare RAW_DIR OUT``: the paper's preprocessing of SDSS cutouts."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def register(subparsers) -> None:
+    """Add the ``prepare`` command."""
+    parser = subparsers.add_parser(
+        "prepare",
+        help="crop, grey and resize SDSS cutouts into 8-bit PNGs (paper §2)",
+        description=(
+            "Centre-crop every JPEG/PNG under RAW_DIR, optionally average the bands "
+            "(--grey), resize with an antialiased bilinear filter and write 8-bit PNGs "
+            "under OUT with the same relative names. --split-ids keeps the files whose "
+            "name holds a listed SDSS OBJID (the first run of 15+ digits)."
+        ),
+    )
+    parser.add_argument("raw", metavar="RAW_DIR", help="folder of cutouts (e.g. 256×256 gri)")
+    parser.add_argument("out", metavar="OUT", help="output folder")
+    parser.add_argument("--crop", type=_positive, default=192, help="centre crop side (192)")
+    parser.add_argument("--size", type=_positive, default=128, help="output side (128)")
+    parser.add_argument("--grey", action="store_true", help="average the bands (paper)")
+    parser.add_argument(
+        "--stretch",
+        action="store_true",
+        help="min-max stretch each image to 0-255 (as the published download script)",
+    )
+    parser.add_argument("--split-ids", metavar="FILE.npy", help="OBJIDs to keep (.npy)")
+    parser.add_argument("--workers", type=_positive, help="processes (default: all cores)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def _load_ids(path: str):
+    import numpy as np
+
+    from astrovader.errors import InputError
+
+    try:
+        ids = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read OBJIDs ({' '.join(str(exc).split())})") from None
+    if ids.dtype.kind not in "iu":
+        raise InputError(f"{path}: OBJIDs must be integers, got dtype {ids.dtype}")
+    return ids
+
+
+def run(args: argparse.Namespace) -> int:
+    """Prepare the folder and print a one-line summary."""
+    from astrovader.data.prepare import prepare_directory
+
+    ids = _load_ids(args.split_ids) if args.split_ids else None
+    done = prepare_directory(
+        args.raw,
+        args.out,
+        crop=args.crop,
+        size=args.size,
+        grey=args.grey,
+        split_ids=ids,
+        stretch=args.stretch,
+        workers=args.workers,
+        progress=not args.quiet,
+    )
+    extra = ""
+    if ids is not None:
+        extra = f"; {done.not_selected} not in the split, {done.missing} split OBJIDs without image"
+    print(f"wrote {done.written} PNGs ({args.size}×{args.size}) to {args.out}{extra}")
+    return 0

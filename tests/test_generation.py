@@ -1,0 +1,118 @@
+"""Streaming generation to FITS cubes and PNG folders."""
+
+import csv
+import tomllib
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from PIL import Image
+
+from astrovader.errors import AstrovaderError
+
+
+def small_model(bands=1):
+    from astrovader.model.vade import AstroVaDEr
+
+    model = AstroVaDEr(
+        image_size=16, bands=bands, latent_dim=4, n_clusters=3, filters=(4, 4, 2), seed=0
+    )
+    mu = np.array([[0, 0, 0, 0], [5, 5, 0, 0], [-5, 0, 5, 0]], np.float32)
+    var = np.array([[1, 1, 1, 1], [0.25, 0.25, 0.25, 0.25], [4, 4, 4, 4]], np.float32)
+    model.prior.set_mixture(np.array([2.0, 1.0, 1.0]), mu, var)
+    return model
+
+
+@pytest.fixture(scope="module")
+def grey_model():
+    return small_model()
+
+
+def test_fits_cube_headers_and_table(grey_model, tmp_path):
+    from astrovader.generation import generate, latent_batches
+
+    out = tmp_path / "g.fits"
+    seed = generate(grey_model, out, 7, seed=11, batch_size=3, model_name="m.keras", progress=False)
+    assert seed == 11
+    [(z, comps)] = list(latent_batches(grey_model, 7, None, 11, batch_size=7))
+    with fits.open(out) as hdus:
+        hdus.verify("exception")
+        header, cube, table = hdus[0].header, hdus[0].data, hdus["LATENTS"].data
+        assert cube.shape == (7, 16, 16) and cube.dtype == np.dtype(">f4")
+        assert (header["COMPONENT"], header["MODEL"], header["SEED"]) == (-1, "m.keras", 11)
+        np.testing.assert_array_equal(table["Z"], z)
+        np.testing.assert_array_equal(table["COMPONENT"], comps)
+        np.testing.assert_array_equal(cube, grey_model.decode(z)[..., 0])
+    assert not [p for p in tmp_path.iterdir() if p.name != "g.fits"]
+
+
+def test_colour_cube_is_bands_first(tmp_path):
+    from astrovader.generation import generate
+
+    model = small_model(bands=3)
+    generate(model, tmp_path / "c.fits", 4, component=1, seed=2, progress=False)
+    with fits.open(tmp_path / "c.fits") as hdus:
+        cube, table = hdus[0].data, hdus[1].data
+        assert cube.shape == (4, 3, 16, 16)
+        assert hdus[0].header["COMPONENT"] == 1
+        np.testing.assert_array_equal(table["COMPONENT"], [1, 1, 1, 1])
+        expected = model.decode(np.asarray(table["Z"]))
+        np.testing.assert_array_equal(cube, np.moveaxis(expected, -1, 1))
+
+
+def test_same_seed_same_images_whatever_the_batch_size(grey_model, tmp_path):
+    from astrovader.generation import generate
+
+    generate(grey_model, tmp_path / "a.fits", 9, seed=5, batch_size=2, progress=False)
+    generate(grey_model, tmp_path / "b.fits", 9, seed=5, batch_size=9, progress=False)
+    generate(grey_model, tmp_path / "c.fits", 9, seed=6, batch_size=9, progress=False)
+    a, b, c = (fits.getdata(tmp_path / f"{n}.fits") for n in "abc")
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_latents_follow_the_prior(grey_model):
+    from astrovader.generation import latent_batches
+
+    parts = list(latent_batches(grey_model, 20000, None, 0, 4096))
+    z, comps = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    np.testing.assert_allclose(np.bincount(comps) / len(comps), [0.5, 0.25, 0.25], atol=0.015)
+    mix = grey_model.mixture()
+    for c in range(3):
+        np.testing.assert_allclose(z[comps == c].mean(axis=0), mix["mu"][c], atol=0.1)
+        np.testing.assert_allclose(z[comps == c].var(axis=0), mix["var"][c], rtol=0.1)
+
+
+def test_png_folder(grey_model, tmp_path):
+    from astrovader.generation import generate
+
+    out = tmp_path / "pngs"
+    generate(grey_model, out, 5, component=2, seed=3, batch_size=2, progress=False)
+    with open(out / "latents.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["file"] for r in rows] == [f"00000{i}.png" for i in range(5)]
+    assert {r["component"] for r in rows} == {"2"}
+    z = np.array([[float(r[f"z_{j}"]) for j in range(4)] for r in rows], np.float32)
+    expected = np.floor(grey_model.decode(z)[..., 0] * 255 + 0.5).clip(0, 255)
+    for row, image in zip(rows, expected, strict=True):
+        with Image.open(out / row["file"]) as png:
+            assert png.mode == "L"
+            np.testing.assert_allclose(np.asarray(png), image, atol=1)
+    meta = tomllib.loads((out / "generation.toml").read_text())
+    assert meta == {"component": 2, "model": "", "seed": 3, "n": 5}
+
+
+def test_bad_requests_write_nothing(grey_model, tmp_path):
+    from astrovader.generation import generate
+
+    with pytest.raises(AstrovaderError, match=r"component 3 is out of range: the model has 3"):
+        generate(grey_model, tmp_path / "x.fits", 2, component=3, progress=False)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "a.txt").write_text("x")
+    with pytest.raises(AstrovaderError, match=r"full: exists and is not an empty folder"):
+        generate(grey_model, tmp_path / "full", 2, progress=False)
+    with pytest.raises(AstrovaderError, match=r"compressed FITS"):
+        generate(grey_model, tmp_path / "x.fits.gz", 2, progress=False)
+    with pytest.raises(AstrovaderError, match=r"--n \(0\)"):
+        generate(grey_model, tmp_path / "x.fits", 0, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["full"]
