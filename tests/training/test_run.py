@@ -27,11 +27,11 @@ def test_tiny_run_writes_every_output(tiny_run, tiny_config):
     rows = _history(tiny_run)
     assert tuple(rows[0]) == COLUMNS
     assert [int(r["epoch"]) for r in rows] == list(range(tiny_config.schedule.total_epochs))
-    assert [r["phase"] for r in rows] == ["gamma"] * 4 + ["anneal"] * 2 + ["static"] + [
+    assert [r["phase"] for r in rows] == ["gamma"] * 5 + ["anneal"] * 2 + ["static"] + [
         "anneal"
     ] * 2 + ["static"]
-    assert float(rows[5]["beta"]) == pytest.approx(0.125)
-    assert float(rows[6]["beta"]) == 1.0
+    assert float(rows[6]["beta"]) == pytest.approx(0.125)
+    assert float(rows[7]["beta"]) == 1.0
     for row in rows:
         assert all(np.isfinite(float(row[c])) for c in COLUMNS[2:])
 
@@ -41,7 +41,7 @@ def test_tiny_run_learns_and_clusters_above_chance(tiny_run, tiny_config):
     from scipy.optimize import linear_sum_assignment
 
     rows = _history(tiny_run)
-    first, last_gamma = float(rows[0]["reconstruction"]), float(rows[3]["reconstruction"])
+    first, last_gamma = float(rows[0]["reconstruction"]), float(rows[4]["reconstruction"])
     assert last_gamma < 0.8 * first
     clusters = read_clusters(tiny_run / "clusters.csv")
     imageset, records = synthetic_imageset(400, 32, tiny_config.training.seed)
