@@ -8,6 +8,7 @@ defaults are the paper's values.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import types
 import typing
@@ -163,9 +164,14 @@ def _merge(base: dict, update: dict) -> dict:
     merged = {k: dict(v) for k, v in base.items()}
     for section, values in update.items():
         if not isinstance(values, dict):
-            raise ConfigError(f"[{section}] must be a table of keys, got {values!r}")
+            raise ConfigError(f"[{_name(section)}] must be a table of keys, got {values!r}")
         merged.setdefault(section, {}).update(values)
     return merged
+
+
+def _name(text: str) -> str:
+    """A user-given name for a message: as it is if printable, else its repr (one line)."""
+    return text if text.isprintable() else repr(text)
 
 
 def _coerce(where: str, annotation: Any, value: Any) -> Any:
@@ -188,6 +194,8 @@ def _coerce(where: str, annotation: Any, value: Any) -> Any:
         raise ConfigError(f"{where}: expected int, got {value!r}")
     if not isinstance(value, annotation):
         raise ConfigError(f"{where}: expected {annotation.__name__}, got {value!r}")
+    if annotation is float and not math.isfinite(value):
+        raise ConfigError(f"{where}: expected a finite number, got {value!r}")
     return value
 
 
@@ -196,15 +204,15 @@ def from_dict(data: dict[str, Any]) -> Config:
     sections = {}
     for name, values in data.items():
         if name not in _sections():
-            raise ConfigError(f"unknown config section [{name}]")
+            raise ConfigError(f"unknown config section [{_name(name)}]")
         if not isinstance(values, dict):
-            raise ConfigError(f"[{name}] must be a table of keys, got {values!r}")
+            raise ConfigError(f"[{_name(name)}] must be a table of keys, got {values!r}")
         cls = _sections()[name]
         fields = _fields(cls)
         kwargs = {}
         for key, value in values.items():
             if key not in fields:
-                raise ConfigError(f"unknown config key {name}.{key}")
+                raise ConfigError(f"unknown config key {name}.{_name(key)}")
             kwargs[key] = _coerce(f"{name}.{key}", fields[key], value)
         sections[name] = cls(**kwargs)
     config = Config(**sections)
@@ -312,6 +320,8 @@ def parse_override(text: str) -> tuple[str, str, Any]:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
+    except RecursionError:
+        raise ConfigError(f"--set {_name(name.strip())}: the value is nested too deeply") from None
     return section, key, value
 
 
@@ -332,7 +342,7 @@ def load_config(
             loaded = tomllib.loads(Path(path).read_text())
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from None
         try:
             data = _merge(data, loaded)

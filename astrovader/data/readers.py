@@ -14,14 +14,19 @@ Pixel scaling:
       has length 1 or 3 and the first does not. Rows are kept in file order.
     * ``.npy``: uint8 / 255, uint16 / 65535, floats must already lie in [0, 1].
 
-Bands and size: grey is made from colour by averaging the bands; a grey image
-where colour is wanted is an error. Non-square images are centre-cropped to a
-square, then resized with an antialiased bilinear filter only if the side differs.
+NaN or infinite pixels (FITS, float ``.npy``) are an error, or with
+``nan_pixels="zero"`` they become 0 and the other pixels are scaled without them.
+
+Bands and size: grey is made from colour by averaging the bands (SPEC §1), so a
+colour image where grey is wanted is no error; a grey image where colour is wanted
+is one. Non-square images are centre-cropped to a square, then resized with an
+antialiased bilinear filter only if the side differs.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +34,14 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from astrovader.data._decode import IMAGE_SUFFIXES, conform, decode, image_suffix
+from astrovader.data._decode import (
+    IMAGE_SUFFIXES,
+    NAN_PIXELS,
+    conform,
+    decode,
+    image_suffix,
+    one_line,
+)
 from astrovader.errors import InputError
 
 __all__ = ["IMAGE_SUFFIXES", "ImageSet", "find_images", "load_images", "read_image"]
@@ -45,11 +57,13 @@ class ImageSet:
             index ("000012"); for one file, its name without the suffix.
         images: float32 array (N, S, S, B) with values in [0, 1].
         skipped: Non-image files ignored in a directory (hidden files not counted).
+        replaced: NaN or infinite pixels replaced by 0 (``nan_pixels="zero"``).
     """
 
     ids: tuple[str, ...]
     images: np.ndarray
     skipped: int = 0
+    replaced: int = 0
 
     def __post_init__(self) -> None:
         if self.images.ndim != 4 or self.images.shape[0] != len(self.ids):
@@ -61,11 +75,31 @@ class ImageSet:
         return len(self.ids)
 
 
-def _check_args(bands: int, size: int) -> None:
+def _check_args(bands: int, size: int, nan_pixels: str = "error") -> None:
     if bands not in (1, 3):
         raise InputError(f"bands must be 1 (grey) or 3 (colour), got {bands!r}")
     if not isinstance(size, int | np.integer) or size <= 0:
         raise InputError(f"image size must be a positive integer, got {size!r}")
+    if nan_pixels not in NAN_PIXELS:
+        raise InputError(f"nan_pixels must be 'error' or 'zero', got {nan_pixels!r}")
+
+
+def _scan(root: Path) -> tuple[list[Path], list[Path]]:
+    """Image files and other files under ``root``, each sorted by relative path."""
+
+    def refuse(exc: OSError) -> None:
+        raise InputError(f"{exc.filename}: cannot read folder ({one_line(exc.strerror or exc)})")
+
+    images: list[tuple[str, Path]] = []
+    others: list[tuple[str, Path]] = []
+    for folder, subfolders, files in os.walk(root, onerror=refuse):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        for name in files:
+            if not name.startswith("."):
+                path = Path(folder, name)
+                kind = others if image_suffix(name) is None else images
+                kind.append((path.relative_to(root).as_posix(), path))
+    return [path for _, path in sorted(images)], [path for _, path in sorted(others)]
 
 
 def find_images(directory: str | os.PathLike) -> tuple[list[Path], int]:
@@ -75,30 +109,30 @@ def find_images(directory: str | os.PathLike) -> tuple[list[Path], int]:
 
     Returns:
         The image paths and the number of other (non-image) files skipped.
+
+    Raises:
+        InputError: a folder that cannot be listed.
     """
-    root = Path(directory)
-    found: list[tuple[str, Path]] = []
-    skipped = 0
-    for folder, subfolders, files in os.walk(root):
-        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
-        for name in files:
-            if name.startswith("."):
-                continue
-            path = Path(folder, name)
-            if image_suffix(name) is None:
-                skipped += 1
-            else:
-                found.append((path.relative_to(root).as_posix(), path))
-    return [path for _, path in sorted(found)], skipped
+    images, others = _scan(Path(directory))
+    return images, len(others)
 
 
-def read_image(path: str | os.PathLike, bands: int, size: int) -> np.ndarray:
+def _read(path: Path, bands: int, size: int, nan_pixels: str) -> tuple[np.ndarray, int]:
+    """One image conformed to (size, size, bands), and its count of replaced pixels."""
+    pixels, replaced = decode(path, nan_pixels)
+    return conform(pixels, bands, size, str(path)), replaced
+
+
+def read_image(
+    path: str | os.PathLike, bands: int, size: int, nan_pixels: str = "error"
+) -> np.ndarray:
     """Read one PNG, JPEG or FITS file (see the module docstring for the scaling).
 
     Args:
         path: The image file.
         bands: 1 for grey (colour images are averaged) or 3 for colour.
         size: Side of the square output in pixels.
+        nan_pixels: ``"error"`` or ``"zero"`` (NaN or infinite FITS pixels become 0).
 
     Returns:
         float32 array (size, size, bands) with values in [0, 1].
@@ -109,12 +143,8 @@ def read_image(path: str | os.PathLike, bands: int, size: int) -> np.ndarray:
             an image HDU; NaN or infinite pixels; a grey image when ``bands`` is 3;
             interlaced 16-bit colour PNG. The message starts with the path.
     """
-    _check_args(bands, size)
-    path = Path(path)
-    if not path.is_file():
-        reason = "it is a directory" if path.is_dir() else "no such file"
-        raise InputError(f"{path}: cannot read image ({reason})")
-    return conform(decode(path), bands, size, str(path))
+    _check_args(bands, size, nan_pixels)
+    return _read(Path(path), bands, size, nan_pixels)[0]
 
 
 def _progress(total: int, enabled: bool):
@@ -135,14 +165,29 @@ def parallel_fill(count: int, work, workers: int | None, progress: bool) -> None
         pool.shutdown(cancel_futures=True)
 
 
-def _read_many(paths, bands, size, workers, progress) -> np.ndarray:
+def _load_directory(root: Path, bands, size, workers, progress, strict, nan_pixels) -> ImageSet:
+    paths, others = _scan(root)
+    if others and strict:
+        raise InputError(
+            f"{others[0]}: not an image file, and strict checking refuses non-image files "
+            f"in {root} ({len(others)} found)"
+        )
+    if not paths:
+        raise InputError(f"{root}: no images found ({len(others)} other file(s) skipped)")
+    ids = [p.relative_to(root).as_posix()[: -len(image_suffix(p.name))] for p in paths]
+    seen: dict[str, Path] = {}
+    for image_id, image_path in zip(ids, paths, strict=True):
+        if image_id in seen:
+            raise InputError(f"{image_path}: same id {image_id!r} as {seen[image_id]}")
+        seen[image_id] = image_path
     images = np.empty((len(paths), size, size, bands), np.float32)
+    replaced = np.zeros(len(paths), np.int64)
 
     def work(index: int) -> None:
-        images[index] = read_image(paths[index], bands, size)
+        images[index], replaced[index] = _read(paths[index], bands, size, nan_pixels)
 
     parallel_fill(len(paths), work, workers, progress)
-    return images
+    return ImageSet(tuple(ids), images, len(others), int(replaced.sum()))
 
 
 def load_images(
@@ -151,6 +196,8 @@ def load_images(
     size: int,
     workers: int | None = None,
     progress: bool = True,
+    strict: bool = False,
+    nan_pixels: str = "error",
 ) -> ImageSet:
     """Read a directory of images, a ``.npy`` array or one image file.
 
@@ -161,39 +208,37 @@ def load_images(
         size: Side of the square output images in pixels.
         workers: Threads decoding in parallel (default: the executor's default).
         progress: Show a progress bar.
+        strict: Refuse a directory holding non-image files (by default they are
+            skipped and counted in ``ImageSet.skipped``).
+        nan_pixels: ``"error"``, or ``"zero"`` to replace NaN and infinite pixels by
+            0 (counted in ``ImageSet.replaced``).
 
     Returns:
         The images, float32 (N, size, size, bands) in [0, 1], with their ids.
 
     Raises:
-        InputError: a missing path, a directory without images, duplicate ids, or
-            any error of :func:`read_image` or of the ``.npy`` checks; the message
-            names the file.
+        InputError: a missing path, a directory without images, duplicate ids, a
+            non-image file under ``strict``, or any error of :func:`read_image` or
+            of the ``.npy`` checks; the message names the file.
     """
-    _check_args(bands, size)
+    _check_args(bands, size, nan_pixels)
     path = Path(path)
-    if path.is_dir():
-        paths, skipped = find_images(path)
-        if not paths:
-            raise InputError(f"{path}: no images found ({skipped} other file(s) skipped)")
-        ids = [p.relative_to(path).as_posix()[: -len(image_suffix(p.name))] for p in paths]
-        seen: dict[str, Path] = {}
-        for image_id, image_path in zip(ids, paths, strict=True):
-            if image_id in seen:
-                raise InputError(f"{image_path}: same id {image_id!r} as {seen[image_id]}")
-            seen[image_id] = image_path
-        images = _read_many(paths, bands, size, workers, progress)
-        return ImageSet(tuple(ids), images, skipped)
-    if not path.exists():
-        raise InputError(f"{path}: no such file or directory")
-    if path.suffix.lower() == ".npy":
-        from astrovader.data._npy import load_npy
+    # Library warnings (astropy fixing headers) would only repeat what errors say.
+    # The filters are process-wide, so only this entry point, not read_image, sets them.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if path.is_dir():
+            return _load_directory(path, bands, size, workers, progress, strict, nan_pixels)
+        if not path.exists():
+            raise InputError(f"{path}: no such file or directory")
+        if path.suffix.lower() == ".npy":
+            from astrovader.data._npy import load_npy
 
-        return load_npy(path, bands, size, workers, progress)
-    suffix = image_suffix(path.name)
-    if suffix is None:
-        raise InputError(
-            f"{path}: not a directory, .npy array or image ({', '.join(IMAGE_SUFFIXES)})"
-        )
-    image = read_image(path, bands, size)
-    return ImageSet((path.name[: -len(suffix)],), image[None])
+            return load_npy(path, bands, size, workers, progress, nan_pixels)
+        suffix = image_suffix(path.name)
+        if suffix is None:
+            raise InputError(
+                f"{path}: not a directory, .npy array or image ({', '.join(IMAGE_SUFFIXES)})"
+            )
+        image, replaced = _read(path, bands, size, nan_pixels)
+        return ImageSet((path.name[: -len(suffix)],), image[None], replaced=replaced)

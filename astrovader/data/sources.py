@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from astrovader.config import Config
 from astrovader.data.readers import ImageSet, load_images
 
@@ -9,26 +11,46 @@ from astrovader.data.readers import ImageSet, load_images
 def load_data(config: Config, progress: bool = True) -> ImageSet:
     """``config.data.path`` read by :func:`load_images`, or the built-in synthetic galaxies.
 
+    ``data.strict`` and ``data.nan_pixels`` are passed on. Skipped non-image files
+    and NaN or infinite pixels replaced by 0 are each reported in one line on
+    standard error.
+
     Args:
         config: The run's configuration (data section; training seed for the synthetic set).
         progress: Show a progress bar while reading.
 
     Returns:
         The images (N, S, S, B) in [0, 1] with their identifiers.
+
+    Raises:
+        InputError: the data cannot be read (see :func:`load_images`).
     """
-    if config.data.path:
-        return load_images(
-            config.data.path,
-            bands=config.data.bands,
-            size=config.data.image_size,
+    data = config.data
+    if data.path:
+        imageset = load_images(
+            data.path,
+            bands=data.bands,
+            size=data.image_size,
             progress=progress,
+            strict=data.strict,
+            nan_pixels=data.nan_pixels,
         )
+        if imageset.skipped:
+            print(
+                f"astrovader: {data.path}: skipped {imageset.skipped} non-image file(s) "
+                "(data.strict = true makes them an error)",
+                file=sys.stderr,
+            )
+        if imageset.replaced:
+            print(
+                f"astrovader: {data.path}: replaced {imageset.replaced} NaN or infinite "
+                'pixel(s) by 0 (data.nan_pixels = "zero")',
+                file=sys.stderr,
+            )
+        return imageset
     from astrovader.data.synthetic import synthetic_imageset
 
     imageset, _ = synthetic_imageset(
-        config.data.synthetic_count,
-        config.data.image_size,
-        config.training.seed,
-        bands=config.data.bands,
+        data.synthetic_count, data.image_size, config.training.seed, bands=data.bands
     )
     return imageset
