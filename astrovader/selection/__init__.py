@@ -1,0 +1,1 @@
+"""Model selection: the Dirichlet-process cluster count and Hyperopt searches (SPEC §6)."""

@@ -1,0 +1,97 @@
+"""``astrovader pick-k``: the Dirichlet-process cluster count of a model's embedding (SPEC §6)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from astrovader.selection import pick_k
+
+
+def register(subparsers) -> None:
+    """Add the ``pick-k`` command."""
+    parser = subparsers.add_parser(
+        "pick-k",
+        help="choose the number of clusters with a Dirichlet-process mixture",
+        description=(
+            "Embed images with a trained model (μ̃), fit scikit-learn's Dirichlet-process "
+            "BayesianGaussianMixture on independent random mini-batches and count the "
+            "components with weight above the threshold in each fit. The consensus K is the "
+            "most frequent count (the smaller on a tie). Writes counts.csv, summary.json and "
+            "histogram.png."
+        ),
+    )
+    parser.add_argument(
+        "source",
+        metavar="RUN_OR_MODEL",
+        help="a run directory (its model and training images) or a .keras model file",
+    )
+    parser.add_argument(
+        "data",
+        nargs="?",
+        metavar="DATA",
+        help="images to embed: folder, .npy or image (required with a .keras file)",
+    )
+    parser.add_argument(
+        "--fits",
+        type=int,
+        default=pick_k.DEFAULT_FITS,
+        metavar="F",
+        help=f"independent mini-batches and fits ({pick_k.DEFAULT_FITS})",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=pick_k.DEFAULT_BATCH_SIZE,
+        metavar="B",
+        help=f"samples per fit ({pick_k.DEFAULT_BATCH_SIZE})",
+    )
+    parser.add_argument(
+        "--max-components",
+        type=int,
+        default=pick_k.DEFAULT_MAX_COMPONENTS,
+        metavar="C",
+        help=f"components per fit ({pick_k.DEFAULT_MAX_COMPONENTS})",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=pick_k.DEFAULT_THRESHOLD,
+        metavar="T",
+        help=f"weight a fit's component must exceed ({pick_k.DEFAULT_THRESHOLD})",
+    )
+    parser.add_argument(
+        "--concentration",
+        type=float,
+        metavar="ALPHA",
+        help="Dirichlet-process concentration (default 1/C)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the batches and fits (0)")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output directory (default: RUN/pick_k, or pick-k for a model file)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Embed, count, write the table, summary and histogram, print the consensus."""
+    from astrovader.selection.embedding import embed_source
+    from astrovader.selection.report import check_out, describe, write_report
+
+    settings = dict(
+        fits=args.fits,
+        batch_size=args.batch_size,
+        max_components=args.max_components,
+        threshold=args.threshold,
+        concentration=args.concentration,
+    )
+    pick_k.check_settings(**settings)
+    source = Path(args.source)
+    out = check_out(args.out or (source / "pick_k" if source.is_dir() else "pick-k"))
+    z, description = embed_source(source, args.data)
+    result = pick_k.count_components(z, **settings, seed=args.seed, progress=True)
+    write_report(out, result, description)
+    print(f"astrovader pick-k: {describe(result)}; wrote {out}")
+    return 0
