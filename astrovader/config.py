@@ -19,7 +19,7 @@ import tomli_w
 
 from astrovader._io import write_text_atomic
 from astrovader.errors import ConfigError
-
+from astrovader.selection import pick_k
 
 STRATEGIES = ("auto", "default", "mirrored", "multiworker")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
@@ -47,10 +47,14 @@ class DataConfig:
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
-    """The encoder-decoder and the mixture (SPEC §2)."""
+    """The encoder-decoder and the mixture (SPEC §2).
+
+    ``n_clusters = "auto"`` chooses K with pick-k (SPEC §6, settings in
+    ``[pick_k]``) on the γ-trained embedding at the GMM initialisation.
+    """
 
     latent_dim: int = 20
-    n_clusters: int = 12
+    n_clusters: int | str = 12
     filters: tuple[int, ...] = (64, 64, 16)
     kernels: tuple[int, ...] = (3, 5, 5)
     decoder_kernels: tuple[int, ...] = (5, 5, 5)
@@ -113,6 +117,21 @@ class TrainingConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class PickKConfig:
+    """The Dirichlet-process cluster count of ``model.n_clusters = "auto"`` (SPEC §6).
+
+    See :func:`astrovader.selection.pick_k.count_components`. ``concentration``
+    None is scikit-learn's default 1/``max_components``.
+    """
+
+    fits: int = pick_k.DEFAULT_FITS
+    batch_size: int = pick_k.DEFAULT_BATCH_SIZE
+    max_components: int = pick_k.DEFAULT_MAX_COMPONENTS
+    threshold: float = pick_k.DEFAULT_THRESHOLD
+    concentration: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     """The whole configuration of a run."""
 
@@ -122,6 +141,7 @@ class Config:
     loss: LossConfig = LossConfig()
     optimizer: OptimizerConfig = OptimizerConfig()
     training: TrainingConfig = TrainingConfig()
+    pick_k: PickKConfig = PickKConfig()
 
     def replace(self, **sections: dict[str, Any]) -> Config:
         """A copy with some keys changed, e.g. ``replace(model={"n_clusters": 5})``."""
@@ -181,8 +201,15 @@ def _coerce(where: str, annotation: Any, value: Any) -> Any:
         args = typing.get_args(annotation)
         if type(None) in args and (value is None or value == "none"):
             return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _coerce(where, inner, value)
+        inner = [a for a in args if a is not type(None)]
+        for candidate in inner:
+            try:
+                return _coerce(where, candidate, value)
+            except ConfigError:
+                if len(inner) == 1:
+                    raise
+        names = " or ".join(a.__name__ for a in inner)
+        raise ConfigError(f"{where}: expected {names}, got {value!r}")
     if origin is tuple:
         (inner, _) = typing.get_args(annotation)
         if not isinstance(value, list | tuple) or not value:
@@ -247,7 +274,12 @@ def validate(config: Config) -> None:
         ("data.synthetic_count", d.synthetic_count, d.synthetic_count > 0, "positive"),
         ("data.nan_pixels", d.nan_pixels, d.nan_pixels in ("error", "zero"), '"error" or "zero"'),
         ("model.latent_dim", m.latent_dim, m.latent_dim > 0, "positive"),
-        ("model.n_clusters", m.n_clusters, m.n_clusters > 0, "positive"),
+        (
+            "model.n_clusters",
+            m.n_clusters,
+            m.n_clusters == "auto" or (isinstance(m.n_clusters, int) and m.n_clusters > 0),
+            'positive or "auto"',
+        ),
         (
             "model.filters",
             m.filters,
@@ -302,6 +334,24 @@ def validate(config: Config) -> None:
         ("training.strategy", t.strategy, t.strategy in STRATEGIES, " or ".join(STRATEGIES)),
         ("training.precision", t.precision, t.precision in PRECISIONS, " or ".join(PRECISIONS)),
         ("training.xla", t.xla, t.xla in ("auto", "on", "off"), "auto, on or off"),
+    ]
+    p = config.pick_k
+    checks += [
+        ("pick_k.fits", p.fits, p.fits > 0, "positive"),
+        ("pick_k.max_components", p.max_components, p.max_components > 0, "positive"),
+        (
+            "pick_k.batch_size",
+            p.batch_size,
+            p.batch_size > p.max_components,
+            "more than pick_k.max_components",
+        ),
+        ("pick_k.threshold", p.threshold, 0 < p.threshold < 1, "in (0, 1)"),
+        (
+            "pick_k.concentration",
+            p.concentration,
+            p.concentration is None or p.concentration > 0,
+            'positive or "none"',
+        ),
     ]
     for key, value, ok, expected in checks:
         if not ok:
