@@ -288,7 +288,8 @@ def test_folder_where_a_config_file_is_expected(tmp_path, capsys):
     ("setting", "message"),
     [
         ("model.n_cluster=2", "unknown config key model.n_cluster"),
-        ("model.n_clusters=two", "model.n_clusters: expected int, got 'two'"),
+        ("model.n_clusters=two", "model.n_clusters = 'two' is not allowed: must be positive or"),
+        ("model.n_clusters=2.5", "model.n_clusters: expected int or str, got 2.5"),
         ("data.strict=1", "data.strict: expected bool, got 1"),
         ("data.image_size=20", "data.image_size = 20 is not allowed: must be a positive multiple"),
         ("schedule.gamma_epochs=-1", "schedule.gamma_epochs = -1 is not allowed"),

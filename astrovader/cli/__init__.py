@@ -2,8 +2,9 @@
 
 Every public module of this package is one command: it defines
 ``register(subparsers)``, which adds its parser and sets ``run`` (a function of
-the parsed arguments returning an exit status) as the parser default. Heavy imports (TensorFlow) happen inside ``run`` so that
-``astrovader --help`` and the framework-free commands start quickly.
+the parsed arguments returning an exit status) as the parser default. Heavy
+imports (TensorFlow) happen inside ``run`` so that ``astrovader --help`` and the
+framework-free commands start quickly.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import sys
 
 from astrovader import __version__
 from astrovader.errors import AstrovaderError
-
 
 
 def command_modules() -> list[str]:

@@ -38,6 +38,12 @@ def register(subparsers) -> None:
         metavar="SECTION.KEY=VALUE",
         help="override one configuration key (repeatable)",
     )
+    parser.add_argument(
+        "--strategy",
+        choices=("auto", "default", "mirrored", "multiworker"),
+        help="distribution: all local GPUs (mirrored), machines named by TF_CONFIG "
+        "(multiworker), one device (default); same as --set training.strategy=…",
+    )
     parser.add_argument("--out", default="astrovader-run", metavar="RUN", help="run directory")
     parser.add_argument("--resume", metavar="RUN", help="continue an interrupted run")
     parser.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
@@ -56,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     """Resolve the configuration, then train."""
     from astrovader.legacy_config import load_any_config as load_config
 
+    if args.strategy:
+        args.overrides = [*args.overrides, f"training.strategy={args.strategy}"]
     if args.resume:
         if args.data or args.config or args.overrides:
             raise AstrovaderError(

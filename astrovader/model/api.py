@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 
@@ -27,8 +28,8 @@ class InferenceMixin:
         means, log_vars = [], []
         for part in _batches(len(x), batch_size):
             z_mean, z_log_var = self.encoder(x[part], training=False)
-            means.append(ops.convert_to_numpy(z_mean))
-            log_vars.append(ops.convert_to_numpy(z_log_var))
+            means.append(ops.convert_to_numpy(ops.cast(z_mean, "float32")))
+            log_vars.append(ops.convert_to_numpy(ops.cast(z_log_var, "float32")))
         if not means:
             empty = np.zeros((0, self.latent_dim), "float32")
             return empty, empty.copy()
@@ -38,7 +39,7 @@ class InferenceMixin:
         """Images (N, S, S, B) decoded from latent vectors (N, J)."""
         z = np.asarray(z, dtype="float32")
         parts = [
-            ops.convert_to_numpy(self.decoder(z[part], training=False))
+            ops.convert_to_numpy(ops.cast(self.decoder(z[part], training=False), "float32"))
             for part in _batches(len(z), batch_size)
         ]
         shape = (0, self.image_size, self.image_size, self.bands)
@@ -63,28 +64,92 @@ class InferenceMixin:
         """The most probable component of each image, (N,) int."""
         return np.argmax(self.cluster_probabilities(x, batch_size), axis=-1)
 
+    def embed(self, x, batch_size: int = 180):
+        """γ (N, K) and μ̃ (N, J) of images in one compiled pass per batch.
+
+        Equal to :meth:`cluster_probabilities` and the μ̃ of :meth:`encode` for
+        the same ``batch_size``; faster, for streaming large data sets.
+        """
+        x = np.asarray(x, dtype="float32")
+        step = self.__dict__.get("_embed_step")
+        if step is None:
+            step = tf.function(self._embed_batch, reduce_retracing=True)
+            self.__dict__["_embed_step"] = step
+        gammas, means = [], []
+        for part in _batches(len(x), batch_size):
+            gamma, z_mean = step(tf.constant(x[part]))
+            gammas.append(gamma.numpy())
+            means.append(z_mean.numpy())
+        if not gammas:
+            return np.zeros((0, self.n_clusters), "float32"), np.zeros(
+                (0, self.latent_dim), "float32"
+            )
+        return np.concatenate(gammas), np.concatenate(means)
+
+    def _embed_batch(self, x):
+        z_mean, _ = self.encoder(x, training=False)
+        z_mean = ops.cast(z_mean, "float32")
+        pi, mu, var = self.prior(None)
+        return self.gamma_layer([z_mean, pi, mu, var]), z_mean
+
     def mixture(self) -> dict[str, np.ndarray]:
         """The prior: ``pi`` (K,), ``mu`` (K, J), ``var`` (K, J), scikit-learn's layout."""
         return self.prior.mixture()
 
+    def iter_latents(
+        self, n: int, component: int | None = None, seed: int | None = None, batch_size: int = 180
+    ):
+        """Draw z ~ N(μ_c, σ²_c) in chunks of ``batch_size``, c fixed or drawn from π/Σπ.
+
+        Memory stays bounded by the chunk, whatever ``n``; the chunks, concatenated,
+        are :meth:`sample_latents` (n, component, seed) exactly.
+
+        Yields:
+            ``(z, components)``: (m, J) float32 and (m,) int arrays, m ≤ batch_size.
+        """
+        mix = self.mixture()
+        if component is not None and not 0 <= component < self.n_clusters:
+            raise ValueError(f"component must be in [0, {self.n_clusters}), got {component}")
+        pick = np.random.default_rng(seed)
+        draw = np.random.default_rng(seed)
+        if component is None:
+            # One uniform (one 64-bit step) per component draw comes first in the stream.
+            draw.bit_generator.advance(n)
+        weights = mix["pi"] / mix["pi"].sum()
+        for part in _batches(n, batch_size):
+            m = part.stop - part.start
+            if component is None:
+                components = pick.choice(self.n_clusters, size=m, p=weights)
+            else:
+                components = np.full(m, component)
+            noise = draw.standard_normal((m, self.latent_dim))
+            z = mix["mu"][components] + np.sqrt(mix["var"][components]) * noise
+            yield z.astype("float32"), components
+
     def sample_latents(self, n: int, component: int | None = None, seed: int | None = None):
         """Draw z ~ N(μ_c, σ²_c), with c fixed or drawn from π/Σπ (SPEC §7, generation).
+
+        The components are drawn first (``Generator.choice``), then the (n, J)
+        standard normal noise, from ``numpy.random.default_rng(seed)``.
 
         Returns:
             ``(z, components)``: (n, J) float32 and (n,) int arrays.
         """
-        mix = self.mixture()
-        rng = np.random.default_rng(seed)
-        if component is None:
-            weights = mix["pi"] / mix["pi"].sum()
-            components = rng.choice(self.n_clusters, size=n, p=weights)
-        else:
-            if not 0 <= component < self.n_clusters:
-                raise ValueError(f"component must be in [0, {self.n_clusters}), got {component}")
-            components = np.full(n, component)
-        noise = rng.standard_normal((n, self.latent_dim))
-        z = mix["mu"][components] + np.sqrt(mix["var"][components]) * noise
-        return z.astype("float32"), components
+        parts = list(self.iter_latents(n, component, seed, batch_size=max(n, 1)))
+        if not parts:
+            return np.zeros((0, self.latent_dim), "float32"), np.zeros(0, int)
+        return parts[0]
+
+    def iter_generate(
+        self, n: int, component: int | None = None, seed: int | None = None, batch_size: int = 180
+    ):
+        """Synthetic galaxies in chunks (bounded memory); together, :meth:`generate`'s.
+
+        Yields:
+            ``(images, components)``: (m, S, S, B) float32 and (m,) int arrays.
+        """
+        for z, components in self.iter_latents(n, component, seed, batch_size):
+            yield self.decode(z, batch_size), components
 
     def generate(self, n: int, component: int | None = None, seed: int | None = None):
         """Synthetic galaxies (n, S, S, B) decoded from the mixture prior."""

@@ -2,19 +2,53 @@
 
 Layer names are those of the published network (Conv1…Conv12, latentmean,
 latentlog_var, FC3, Output), so that published weights map one to one.
+
+Layers follow Keras' global dtype policy (mixed precision computes the
+convolutions in float16 or bfloat16), except the latent heads and the output
+convolution, which always compute in float32: μ̃, log σ̃² and the reconstruction
+feed the mixture maths and the losses at full precision.
 """
 
 from __future__ import annotations
 
 import keras
-from keras import layers
+from keras import layers, ops
+
+UPSAMPLING = ("bilinear", "bilinear_legacy")
+
+
+@keras.saving.register_keras_serializable(package="astrovader")
+class LegacyBilinearUpSampling2D(layers.Layer):
+    """×2 bilinear upsampling as Keras 2 on TensorFlow 1 did it (the published network).
+
+    Keras 2.3 ``UpSampling2D(interpolation="bilinear")`` called TensorFlow's
+    ``resize_bilinear`` with ``half_pixel_centers=False``: output pixel i samples
+    input coordinate i/2, so even rows and columns copy the input, odd ones average
+    two neighbours, and the last row and column repeat the edge. Keras 3 samples at
+    half-pixel centres instead, which moves the published decoder's galaxies about
+    2.7 px off centre. Input and output are channels-last (N, H, W, C).
+    """
+
+    def call(self, inputs):
+        x = inputs
+        below = ops.concatenate([x[:, 1:], x[:, -1:]], axis=1)
+        x = ops.stack([x, 0.5 * (x + below)], axis=2)
+        _, height, _, width, channels = x.shape
+        x = ops.reshape(x, (-1, 2 * height, width, channels))
+        right = ops.concatenate([x[:, :, 1:], x[:, :, -1:]], axis=2)
+        x = ops.stack([x, 0.5 * (x + right)], axis=3)
+        return ops.reshape(x, (-1, 2 * height, 2 * width, channels))
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape
+        return (batch, 2 * height, 2 * width, channels)
 
 
 def _regularizer(l2: float):
     return keras.regularizers.L2(l2) if l2 > 0 else None
 
 
-def _conv(filters, kernel, name, l2, activation=None):
+def _conv(filters, kernel, name, l2, activation=None, dtype=None):
     return layers.Conv2D(
         filters,
         kernel,
@@ -24,6 +58,7 @@ def _conv(filters, kernel, name, l2, activation=None):
         name=name,
         kernel_regularizer=_regularizer(l2),
         bias_regularizer=_regularizer(l2),
+        dtype=dtype,
     )
 
 
@@ -72,12 +107,14 @@ def build_encoder(
         name="latentmean",
         kernel_regularizer=_regularizer(l2),
         bias_regularizer=_regularizer(l2),
+        dtype="float32",
     )(x)
     z_log_var = layers.Dense(
         latent_dim,
         name="latentlog_var",
         kernel_regularizer=_regularizer(l2),
         bias_regularizer=_regularizer(l2),
+        dtype="float32",
     )(x)
     return keras.Model(inputs, [z_mean, z_log_var], name="encoder")
 
@@ -90,6 +127,7 @@ def build_decoder(
     kernels: tuple[int, ...],
     leaky_slope: float,
     l2: float,
+    upsampling: str = "bilinear",
 ) -> keras.Model:
     """Decoder: Dense → reshape, three (Conv → LeakyReLU → Conv → LeakyReLU → bilinear ×2) blocks.
 
@@ -101,10 +139,14 @@ def build_decoder(
         kernels: Kernel sides of the three decoder blocks (published 5, 5, 5).
         leaky_slope: LeakyReLU negative slope.
         l2: L2 factor on every kernel and bias.
+        upsampling: ``"bilinear"`` (Keras 3, half-pixel centres) or
+            ``"bilinear_legacy"`` (Keras 2 / TensorFlow 1, as the published network).
 
     Returns:
         A model mapping (N, J) latent vectors to (N, S, S, B) images.
     """
+    if upsampling not in UPSAMPLING:
+        raise ValueError(f"upsampling must be one of {UPSAMPLING}, got {upsampling!r}")
     shape = bottleneck_shape(image_size, filters)
     inputs = keras.Input((latent_dim,), name="decoder_input")
     x = layers.Dense(
@@ -119,6 +161,9 @@ def build_decoder(
         for half in (1, 2):
             x = _conv(n_filters, kernel, f"Conv{7 + 2 * block + half - 1}", l2)(x)
             x = layers.LeakyReLU(negative_slope=leaky_slope)(x)
-        x = layers.UpSampling2D(2, interpolation="bilinear", name=f"Up{block + 1}")(x)
-    outputs = _conv(bands, 3, "Output", l2, activation="relu")(x)
+        if upsampling == "bilinear_legacy":
+            x = LegacyBilinearUpSampling2D(name=f"Up{block + 1}")(x)
+        else:
+            x = layers.UpSampling2D(2, interpolation="bilinear", name=f"Up{block + 1}")(x)
+    outputs = _conv(bands, 3, "Output", l2, activation="relu", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="decoder")

@@ -12,6 +12,7 @@ from astrovader.model.cluster_probability import ClusterProbability, parse_minma
 from astrovader.model.gmm_prior import GMMPrior
 from astrovader.model.network import build_decoder, build_encoder
 from astrovader.model.reparameterize import Reparameterize
+from astrovader.training import distribute
 
 LOSS_TERMS = ("loss", "reconstruction", "kl", "gmm_kl")
 
@@ -25,6 +26,15 @@ class AstroVaDEr(InferenceMixin, keras.Model):
     (``gmm_weight``) and the gradient clip (``clip_value``) are non-trainable
     weights set by the s3VDC schedule callbacks, not by branches in the step.
 
+    Under a ``tf.distribute`` strategy with R replicas a step equals the
+    single-device step on the same global batch (see
+    :mod:`astrovader.training.distribute`): losses are weighted by each replica's
+    share of the batch, gradients are summed before clipping, the γ min-max
+    transform takes its min and max over the **global** batch, and each replica
+    draws its own rows of the reparameterisation noise. Under mixed precision the
+    mixture maths, the latent heads and the output layer stay float32, and the
+    clip acts on unscaled gradients.
+
     Args:
         image_size: Input side S in pixels (multiple of 8).
         bands: Image bands B (1 grey, 3 colour).
@@ -37,6 +47,9 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         l2: L2 factor on every kernel and bias.
         reconstruction: ``"mse"`` or ``"bce"``.
         minmax_lambda: λ of the γ transform, or ``None``/``"none"``.
+        upsampling: Decoder upsampling, ``"bilinear"`` or ``"bilinear_legacy"``
+            (the published network's Keras 2 behaviour, see
+            :class:`~astrovader.model.network.LegacyBilinearUpSampling2D`).
         seed: Seed of the reparameterisation noise.
         **kwargs: Standard model arguments.
     """
@@ -54,6 +67,7 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         l2: float = 0.01,
         reconstruction: str = "mse",
         minmax_lambda=50.0,
+        upsampling: str = "bilinear",
         seed: int | None = None,
         **kwargs,
     ):
@@ -68,6 +82,7 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         self.leaky_slope, self.l2 = float(leaky_slope), float(l2)
         self.reconstruction = reconstruction
         self.minmax_lambda = parse_minmax_lambda(minmax_lambda)
+        self.upsampling = upsampling
         self.seed = seed
         common = dict(
             image_size=self.image_size,
@@ -78,10 +93,14 @@ class AstroVaDEr(InferenceMixin, keras.Model):
             l2=self.l2,
         )
         self.encoder = build_encoder(kernels=self.kernels, **common)
-        self.decoder = build_decoder(kernels=self.decoder_kernels, **common)
-        self.sampler = Reparameterize(seed=seed, name="latentz_sampling")
-        self.prior = GMMPrior(self.n_clusters, self.latent_dim, name="latentGMM_Layer")
-        self.gamma_layer = ClusterProbability(self.minmax_lambda, name="get_gamma")
+        self.decoder = build_decoder(kernels=self.decoder_kernels, upsampling=upsampling, **common)
+        # The sampler and the mixture compute in float32 under any dtype policy (in a
+        # mixed policy Keras would otherwise read the prior's weights in 16 bits).
+        self.sampler = Reparameterize(seed=seed, name="latentz_sampling", dtype="float32")
+        self.prior = GMMPrior(
+            self.n_clusters, self.latent_dim, name="latentGMM_Layer", dtype="float32"
+        )
+        self.gamma_layer = ClusterProbability(self.minmax_lambda, name="get_gamma", dtype="float32")
         self.kl_weight = self._scalar("kl_weight", 0.0)
         self.gmm_weight = self._scalar("gmm_weight", 0.0)
         self.clip_value = self._scalar("clip_value", float("inf"))
@@ -121,10 +140,10 @@ class AstroVaDEr(InferenceMixin, keras.Model):
             Dict with scalars ``loss``, ``reconstruction``, ``kl``, ``gmm_kl``.
         """
         z_mean, z_log_var = self.encoder(x, training=training)
-        z = self.sampler([z_mean, z_log_var], training=training)
+        z = self._sample(z_mean, z_log_var, training)
         x_hat = self.decoder(z, training=training)
         pi, mu, var = self.prior(z)
-        log_gamma = self.gamma_layer([z, pi, mu, var], log=True)
+        log_gamma = self._log_gamma(z, pi, mu, var)
         rec = gmm_math.reconstruction_loss(x, x_hat, self.reconstruction)
         kl = gmm_math.unit_gaussian_kl(z_mean, z_log_var)
         gmm = gmm_math.gmm_kl(z_mean, z_log_var, log_gamma, pi, mu, var)
@@ -138,42 +157,97 @@ class AstroVaDEr(InferenceMixin, keras.Model):
             "gmm_kl": ops.mean(gmm),
         }
 
+    def _sample(self, z_mean, z_log_var, training):
+        """z: μ̃ at inference; in training, fresh noise per row on every replica."""
+        if not training:
+            return self.sampler([z_mean, z_log_var], training=False)
+        return distribute.replica_rows(
+            lambda inputs: self.sampler(inputs, training=True), [z_mean, z_log_var]
+        )
+
+    def _log_gamma(self, z, pi, mu, var):
+        """log γ; inside a multi-replica step the min-max transform is global.
+
+        SPEC eq. 17 takes min and max over the batch's (N, K) cost matrix. When the
+        batch is split over replicas they are the min and max over every replica's
+        costs (:func:`~astrovader.training.distribute.global_extrema`), which makes
+        γ the one a single device computes for the whole batch. Elsewhere this is
+        :class:`~astrovader.model.cluster_probability.ClusterProbability`.
+        """
+        replicas = tf.distribute.get_replica_context()
+        if self.minmax_lambda is None or replicas is None or replicas.num_replicas_in_sync == 1:
+            return self.gamma_layer([z, pi, mu, var], log=True)
+        costs = gmm_math.cluster_costs(z, pi, mu, var)
+        low, high = distribute.global_extrema(costs)
+        span = high - low + gmm_math.MINMAX_EPSILON
+        return ops.log_softmax((costs - low) / span * (-self.minmax_lambda), axis=-1)
+
+    def _clip(self, grads):
+        """Clip each gradient entry to ±clip_value, in unscaled units.
+
+        With a ``LossScaleOptimizer`` the gradients carry the loss scale S, so the
+        bound is S·clip_value, and non-finite entries are kept so that the
+        optimizer sees the overflow, skips the step and lowers S.
+        """
+        limit = self.clip_value
+        if not isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer):
+            return [ops.clip(g, -limit, limit) for g in grads]
+        limit = limit * ops.cast(self.optimizer.scale_loss(ops.ones((), "float32")), "float32")
+        return [ops.where(ops.isfinite(g), ops.clip(g, -limit, limit), g) for g in grads]
+
     @property
     def metrics(self):
         return [*self.trackers.values(), self.skipped_batches]
 
-    def _record(self, terms, weight=None):
+    def _record(self, terms, weight=None, **extra):
         for name, tracker in self.trackers.items():
             tracker.update_state(terms[name], sample_weight=weight)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        logs = {name: tracker.result() for name, tracker in self.trackers.items()}
+        return distribute.step_logs({**logs, **extra})
 
     def train_step(self, data):
         x = data[0] if isinstance(data, tuple) else data
+        share = distribute.batch_share(ops.shape(x)[0])
         with tf.GradientTape() as tape:
             terms = self.loss_terms(x, training=True)
-            scaled = self.optimizer.scale_loss(terms["loss"])
+            scaled = self.optimizer.scale_loss(terms["loss"] * share)
         variables = self.trainable_variables
         grads = tape.gradient(scaled, variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-        limit = self.clip_value
-        grads = [ops.clip(g, -limit, limit) for g in grads]
         if not self.skip_nonfinite:
-            self.optimizer.apply(grads, variables)
-            return self._record(terms)
-        # --on-nan skip-batch: drop a batch whose loss or gradients are not finite.
-        finite = ops.all(ops.stack([ops.all(ops.isfinite(t)) for t in (*terms.values(), *grads)]))
-        ops.cond(finite, lambda: self.optimizer.apply(grads, variables), lambda: None)
+            grads = self._clip(distribute.sum_over_replicas(grads))
+            self.optimizer.apply(distribute.optimizer_share(grads), variables)
+            return self._record(terms, share)
+        # --on-nan skip-batch: drop a batch whose loss or gradients are not finite
+        # (on any replica: the flag is summed with the gradients).
+        # A LossScaleOptimizer handles non-finite gradients itself (skip, lower the scale).
+        finite_terms = ops.all(ops.stack([ops.all(ops.isfinite(t)) for t in terms.values()]))
+        *grads, bad = distribute.sum_over_replicas(
+            [*grads, 1.0 - ops.cast(finite_terms, "float32")]
+        )
+        grads = self._clip(grads)
+        finite = ops.equal(bad, 0.0)
+        if not isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer):
+            finite_grads = ops.all(ops.stack([ops.all(ops.isfinite(g)) for g in grads]))
+            finite = ops.logical_and(finite, finite_grads)
+        distribute.apply_if(
+            finite, lambda: self.optimizer.apply(distribute.optimizer_share(grads), variables)
+        )
         kept = ops.cast(finite, "float32")
-        self.skipped_batches.update_state(1.0 - kept)
+        self.skipped_batches.update_state((1.0 - kept) * share)
         terms = {k: ops.where(finite, v, ops.zeros_like(v)) for k, v in terms.items()}
-        return {**self._record(terms, kept), "skipped_batches": self.skipped_batches.result()}
+        return self._record(terms, kept * share, skipped_batches=self.skipped_batches.result())
 
     def test_step(self, data):
         x = data[0] if isinstance(data, tuple) else data
-        return self._record(self.loss_terms(x, training=False))
+        share = distribute.batch_share(ops.shape(x)[0])
+        return self._record(self.loss_terms(x, training=False), share)
 
     def get_config(self):
+        # No dtype policy: a saved model computes in the policy of the process that
+        # loads it (float32 unless that process sets mixed precision).
+        base = {k: v for k, v in super().get_config().items() if k != "dtype"}
         return {
-            **super().get_config(),
+            **base,
             "image_size": self.image_size,
             "bands": self.bands,
             "latent_dim": self.latent_dim,
@@ -185,6 +259,7 @@ class AstroVaDEr(InferenceMixin, keras.Model):
             "l2": self.l2,
             "reconstruction": self.reconstruction,
             "minmax_lambda": self.minmax_lambda,
+            "upsampling": self.upsampling,
             "seed": self.seed,
         }
 
@@ -209,5 +284,12 @@ class AstroVaDEr(InferenceMixin, keras.Model):
 
 
 def load_model(path) -> AstroVaDEr:
-    """Load a saved ``.keras`` AstroVaDEr model (no optimizer state)."""
-    return keras.saving.load_model(path, compile=False)
+    """Load a saved ``.keras`` AstroVaDEr model (no optimizer state).
+
+    Raises:
+        AstrovaderError: the file is not a usable AstroVaDEr model; the message
+            names the file and says why (see :mod:`astrovader.model.loading`).
+    """
+    from astrovader.model.loading import load_model_file
+
+    return load_model_file(path)

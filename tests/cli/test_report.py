@@ -29,7 +29,7 @@ def inputs(tmp_path_factory):
     return root
 
 
-def test_report_command_on_new_data_applies_every_option(tiny_run, inputs, capsys):
+def test_report_command_on_new_data_applies_every_option(tiny_run, tiny_config, inputs, capsys):
     import astrovader
     from astrovader.data.readers import load_images
 
@@ -42,7 +42,8 @@ def test_report_command_on_new_data_applies_every_option(tiny_run, inputs, capsy
     # γ comes from the model on the new images, in batches of the run's batch size.
     images = load_images(inputs / "sims", 1, 32, progress=False)
     model = astrovader.load_model(tiny_run / "model.keras")
-    gamma = model.latent_probabilities(model.encode(images.images, 40)[0], 40)
+    batch = tiny_config.training.batch_size
+    gamma = model.latent_probabilities(model.encode(images.images, batch)[0], batch)
     objects = Table.read(out / "tables" / "objects.fits")
     assert list(objects["id"]) == list(images.ids)
     np.testing.assert_allclose(objects["gamma_max"], gamma.max(axis=1), rtol=1e-5)

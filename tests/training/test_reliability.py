@@ -19,7 +19,11 @@ SMALL = {
     "data": {"image_size": 16, "synthetic_count": 120, "validation_fraction": 0.1},
     "model": {"latent_dim": 3, "n_clusters": 3, "filters": [4, 4, 4]},
     "schedule": {
-        "gamma_epochs": 2, "gmm_batches": 5, "anneal_epochs": 1, "static_epochs": 1, "periods": 2,
+        "gamma_epochs": 2,
+        "gmm_batches": 5,
+        "anneal_epochs": 1,
+        "static_epochs": 1,
+        "periods": 2,
     },
     "training": {"batch_size": 20},
 }
@@ -55,8 +59,11 @@ def _epochs(run):
 def test_nan_stops_names_epoch_phase_term_and_keeps_last_good_checkpoint(tmp_path):
     config = Config().replace(**SMALL)
     run = tmp_path / "run"
-    with pytest.raises(AstrovaderError, match=r"non-finite loss term 'loss' \(batch 2\) at epoch 1 "
-                       r"\(gamma phase\); training stopped and the checkpoint after epoch 0 is kept"):
+    with pytest.raises(
+        AstrovaderError,
+        match=r"non-finite loss term 'loss' \(batch 2\) at epoch 1 "
+        r"\(gamma phase\); training stopped and the checkpoint after epoch 0 is kept",
+    ):
         fit_run(config, run, verbose=0, callbacks=(PoisonLoss(1, 2),))
     assert not (run / "model.keras").exists()
     from astrovader.model.vade import AstroVaDEr
@@ -86,16 +93,27 @@ def test_skip_batch_drops_the_bad_batch_and_finishes(tmp_path):
 @pytest.mark.slow
 def test_sigkill_mid_run_then_resume_finishes_every_epoch(tmp_path):
     run = tmp_path / "run"
-    sets = [f"--set={k}" for k in (
-        "data.image_size=16", "data.synthetic_count=300", "model.latent_dim=3",
-        "model.n_clusters=3", "model.filters=[4,4,4]", "schedule.gamma_epochs=4",
-        "schedule.anneal_epochs=2", "schedule.static_epochs=1", "schedule.periods=2",
-        "training.batch_size=10",
-    )]
+    sets = [
+        f"--set={k}"
+        for k in (
+            "data.image_size=16",
+            "data.synthetic_count=300",
+            "model.latent_dim=3",
+            "model.n_clusters=3",
+            "model.filters=[4,4,4]",
+            "schedule.gamma_epochs=4",
+            "schedule.anneal_epochs=2",
+            "schedule.static_epochs=1",
+            "schedule.periods=2",
+            "training.batch_size=10",
+        )
+    ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "astrovader", "fit", "--out", str(run), "--quiet", *sets],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None:
@@ -110,7 +128,10 @@ def test_sigkill_mid_run_then_resume_finishes_every_epoch(tmp_path):
     assert not (run / "model.keras").exists()
     result = subprocess.run(
         [sys.executable, "-m", "astrovader", "fit", "--resume", str(run), "--quiet"],
-        capture_output=True, text=True, env=env, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert _epochs(run) == list(range(10))

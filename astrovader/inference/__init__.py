@@ -1,0 +1,1 @@
+"""Inference at survey scale: stream images through a trained model into tables."""

@@ -1,0 +1,94 @@
+"""The datasets of a run: in-memory images, or TFRecord shards streamed from disk.
+
+``config.data.path`` naming a TFRecord directory (see :mod:`astrovader.data.tfrecord`)
+trains from the shards without loading them: the validation split is the one of
+:func:`~astrovader.data.pipeline.split_indices` over the records' indices (one
+byte per image in memory), and ``clusters.csv`` is written by streaming every
+record through the model. Anything else goes through
+:func:`~astrovader.data.sources.load_data` into memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from astrovader.config import Config
+from astrovader.data import tfrecord, tfrecord_datasets
+from astrovader.data.pipeline import evaluation_dataset, split_indices, training_dataset
+from astrovader.errors import InputError
+
+
+@dataclasses.dataclass(frozen=True)
+class RunInputs:
+    """Training and validation batches, their sizes, and the clusters.csv writer.
+
+    Attributes:
+        train: Shuffled, augmented training batches.
+        validation: Validation batches, or None without a validation split.
+        n_train: Training images.
+        n_val: Validation images.
+        write_clusters: ``write_clusters(model, path)`` writes every image's
+            ``id, cluster, γ, z`` to ``path``.
+    """
+
+    train: object
+    validation: object
+    n_train: int
+    n_val: int
+    write_clusters: Callable
+
+
+def run_inputs(config: Config, workers: int = 1) -> RunInputs:
+    """The datasets for ``config`` (``workers``: processes of a multi-worker strategy)."""
+    path = config.data.path
+    if path and tfrecord.is_tfrecord_dir(path):
+        return _shards(Path(path), config, workers)
+    return _in_memory(config)
+
+
+def _in_memory(config: Config) -> RunInputs:
+    from astrovader.data.catalogue import write_clusters
+    from astrovader.data.sources import load_data
+
+    data = load_data(config)
+    batch, seed = config.training.batch_size, config.training.seed
+    train_idx, val_idx = split_indices(len(data.images), config.data.validation_fraction, seed)
+    train = training_dataset(data.images[train_idx], batch, seed, config.data.flips)
+    validation = evaluation_dataset(data.images[val_idx], batch) if len(val_idx) else None
+
+    def write(model, out):
+        z_mean, _ = model.encode(data.images, batch)
+        write_clusters(out, data.ids, model.latent_probabilities(z_mean, batch), z_mean)
+
+    return RunInputs(train, validation, len(train_idx), len(val_idx), write)
+
+
+def _shards(path: Path, config: Config, workers: int) -> RunInputs:
+    from astrovader.inference.embed import embed_to_table
+
+    manifest = tfrecord.read_manifest(path)
+    wanted = (config.data.image_size, config.data.bands)
+    if (manifest["image_size"], manifest["bands"]) != wanted:
+        raise InputError(
+            f"{path}: shards hold {manifest['image_size']}×{manifest['image_size']} images with "
+            f"{manifest['bands']} band(s), but data.image_size = {wanted[0]} and "
+            f"data.bands = {wanted[1]}"
+        )
+    batch, seed = config.training.batch_size, config.training.seed
+    count = manifest["count"]
+    train_idx, val_idx = split_indices(count, config.data.validation_fraction, seed)
+    keep = np.zeros(count, bool)
+    keep[train_idx] = True
+    train = tfrecord_datasets.training_dataset(path, batch, seed, config.data.flips, keep, workers)
+    validation = None
+    if len(val_idx):
+        validation = tfrecord_datasets.evaluation_dataset(path, batch, ~keep, workers=workers)
+
+    def write(model, out):
+        embed_to_table(model, path, out, batch, progress=False)
+
+    return RunInputs(train, validation, len(train_idx), len(val_idx), write)
