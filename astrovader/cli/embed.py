@@ -5,17 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from astrovader.cli._options import positive
 from astrovader.errors import AstrovaderError
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def register(subparsers) -> None:
@@ -37,7 +28,7 @@ def register(subparsers) -> None:
     parser.add_argument("--out", required=True, metavar="TABLE", help="output .csv or .fits")
     parser.add_argument(
         "--batch-size",
-        type=_positive,
+        type=positive,
         default=180,
         help="images per batch (180, the paper's training batch: with the min-max transform "
         "γ depends on the batch; the cluster and z do not)",

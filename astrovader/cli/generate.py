@@ -5,15 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-
-def _count(text: str, minimum: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < minimum:
-        raise argparse.ArgumentTypeError(f"expected an integer ≥ {minimum}, got {text!r}")
-    return value
+from astrovader.cli._options import non_negative, positive
 
 
 def register(subparsers) -> None:
@@ -30,12 +22,10 @@ def register(subparsers) -> None:
         ),
     )
     parser.add_argument("model", metavar="MODEL", help=".keras model, run directory or .h5")
-    parser.add_argument("--n", type=lambda t: _count(t, 1), required=True, help="images")
-    parser.add_argument("--component", type=lambda t: _count(t, 0), help="component c")
-    parser.add_argument("--seed", type=lambda t: _count(t, 0), help="seed (default: random)")
-    parser.add_argument(
-        "--batch-size", type=lambda t: _count(t, 1), default=256, help="images per batch (256)"
-    )
+    parser.add_argument("--n", type=positive, required=True, help="images")
+    parser.add_argument("--component", type=non_negative, help="component c")
+    parser.add_argument("--seed", type=non_negative, help="seed (default: random)")
+    parser.add_argument("--batch-size", type=positive, default=256, help="images per batch (256)")
     parser.add_argument("--out", required=True, metavar="PATH", help="*.fits or a folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+from astrovader.cli._options import positive
 
 
 def register(subparsers) -> None:
@@ -24,13 +16,15 @@ def register(subparsers) -> None:
             "Centre-crop every JPEG/PNG under RAW_DIR, optionally average the bands "
             "(--grey), resize with an antialiased bilinear filter and write 8-bit PNGs "
             "under OUT with the same relative names. --split-ids keeps the files whose "
-            "name holds a listed SDSS OBJID (the first run of 15+ digits)."
+            "name holds a listed SDSS OBJID (the first run of 15+ digits). With --format "
+            "tfrecord the images are packed into uint8 TFRecord shards under OUT instead "
+            "(decoded once; 'astrovader fit OUT' and 'embed' stream them)."
         ),
     )
     parser.add_argument("raw", metavar="RAW_DIR", help="folder of cutouts (e.g. 256×256 gri)")
     parser.add_argument("out", metavar="OUT", help="output folder")
-    parser.add_argument("--crop", type=_positive, default=192, help="centre crop side (192)")
-    parser.add_argument("--size", type=_positive, default=128, help="output side (128)")
+    parser.add_argument("--crop", type=positive, default=192, help="centre crop side (192)")
+    parser.add_argument("--size", type=positive, default=128, help="output side (128)")
     parser.add_argument("--grey", action="store_true", help="average the bands (paper)")
     parser.add_argument(
         "--stretch",
@@ -38,7 +32,13 @@ def register(subparsers) -> None:
         help="min-max stretch each image to 0-255 (as the published download script)",
     )
     parser.add_argument("--split-ids", metavar="FILE.npy", help="OBJIDs to keep (.npy)")
-    parser.add_argument("--workers", type=_positive, help="processes (default: all cores)")
+    parser.add_argument(
+        "--format",
+        choices=("png", "tfrecord"),
+        default="png",
+        help="8-bit PNGs (default), or uint8 TFRecord shards that fit and embed stream",
+    )
+    parser.add_argument("--workers", type=positive, help="processes (default: all cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -72,9 +72,11 @@ def run(args: argparse.Namespace) -> int:
         stretch=args.stretch,
         workers=args.workers,
         progress=not args.quiet,
+        output_format=args.format,
     )
     extra = ""
     if ids is not None:
         extra = f"; {done.not_selected} not in the split, {done.missing} split OBJIDs without image"
-    print(f"wrote {done.written} PNGs ({args.size}×{args.size}) to {args.out}{extra}")
+    what = "PNGs" if args.format == "png" else "images in TFRecord shards"
+    print(f"wrote {done.written} {what} ({args.size}×{args.size}) to {args.out}{extra}")
     return 0

@@ -4,25 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
+from astrovader.cli._options import non_negative, positive
 
 
 def register(subparsers) -> None:
@@ -37,9 +19,9 @@ def register(subparsers) -> None:
         ),
     )
     parser.add_argument("out", metavar="OUT", help="output directory (new or empty)")
-    parser.add_argument("--n", type=_positive, default=2000, help="number of images (2000)")
-    parser.add_argument("--size", type=_positive, default=128, help="image side in pixels (128)")
-    parser.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
+    parser.add_argument("--n", type=positive, default=2000, help="number of images (2000)")
+    parser.add_argument("--size", type=positive, default=128, help="image side in pixels (128)")
+    parser.add_argument("--seed", type=non_negative, default=0, help="random seed (0)")
     parser.add_argument(
         "--bands", type=int, choices=(1, 3), default=1, help="1 for grey (default), 3 for RGB"
     )

@@ -10,7 +10,8 @@ For each 8-bit JPEG or PNG under the raw folder (colour or grey):
    factor, so downscaling is antialiased; skipped when crop equals size;
 4. with ``stretch``, a per-image min–max stretch to 0…255 (what the published
    download script did with ``rescale_intensity``; not in the paper text);
-5. round half up and clip to 0…255, written as an 8-bit PNG (``L`` or ``RGB``).
+5. round half up and clip to 0…255, written as an 8-bit PNG (``L`` or ``RGB``), or
+   packed into uint8 TFRecord shards (``output_format="tfrecord"``).
 
 The published download script differs from the paper text in two more ways,
 not reproduced: it weighted the bands with scikit-image's ``rgb2gray`` on
@@ -40,6 +41,7 @@ from astrovader._io import atomic_path
 from astrovader.errors import InputError
 
 SUFFIXES = (".jpg", ".jpeg", ".png")
+FORMATS = ("png", "tfrecord")
 OBJID = re.compile(r"\d{15,}")
 
 
@@ -109,18 +111,36 @@ def prepare_pixels(
     return out[..., 0] if out.shape[2] == 1 else out
 
 
-def _prepare_file(task: tuple[Path, Path, int, int, bool, bool]) -> None:
-    source, target, crop, size, grey, stretch = task
+def _prepared(task: tuple[Path, int, int, bool, bool]) -> np.ndarray:
+    source, crop, size, grey, stretch = task
     try:
         with Image.open(source) as image:
             if image.mode not in ("L", "RGB"):
                 image = image.convert("RGB")
             pixels = np.asarray(image)
-        result = prepare_pixels(pixels, crop, size, grey, stretch)
+        return prepare_pixels(pixels, crop, size, grey, stretch)
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise InputError(f"{source}: cannot prepare image ({' '.join(str(exc).split())})") from None
+
+
+def _write_png(task: tuple[Path, Path, int, int, bool, bool]) -> None:
+    source, target, *options = task
+    result = _prepared((source, *options))
     with atomic_path(target) as tmp:
         Image.fromarray(result).save(tmp, format="PNG")
+
+
+def _ordered(function, tasks, workers):
+    """``function`` over ``tasks``, in order, in ``workers`` processes (1: this one)."""
+    if workers == 1:
+        yield from map(function, tasks)
+        return
+    pool = ProcessPoolExecutor(max_workers=workers)
+    try:
+        chunk = max(1, min(64, len(tasks) // (4 * workers)))
+        yield from pool.map(function, tasks, chunksize=chunk)
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def prepare_directory(
@@ -133,12 +153,13 @@ def prepare_directory(
     stretch: bool = False,
     workers: int | None = None,
     progress: bool = True,
+    output_format: str = "png",
 ) -> Prepared:
-    """Prepare every JPEG/PNG under ``raw`` into PNGs under ``out``.
+    """Prepare every JPEG/PNG under ``raw`` into PNGs, or TFRecord shards, under ``out``.
 
     Args:
         raw: Folder of cutouts, searched recursively (hidden entries ignored).
-        out: Output folder (created); existing files of the same name are replaced.
+        out: Output folder (created); existing PNGs of the same name are replaced.
         crop: Side of the centre crop in pixels.
         size: Side of the output in pixels.
         grey: Average the bands (the paper's mode).
@@ -146,13 +167,19 @@ def prepare_directory(
         stretch: Per-image min–max stretch (the published download script).
         workers: Processes (default: all CPU cores; 1 runs in this process).
         progress: Show a progress bar.
+        output_format: ``"png"`` (one file per image, the same relative names) or
+            ``"tfrecord"``: uint8 shards (:mod:`astrovader.data.tfrecord`) with the
+            ids the image readers give (relative path without suffix); ``out`` must
+            not exist or be empty, and appears complete or not at all.
 
     Raises:
         InputError: ``raw`` is not a folder, holds no images (or none selected),
-            ``out`` is inside ``raw``, bad crop/size, or an unreadable image;
+            ``out`` is inside ``raw``, bad crop/size/format, or an unreadable image;
             the message names the path.
     """
     raw, out = Path(raw), Path(out)
+    if output_format not in FORMATS:
+        raise InputError(f"output format {output_format!r} is not one of {FORMATS}")
     if not raw.is_dir():
         raise InputError(f"{raw}: not a folder")
     if size <= 0 or crop <= 0:
@@ -176,25 +203,24 @@ def prepare_directory(
         missing = len(wanted - set(found.values()))
         if not sources:
             raise InputError(f"{raw}: none of the {total} images has an OBJID in the split")
-    tasks = [
-        (path, (out / path.relative_to(raw)).with_suffix(".png"), crop, size, grey, stretch)
-        for path in sources
-    ]
-    twice = [t for t, count in Counter(task[1] for task in tasks).items() if count > 1]
+    names = [path.relative_to(raw).with_suffix("") for path in sources]
+    twice = [name for name, count in Counter(names).items() if count > 1]
     if twice:
-        raise InputError(f"{twice[0]}: two input images would both be written here")
+        raise InputError(f"{raw / twice[0]}: two input images would both be written as this")
     workers = workers or os.cpu_count() or 1
+    done = Prepared(len(sources), total - len(sources), missing)
+    if output_format == "tfrecord":
+        from astrovader.data.tfrecord import write_tfrecords
+
+        pixels = _ordered(_prepared, [(p, crop, size, grey, stretch) for p in sources], workers)
+        ids = (name.as_posix() for name in names)
+        write_tfrecords(out, zip(ids, pixels, strict=True), len(sources), progress=progress)
+        return done
+    tasks = [
+        (path, out / name.parent / f"{name.name}.png", crop, size, grey, stretch)
+        for path, name in zip(sources, names, strict=True)
+    ]
     with tqdm(total=len(tasks), unit="img", desc="preparing", disable=not progress) as bar:
-        if workers == 1:
-            for task in tasks:
-                _prepare_file(task)
-                bar.update()
-        else:
-            pool = ProcessPoolExecutor(max_workers=workers)
-            try:
-                chunk = max(1, min(64, len(tasks) // (4 * workers)))
-                for _ in pool.map(_prepare_file, tasks, chunksize=chunk):
-                    bar.update()
-            finally:
-                pool.shutdown(cancel_futures=True)
-    return Prepared(len(tasks), total - len(tasks), missing)
+        for _ in _ordered(_write_png, tasks, workers):
+            bar.update()
+    return done

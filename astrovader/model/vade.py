@@ -12,7 +12,7 @@ from astrovader.model.cluster_probability import ClusterProbability, parse_minma
 from astrovader.model.gmm_prior import GMMPrior
 from astrovader.model.network import build_decoder, build_encoder
 from astrovader.model.reparameterize import Reparameterize
-from astrovader.training import distribute
+from astrovader.training import replicas
 
 LOSS_TERMS = ("loss", "reconstruction", "kl", "gmm_kl")
 
@@ -28,7 +28,7 @@ class AstroVaDEr(InferenceMixin, keras.Model):
 
     Under a ``tf.distribute`` strategy with R replicas a step equals the
     single-device step on the same global batch (see
-    :mod:`astrovader.training.distribute`): losses are weighted by each replica's
+    :mod:`astrovader.training.replicas`): losses are weighted by each replica's
     share of the batch, gradients are summed before clipping, the γ min-max
     transform takes its min and max over the **global** batch, and each replica
     draws its own rows of the reparameterisation noise. Under mixed precision the
@@ -161,7 +161,7 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         """z: μ̃ at inference; in training, fresh noise per row on every replica."""
         if not training:
             return self.sampler([z_mean, z_log_var], training=False)
-        return distribute.replica_rows(
+        return replicas.replica_rows(
             lambda inputs: self.sampler(inputs, training=True), [z_mean, z_log_var]
         )
 
@@ -170,15 +170,15 @@ class AstroVaDEr(InferenceMixin, keras.Model):
 
         SPEC eq. 17 takes min and max over the batch's (N, K) cost matrix. When the
         batch is split over replicas they are the min and max over every replica's
-        costs (:func:`~astrovader.training.distribute.global_extrema`), which makes
+        costs (:func:`~astrovader.training.replicas.global_extrema`), which makes
         γ the one a single device computes for the whole batch. Elsewhere this is
         :class:`~astrovader.model.cluster_probability.ClusterProbability`.
         """
-        replicas = tf.distribute.get_replica_context()
-        if self.minmax_lambda is None or replicas is None or replicas.num_replicas_in_sync == 1:
+        context = tf.distribute.get_replica_context()
+        if self.minmax_lambda is None or context is None or context.num_replicas_in_sync == 1:
             return self.gamma_layer([z, pi, mu, var], log=True)
         costs = gmm_math.cluster_costs(z, pi, mu, var)
-        low, high = distribute.global_extrema(costs)
+        low, high = replicas.global_extrema(costs)
         span = high - low + gmm_math.MINMAX_EPSILON
         return ops.log_softmax((costs - low) / span * (-self.minmax_lambda), axis=-1)
 
@@ -203,34 +203,32 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         for name, tracker in self.trackers.items():
             tracker.update_state(terms[name], sample_weight=weight)
         logs = {name: tracker.result() for name, tracker in self.trackers.items()}
-        return distribute.step_logs({**logs, **extra})
+        return replicas.step_logs({**logs, **extra})
 
     def train_step(self, data):
         x = data[0] if isinstance(data, tuple) else data
-        share = distribute.batch_share(ops.shape(x)[0])
+        share = replicas.batch_share(ops.shape(x)[0])
         with tf.GradientTape() as tape:
             terms = self.loss_terms(x, training=True)
             scaled = self.optimizer.scale_loss(terms["loss"] * share)
         variables = self.trainable_variables
         grads = tape.gradient(scaled, variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
         if not self.skip_nonfinite:
-            grads = self._clip(distribute.sum_over_replicas(grads))
-            self.optimizer.apply(distribute.optimizer_share(grads), variables)
+            grads = self._clip(replicas.sum_over_replicas(grads))
+            self.optimizer.apply(replicas.optimizer_share(grads), variables)
             return self._record(terms, share)
         # --on-nan skip-batch: drop a batch whose loss or gradients are not finite
         # (on any replica: the flag is summed with the gradients).
         # A LossScaleOptimizer handles non-finite gradients itself (skip, lower the scale).
         finite_terms = ops.all(ops.stack([ops.all(ops.isfinite(t)) for t in terms.values()]))
-        *grads, bad = distribute.sum_over_replicas(
-            [*grads, 1.0 - ops.cast(finite_terms, "float32")]
-        )
+        *grads, bad = replicas.sum_over_replicas([*grads, 1.0 - ops.cast(finite_terms, "float32")])
         grads = self._clip(grads)
         finite = ops.equal(bad, 0.0)
         if not isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer):
             finite_grads = ops.all(ops.stack([ops.all(ops.isfinite(g)) for g in grads]))
             finite = ops.logical_and(finite, finite_grads)
-        distribute.apply_if(
-            finite, lambda: self.optimizer.apply(distribute.optimizer_share(grads), variables)
+        replicas.apply_if(
+            finite, lambda: self.optimizer.apply(replicas.optimizer_share(grads), variables)
         )
         kept = ops.cast(finite, "float32")
         self.skipped_batches.update_state((1.0 - kept) * share)
@@ -239,7 +237,7 @@ class AstroVaDEr(InferenceMixin, keras.Model):
 
     def test_step(self, data):
         x = data[0] if isinstance(data, tuple) else data
-        share = distribute.batch_share(ops.shape(x)[0])
+        share = replicas.batch_share(ops.shape(x)[0])
         return self._record(self.loss_terms(x, training=False), share)
 
     def get_config(self):

@@ -4,13 +4,16 @@
 
 * precision: on GPUs of compute capability ≥ 8.0 (A100, H100, RTX 30xx and later:
   bfloat16 tensor cores) ``mixed_bfloat16``; on 7.x (V100, T4, RTX 20xx: float16
-  tensor cores only) ``mixed_float16``; on older GPUs and on CPUs ``float32``
-  (CPUs without bfloat16 matrix units run reduced precision slower, see
-  ``experiments/benchmarks/README.md`` for the measured figures).
-* XLA: on with GPUs when one replica trains (Keras' own rule: XLA's fused
-  kernels help convolutional networks on GPUs, while ``tf.distribute`` replicas
-  synchronise through merge calls that XLA does not compile); off on CPUs, where
-  the benchmark measured no gain.
+  tensor cores only) ``mixed_float16``; on older GPUs ``float32``. On CPUs with
+  bfloat16 matrix units (Intel AMX, ``amx_bf16`` in ``/proc/cpuinfo``)
+  ``mixed_bfloat16``, measured 2.0–2.9× faster than float32 at the paper's
+  configuration; on other CPUs ``float32``.
+* XLA: on with GPUs when one replica trains (Keras' own rule); off on CPUs, where
+  compiling the paper's float32 step grew past 19 GB of RAM, and with several
+  replicas, where Keras would compile the whole synchronised step for one device.
+
+The CPU figures are in ``experiments/benchmarks/README.md``; the GPU rules follow
+the hardware's tensor cores and could not be measured here (no GPU).
 
 Under mixed precision the weights stay float32; convolutions compute in the
 reduced type while the latent heads, the output layer and the mixture maths
@@ -22,6 +25,7 @@ reduced type while the latent heads, the output layer and the mixture maths
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import keras
 import tensorflow as tf
@@ -38,6 +42,15 @@ def _gpu_capabilities() -> list[tuple[int, int]]:
     return capabilities
 
 
+def _cpu_has_amx_bf16() -> bool:
+    """Whether the CPU has AMX bfloat16 tile units (Linux ``/proc/cpuinfo`` flags)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return False
+    return any(line.startswith("flags") and "amx_bf16" in line.split() for line in lines)
+
+
 def resolve_precision(name: str) -> str:
     """The dtype policy that ``training.precision`` = ``name`` means on this machine."""
     if name not in PRECISIONS:
@@ -48,7 +61,7 @@ def resolve_precision(name: str) -> str:
         return name
     capabilities = _gpu_capabilities()
     if not capabilities:
-        return "float32"
+        return "mixed_bfloat16" if _cpu_has_amx_bf16() else "float32"
     oldest = min(capabilities)
     if oldest >= (8, 0):
         return "mixed_bfloat16"

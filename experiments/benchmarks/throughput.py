@@ -85,12 +85,29 @@ def _plain(config, policy, xla):
     return model
 
 
-def _fit_seconds(model, data, steps, supervised):
-    """Wall-clock and CPU (all threads of this process) seconds of ``steps`` steps."""
+class _StepClock(keras.callbacks.Callback):
+    """Wall-clock and CPU seconds of each training step after the first of a ``fit``."""
+
+    def on_train_begin(self, logs=None):
+        self.wall, self.cpu, self.last = [], [], None
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = (time.perf_counter(), time.process_time())
+        if self.last is not None:
+            self.wall.append(now[0] - self.last[0])
+            self.cpu.append(now[1] - self.last[1])
+        self.last = now
+
+
+def _step_seconds(model, data, steps, supervised):
+    """Median wall-clock and CPU (all threads of this process) seconds of one step.
+
+    The first step of each ``fit`` (iterator start-up) is not counted.
+    """
     ds = data.map(lambda x: (x, x)) if supervised else data
-    wall, cpu = time.perf_counter(), time.process_time()
-    model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
-    return time.perf_counter() - wall, time.process_time() - cpu
+    clock = _StepClock()
+    model.fit(ds, epochs=1, steps_per_epoch=steps + 1, verbose=0, shuffle=False, callbacks=[clock])
+    return statistics.median(clock.wall), statistics.median(clock.cpu)
 
 
 def time_training(config, args, strategy, policy, xla):
@@ -101,17 +118,16 @@ def time_training(config, args, strategy, policy, xla):
     with strategy.scope():
         vade, plain = _vade(config, policy, xla), _plain(config, policy, xla)
     for model, supervised in ((vade, False), (plain, True)):
-        _fit_seconds(model, data, 2, supervised)  # trace, compile, warm up
+        _step_seconds(model, data, 1, supervised)  # trace, compile, warm up
     ours, theirs = [], []
     for _ in range(args.repeats):
-        ours.append(_fit_seconds(vade, data, args.steps, False))
-        theirs.append(_fit_seconds(plain, data, args.steps, True))
+        ours.append(_step_seconds(vade, data, args.steps, False))
+        theirs.append(_step_seconds(plain, data, args.steps, True))
     wall = [a[0] / b[0] for a, b in zip(ours, theirs, strict=True)]
     cpu = [a[1] / b[1] for a, b in zip(ours, theirs, strict=True)]
-    images = batch * args.steps
     return {
-        "training_images_per_s": images / statistics.median(a[0] for a in ours),
-        "plain_autoencoder_images_per_s": images / statistics.median(b[0] for b in theirs),
+        "training_images_per_s": batch / statistics.median(a[0] for a in ours),
+        "plain_autoencoder_images_per_s": batch / statistics.median(b[0] for b in theirs),
         "vade_over_plain_step_time": statistics.median(wall),
         "vade_over_plain_step_time_each_repeat": wall,
         "vade_over_plain_cpu_time": statistics.median(cpu),
@@ -169,18 +185,19 @@ def time_options(config, args, strategy):
     batch = config.training.batch_size
     x = _images(batch * 2, config.data.image_size).astype("float32") / 255
     data = tf.data.Dataset.from_tensor_slices(x).repeat().batch(batch).prefetch(2)
+    gpus = tf.config.list_physical_devices("GPU")
     for policy in ("float32", "mixed_bfloat16", "mixed_float16"):
         for xla in (False, True):
-            if xla and strategy.num_replicas_in_sync > 1:
+            if xla and (strategy.num_replicas_in_sync > 1 or not (gpus or args.cpu_xla)):
                 continue
             with strategy.scope():
                 model = _vade(config, policy, xla)
-            _fit_seconds(model, data, 1, False)
+            _step_seconds(model, data, 1, False)
             seconds = min(
-                _fit_seconds(model, data, args.steps, False)[0] for _ in range(args.repeats)
+                _step_seconds(model, data, args.steps, False)[0] for _ in range(args.repeats)
             )
             name = f"{policy}, XLA {'on' if xla else 'off'}"
-            out[name] = batch * args.steps / seconds
+            out[name] = batch / seconds
             print(f"  {name}: {out[name]:.3f} images/s", flush=True)
             del model  # one model's activations at a time: ~8 GB at 128² × 180 in float32
             keras.backend.clear_session()
@@ -232,6 +249,11 @@ def main(argv=None):
     parser.add_argument("--xla", default="auto", help="training.xla")
     parser.add_argument("--strategy", default="auto", help="training.strategy")
     parser.add_argument("--options", action="store_true", help="time each precision and XLA")
+    parser.add_argument(
+        "--cpu-xla",
+        action="store_true",
+        help="with --options on a CPU, time XLA too (compiling the 128² step took > 19 GB RAM)",
+    )
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     args.steps = args.steps or (2 if args.quick else 20)
@@ -261,13 +283,16 @@ def main(argv=None):
     del model
     keras.backend.clear_session()
     gc.collect()
+    show(inference)
+    figures.update(inference)
     with tempfile.TemporaryDirectory() as workdir:
-        sections = [inference, time_loader(config, args, workdir)]
+        loader = time_loader(config, args, workdir)
+    show(loader)
+    figures.update(loader)
     if args.options:
-        sections.append({"training_images_per_s_by_option": time_options(config, args, strategy)})
-    for section in sections:
-        show(section)
-        figures.update(section)
+        options = {"training_images_per_s_by_option": time_options(config, args, strategy)}
+        show(options)
+        figures.update(options)
     report(figures, gpus, replicas)
     if args.json:
         with open(args.json, "w") as handle:

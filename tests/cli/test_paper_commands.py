@@ -165,3 +165,31 @@ def test_fit_reads_the_published_format(tmp_path, capsys):
     old.write_text("[embedding]\nlatent = 3\n")
     assert main(["fit", "--config", str(old), "--out", str(tmp_path / "bad")]) == 2
     assert "[embedding] latent: unknown key" in capsys.readouterr().err
+
+
+def test_prepare_packs_tfrecord_shards_that_fit_reads(tmp_path, capsys):
+    from astrovader.config import Config
+    from astrovader.data.tfrecord import read_manifest
+    from astrovader.training.inputs import run_inputs
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(raw / f"g{i}.png")
+    argv = ["prepare", str(raw), str(tmp_path / "shards"), "--crop", "32", "--size", "16"]
+    assert main([*argv, "--grey", "--format", "tfrecord", "--workers", "1", "--quiet"]) == 0
+    assert "wrote 6 images in TFRecord shards (16×16)" in capsys.readouterr().out
+    manifest = read_manifest(tmp_path / "shards")
+    assert (manifest["count"], manifest["image_size"], manifest["bands"]) == (6, 16, 1)
+    config = Config().replace(
+        data={"path": str(tmp_path / "shards"), "image_size": 16, "validation_fraction": 0.0},
+        training={"batch_size": 4},
+    )
+    inputs = run_inputs(config)
+    assert inputs.n_train == 6 and sum(len(b) for b in inputs.train) == 6
+    assert main([*argv, "--grey", "--format", "tfrecord", "--quiet"]) == 2
+    assert "shards: exists and is not an empty directory" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        main([*argv, "--format", "hdf5"])
+    assert stop.value.code == 2

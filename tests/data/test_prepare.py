@@ -132,3 +132,40 @@ def test_bad_inputs(tmp_path):
     assert not list((tmp_path / "out").glob(".*"))
     with pytest.raises(InputError, match=r"must not be inside"):
         prepare_directory(small, small / "out", crop=64, progress=False)
+
+
+def test_tfrecord_shards_hold_the_pngs_pixels_and_the_readers_ids(raw, tmp_path):
+    from astrovader.data.readers import load_images
+    from astrovader.inference.stream import open_stream
+
+    prepare_directory(raw, tmp_path / "png", grey=True, workers=1, progress=False)
+    done = prepare_directory(
+        raw, tmp_path / "shards", grey=True, workers=2, progress=False, output_format="tfrecord"
+    )
+    assert done.written == 4
+    expected = load_images(tmp_path / "png", size=128, bands=1)
+    batches = list(open_stream(tmp_path / "shards", bands=1, size=128).batches(3))
+    ids = [i for batch_ids, _ in batches for i in batch_ids]
+    pixels = np.concatenate([images for _, images in batches])
+    assert (
+        ids
+        == list(expected.ids)
+        == ["extra_1", *(f"galaxy_{i}" for i in IDS[:2]), f"sub/galaxy_{IDS[2]}"]
+    )
+    np.testing.assert_array_equal(pixels, expected.images)
+
+
+def test_tfrecord_output_must_be_new_and_names_must_be_unique(raw, tmp_path):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "keep.txt").write_text("mine")
+    with pytest.raises(InputError, match=r"taken: exists and is not an empty directory"):
+        prepare_directory(
+            raw, tmp_path / "taken", workers=1, progress=False, output_format="tfrecord"
+        )
+    assert [p.name for p in (tmp_path / "taken").iterdir()] == ["keep.txt"]
+    with pytest.raises(InputError, match=r"output format 'zip' is not one of"):
+        prepare_directory(raw, tmp_path / "x", progress=False, output_format="zip")
+    Image.fromarray(galaxy(3)).save(raw / f"galaxy_{IDS[0]}.png")
+    with pytest.raises(InputError, match=rf"galaxy_{IDS[0]}: two input images would both"):
+        prepare_directory(raw, tmp_path / "y", workers=1, progress=False, output_format="tfrecord")
+    assert not (tmp_path / "y").exists()

@@ -20,7 +20,7 @@ TINY = {
         "periods": 1,
     },
     "optimizer": {"learning_rate": 2e-3},
-    "training": {"batch_size": 16, "seed": 3},
+    "training": {"batch_size": 16, "seed": 3, "precision": "float32"},
 }
 
 
@@ -31,7 +31,7 @@ def helpers(strategy):
 
     from astrovader.model import gmm_math
     from astrovader.model.vade import AstroVaDEr
-    from astrovader.training import distribute
+    from astrovader.training import replicas
 
     rng = np.random.default_rng(0)
     with strategy.scope():
@@ -74,11 +74,11 @@ def helpers(strategy):
         "shares": [
             float(v)
             for v in halves(
-                strategy.run(lambda x: distribute.batch_share(tf.shape(x)[0])[None], (sizes,))
+                strategy.run(lambda x: replicas.batch_share(tf.shape(x)[0])[None], (sizes,))
             )
         ],
         "extrema": halves(
-            strategy.run(lambda x: tf.stack(distribute.global_extrema(x))[None], (values,))
+            strategy.run(lambda x: tf.stack(replicas.global_extrema(x))[None], (values,))
         ).tolist(),
         "replicas_noise": halves(
             strategy.run(lambda: model._sample(zeros, zeros, training=True))
@@ -142,7 +142,12 @@ def worker(index: int, ports: str, out: Path):
                 "static_epochs": 0,
                 "periods": 1,
             },
-            "training": {"batch_size": 16, "seed": 2, "strategy": "multiworker"},
+            "training": {
+                "batch_size": 16,
+                "seed": 2,
+                "strategy": "multiworker",
+                "precision": "float32",
+            },
         }
     )
     fit_run(config, out / "run", verbose=0, callbacks=(Save(),))

@@ -1,5 +1,7 @@
 """Mixed precision: float32 mixture maths, clipping of unscaled gradients, finite training."""
 
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -22,8 +24,10 @@ def _model(policy, seed=0):
     return model
 
 
-def test_auto_precision_on_a_cpu_is_float32_and_names_are_checked():
-    assert precision.resolve_precision("auto") == "float32"
+def test_auto_precision_on_a_cpu_follows_its_bfloat16_units_and_names_are_checked():
+    flags = [line for line in Path("/proc/cpuinfo").read_text().splitlines() if "flags" in line]
+    amx = bool(flags) and " amx_bf16" in flags[0]
+    assert precision.resolve_precision("auto") == ("mixed_bfloat16" if amx else "float32")
     assert precision.resolve_precision("mixed_float16") == "mixed_float16"
     with pytest.raises(ConfigError, match=r"training\.precision = 'half' is not allowed"):
         precision.resolve_precision("half")
