@@ -1,4 +1,4 @@
-"""Argument types shared by the commands: integers with a lower bound."""
+"""Options shared by the commands: integers with a lower bound, ``--set`` overrides."""
 
 from __future__ import annotations
 
@@ -24,3 +24,15 @@ positive = _at_least(1, "a positive integer")
 
 non_negative = _at_least(0, "a non-negative integer")
 """Parse an integer ≥ 0 (seeds, component indices)."""
+
+
+def add_overrides(parser: argparse.ArgumentParser, what: str = "configuration") -> None:
+    """Add the repeatable ``--set SECTION.KEY=VALUE`` option, collected in ``args.overrides``."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help=f"override one {what} key (repeatable)",
+    )

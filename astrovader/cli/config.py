@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from astrovader.cli._options import add_overrides
+
 
 def register(subparsers) -> None:
     """Add the ``config`` command with its ``convert`` and ``show`` actions."""
@@ -26,14 +28,7 @@ def register(subparsers) -> None:
         description="Print FILE (TOML or INI; default: the paper's values) with overrides.",
     )
     show.add_argument("file", nargs="?", metavar="FILE", help="TOML or published INI file")
-    show.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override one configuration key (repeatable)",
-    )
+    add_overrides(show)
     parser.set_defaults(run=run)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from importlib import resources
 
+from astrovader.cli._options import add_overrides
 from astrovader.errors import AstrovaderError
 
 
@@ -30,14 +31,7 @@ def register(subparsers) -> None:
         help="folder of PNG/JPEG/FITS images or a .npy array (default: built-in synthetic set)",
     )
     parser.add_argument("--config", metavar="FILE", help="TOML or published INI configuration")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override one configuration key (repeatable)",
-    )
+    add_overrides(parser)
     parser.add_argument(
         "--strategy",
         choices=("auto", "default", "mirrored", "multiworker"),

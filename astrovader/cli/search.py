@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from astrovader.cli._options import add_overrides
+
 
 def register(subparsers) -> None:
     """Add the ``search`` command."""
@@ -23,14 +25,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--config", required=True, metavar="BASE", help="base TOML configuration of every trial"
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override one base configuration key (repeatable)",
-    )
+    add_overrides(parser, "base configuration")
     parser.add_argument(
         "--max-evals",
         type=int,

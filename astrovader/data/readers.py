@@ -117,6 +117,22 @@ def find_images(directory: str | os.PathLike) -> tuple[list[Path], int]:
     return images, len(others)
 
 
+def image_id(root: Path, path: Path) -> str:
+    """An image's id: its path under ``root`` without the image suffix ("a/b.fits.gz" → "a/b")."""
+    return path.relative_to(root).as_posix()[: -len(image_suffix(path.name))]
+
+
+def image_ids(root: Path, paths: list[Path]) -> list[str]:
+    """The ids of ``paths`` under ``root``; two images with one id are an error naming both."""
+    ids = [image_id(root, path) for path in paths]
+    seen: dict[str, Path] = {}
+    for name, path in zip(ids, paths, strict=True):
+        if name in seen:
+            raise InputError(f"{path}: same id {name!r} as {seen[name]}")
+        seen[name] = path
+    return ids
+
+
 def _read(path: Path, bands: int, size: int, nan_pixels: str) -> tuple[np.ndarray, int]:
     """One image conformed to (size, size, bands), and its count of replaced pixels."""
     pixels, replaced = decode(path, nan_pixels)
@@ -174,12 +190,7 @@ def _load_directory(root: Path, bands, size, workers, progress, strict, nan_pixe
         )
     if not paths:
         raise InputError(f"{root}: no images found ({len(others)} other file(s) skipped)")
-    ids = [p.relative_to(root).as_posix()[: -len(image_suffix(p.name))] for p in paths]
-    seen: dict[str, Path] = {}
-    for image_id, image_path in zip(ids, paths, strict=True):
-        if image_id in seen:
-            raise InputError(f"{image_path}: same id {image_id!r} as {seen[image_id]}")
-        seen[image_id] = image_path
+    ids = image_ids(root, paths)
     images = np.empty((len(paths), size, size, bands), np.float32)
     replaced = np.zeros(len(paths), np.int64)
 

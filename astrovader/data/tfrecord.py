@@ -24,8 +24,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from astrovader.data._decode import image_suffix
-from astrovader.data.readers import ImageSet, find_images
+from astrovader.data.readers import ImageSet, find_images, image_id
 from astrovader.errors import InputError
 
 MANIFEST = "manifest.json"
@@ -187,6 +186,6 @@ def pack_folder(
                 if image.mode not in ("L", "RGB"):
                     raise InputError(f"{path}: not an 8-bit grey or RGB image ({image.mode})")
                 pixels = np.asarray(image)
-            yield path.relative_to(folder).as_posix()[: -len(image_suffix(path.name))], pixels
+            yield image_id(folder, path), pixels
 
     return write_tfrecords(out, pairs(), len(paths), shard_bytes, progress)

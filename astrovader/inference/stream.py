@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from astrovader.data._decode import conform, image_suffix
-from astrovader.data.readers import find_images, read_image
+from astrovader.data._decode import conform
+from astrovader.data.readers import find_images, image_ids, read_image
 from astrovader.errors import InputError
 
 Batches = Iterator[tuple[list[str], np.ndarray]]
@@ -49,12 +49,7 @@ def _folder(path: Path, bands: int, size: int) -> ImageStream:
     paths, skipped = find_images(path)
     if not paths:
         raise InputError(f"{path}: no images found ({skipped} other file(s) skipped)")
-    ids = [p.relative_to(path).as_posix()[: -len(image_suffix(p.name))] for p in paths]
-    seen: dict[str, Path] = {}
-    for image_id, image_path in zip(ids, paths, strict=True):
-        if image_id in seen:
-            raise InputError(f"{image_path}: same id {image_id!r} as {seen[image_id]}")
-        seen[image_id] = image_path
+    ids = image_ids(path, paths)
 
     def batches(batch_size: int) -> Batches:
         parts = _parts(len(paths), batch_size)

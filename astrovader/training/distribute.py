@@ -86,18 +86,20 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
                 '"task": {"type": "worker", "index": 0}}'
             )
         key = (name, os.environ["TF_CONFIG"])
-        make = tf.distribute.MultiWorkerMirroredStrategy
     else:
         logical = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
-        devices = [d.name for d in logical]
-        key = (name, *devices)
-        if name == "mirrored":
-            make = lambda: tf.distribute.MirroredStrategy(devices)  # noqa: E731
-        else:
-            make = lambda: tf.distribute.OneDeviceStrategy(devices[0])  # noqa: E731
+        key = (name, *(d.name for d in logical))
     if key not in _STRATEGIES:
-        _STRATEGIES[key] = make()
+        _STRATEGIES[key] = _new_strategy(name, list(key[1:]))
     return _STRATEGIES[key]
+
+
+def _new_strategy(name: str, devices: list[str]) -> tf.distribute.Strategy:
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy(devices)
+    return tf.distribute.OneDeviceStrategy(devices[0])
 
 
 def is_chief(strategy: tf.distribute.Strategy) -> bool:
