@@ -40,8 +40,8 @@ from astrovader.data._decode import (
     conform,
     decode,
     image_suffix,
-    one_line,
 )
+from astrovader.data.folders import find_images, image_ids, scan_folder
 from astrovader.errors import InputError
 
 __all__ = ["IMAGE_SUFFIXES", "ImageSet", "find_images", "load_images", "read_image"]
@@ -82,55 +82,6 @@ def _check_args(bands: int, size: int, nan_pixels: str = "error") -> None:
         raise InputError(f"image size must be a positive integer, got {size!r}")
     if nan_pixels not in NAN_PIXELS:
         raise InputError(f"nan_pixels must be 'error' or 'zero', got {nan_pixels!r}")
-
-
-def _scan(root: Path) -> tuple[list[Path], list[Path]]:
-    """Image files and other files under ``root``, each sorted by relative path."""
-
-    def refuse(exc: OSError) -> None:
-        raise InputError(f"{exc.filename}: cannot read folder ({one_line(exc.strerror or exc)})")
-
-    images: list[tuple[str, Path]] = []
-    others: list[tuple[str, Path]] = []
-    for folder, subfolders, files in os.walk(root, onerror=refuse):
-        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
-        for name in files:
-            if not name.startswith("."):
-                path = Path(folder, name)
-                kind = others if image_suffix(name) is None else images
-                kind.append((path.relative_to(root).as_posix(), path))
-    return [path for _, path in sorted(images)], [path for _, path in sorted(others)]
-
-
-def find_images(directory: str | os.PathLike) -> tuple[list[Path], int]:
-    """Image files under ``directory``, recursively, sorted by relative path.
-
-    Hidden files and folders (name starting with ".") are ignored silently.
-
-    Returns:
-        The image paths and the number of other (non-image) files skipped.
-
-    Raises:
-        InputError: a folder that cannot be listed.
-    """
-    images, others = _scan(Path(directory))
-    return images, len(others)
-
-
-def image_id(root: Path, path: Path) -> str:
-    """An image's id: its path under ``root`` without the image suffix ("a/b.fits.gz" → "a/b")."""
-    return path.relative_to(root).as_posix()[: -len(image_suffix(path.name))]
-
-
-def image_ids(root: Path, paths: list[Path]) -> list[str]:
-    """The ids of ``paths`` under ``root``; two images with one id are an error naming both."""
-    ids = [image_id(root, path) for path in paths]
-    seen: dict[str, Path] = {}
-    for name, path in zip(ids, paths, strict=True):
-        if name in seen:
-            raise InputError(f"{path}: same id {name!r} as {seen[name]}")
-        seen[name] = path
-    return ids
 
 
 def _read(path: Path, bands: int, size: int, nan_pixels: str) -> tuple[np.ndarray, int]:
@@ -182,7 +133,7 @@ def parallel_fill(count: int, work, workers: int | None, progress: bool) -> None
 
 
 def _load_directory(root: Path, bands, size, workers, progress, strict, nan_pixels) -> ImageSet:
-    paths, others = _scan(root)
+    paths, others = scan_folder(root)
     if others and strict:
         raise InputError(
             f"{others[0]}: not an image file, and strict checking refuses non-image files "

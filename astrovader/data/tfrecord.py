@@ -24,7 +24,8 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from astrovader.data.readers import ImageSet, find_images, image_id
+from astrovader.data.folders import find_images, image_id
+from astrovader.data.readers import ImageSet
 from astrovader.errors import InputError
 
 MANIFEST = "manifest.json"

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from astrovader.data._decode import conform
-from astrovader.data.readers import find_images, image_ids, read_image
+from astrovader.data.folders import find_images, image_ids
+from astrovader.data.readers import read_image
 from astrovader.errors import InputError
 
 Batches = Iterator[tuple[list[str], np.ndarray]]

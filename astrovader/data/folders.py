@@ -1,0 +1,63 @@
+"""Image files in a folder tree and their ids (framework-free).
+
+An image's id is its path under the folder without the image suffix, POSIX style
+("a/b.fits.gz" → "a/b"); the readers, the streaming embedder and the shard packer
+all name images this way.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from astrovader.data._decode import image_suffix, one_line
+from astrovader.errors import InputError
+
+
+def scan_folder(root: Path) -> tuple[list[Path], list[Path]]:
+    """Image files and other files under ``root``, each sorted by relative path."""
+
+    def refuse(exc: OSError) -> None:
+        raise InputError(f"{exc.filename}: cannot read folder ({one_line(exc.strerror or exc)})")
+
+    images: list[tuple[str, Path]] = []
+    others: list[tuple[str, Path]] = []
+    for folder, subfolders, files in os.walk(root, onerror=refuse):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        for name in files:
+            if not name.startswith("."):
+                path = Path(folder, name)
+                kind = others if image_suffix(name) is None else images
+                kind.append((path.relative_to(root).as_posix(), path))
+    return [path for _, path in sorted(images)], [path for _, path in sorted(others)]
+
+
+def find_images(directory: str | os.PathLike) -> tuple[list[Path], int]:
+    """Image files under ``directory``, recursively, sorted by relative path.
+
+    Hidden files and folders (name starting with ".") are ignored silently.
+
+    Returns:
+        The image paths and the number of other (non-image) files skipped.
+
+    Raises:
+        InputError: a folder that cannot be listed.
+    """
+    images, others = scan_folder(Path(directory))
+    return images, len(others)
+
+
+def image_id(root: Path, path: Path) -> str:
+    """An image's id: its path under ``root`` without the image suffix ("a/b.fits.gz" → "a/b")."""
+    return path.relative_to(root).as_posix()[: -len(image_suffix(path.name))]
+
+
+def image_ids(root: Path, paths: list[Path]) -> list[str]:
+    """The ids of ``paths`` under ``root``; two images with one id are an error naming both."""
+    ids = [image_id(root, path) for path in paths]
+    seen: dict[str, Path] = {}
+    for name, path in zip(ids, paths, strict=True):
+        if name in seen:
+            raise InputError(f"{path}: same id {name!r} as {seen[name]}")
+        seen[name] = path
+    return ids
