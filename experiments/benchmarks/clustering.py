@@ -6,6 +6,9 @@ same data with the same K and the same number of epochs:
 
 * ``astrovader``: the model trained by the s3VDC schedule of the quick-start preset
   (``astrovader/presets/quickstart.toml``, the small-image defaults), argmax γ;
+* ``astrovader_init``: the same run's partition at the GMM initialisation (argmax γ of the prior
+  fitted to the γ-trained embedding), before any joint training: the two-stage result of
+  AstroVaDEr's own network, so the difference to ``astrovader`` is what joint training adds;
 * ``kmeans_pixels``: k-means on the pixels;
 * ``pca_gmm``: PCA to J dimensions, then a Gaussian mixture;
 * ``ae_bgmm`` (Cheng et al. 2020): the same encoder–decoder trained as a plain autoencoder (MSE),
@@ -38,7 +41,7 @@ from astrovader._io import write_text_atomic
 from astrovader.analysis.metrics import clustering_accuracy
 from astrovader.config import load_config
 
-METHODS = ("astrovader", "ae_bgmm", "pca_gmm", "kmeans_pixels")
+METHODS = ("astrovader", "astrovader_init", "ae_bgmm", "pca_gmm", "kmeans_pixels")
 # AstroVaDEr's random flips (SPEC §1) are a symmetry of galaxy images, not of handwriting
 # (a mirrored 2 is no digit): off for the digits. The other methods never augment.
 FLIPS = {"synthetic": True, "digits": False}
@@ -82,16 +85,36 @@ def scores(truth, labels) -> dict[str, float]:
 
 
 def run_astrovader(config, images, workdir: Path):
-    """Train AstroVaDEr on the images (saved as .npy) and return argmax γ."""
+    """Train AstroVaDEr on the images (saved as .npy).
+
+    Returns:
+        argmax γ after training, and argmax γ of the prior just after its GMM initialisation.
+    """
+    import keras
+
     from astrovader.data.catalogue import read_clusters
     from astrovader.training.run import fit_run
 
+    class InitialPartition(keras.callbacks.Callback):
+        """argmax γ at the start of epoch T_γ (after the run's GMMInitialisation callback)."""
+
+        labels = None
+
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == config.schedule.gamma_epochs:
+                self.labels = self.model.predict_clusters(images)
+
     np.save(workdir / "images.npy", images)
-    config = config.replace(data={"path": str(workdir / "images.npy")})
-    run = fit_run(config, workdir / "run", verbose=0)
+    initial = InitialPartition()
+    run = fit_run(
+        config.replace(data={"path": str(workdir / "images.npy")}),
+        workdir / "run",
+        verbose=0,
+        callbacks=(initial,),
+    )
     clusters = read_clusters(run / "clusters.csv")
     order = np.argsort(clusters["id"].astype(int))
-    return clusters["cluster"][order]
+    return clusters["cluster"][order], initial.labels
 
 
 def run_autoencoder_bgmm(config, images, seed: int):
@@ -139,7 +162,8 @@ def benchmark(name, images, truth, config, seeds, log=print):
         )
         start = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
-            labels = {"astrovader": run_astrovader(cfg, images, Path(tmp))}
+            final, initial = run_astrovader(cfg, images, Path(tmp))
+        labels = {"astrovader": final, "astrovader_init": initial}
         labels["ae_bgmm"] = run_autoencoder_bgmm(cfg, images, seed)
         labels.update(run_baselines(images, k, cfg.model.latent_dim, seed))
         for method in METHODS:
