@@ -179,13 +179,15 @@ def time_inference(model, config, args):
     }
 
 
-def time_options(config, args, strategy):
-    """Training images/s of the AstroVaDEr step under each precision and XLA setting."""
+def time_options(config, args, strategy, gpus):
+    """Training images/s of the AstroVaDEr step under each precision and XLA setting.
+
+    XLA is timed only with GPUs (``gpus``, their names) or ``--cpu-xla``.
+    """
     out = {}
     batch = config.training.batch_size
     x = _images(batch * 2, config.data.image_size).astype("float32") / 255
     data = tf.data.Dataset.from_tensor_slices(x).repeat().batch(batch).prefetch(2)
-    gpus = tf.config.list_physical_devices("GPU")
     for policy in ("float32", "mixed_bfloat16", "mixed_float16"):
         for xla in (False, True):
             if xla and (strategy.num_replicas_in_sync > 1 or not (gpus or args.cpu_xla)):
@@ -290,7 +292,7 @@ def main(argv=None):
     show(loader)
     figures.update(loader)
     if args.options:
-        options = {"training_images_per_s_by_option": time_options(config, args, strategy)}
+        options = {"training_images_per_s_by_option": time_options(config, args, strategy, gpus)}
         show(options)
         figures.update(options)
     report(figures, gpus, replicas)
