@@ -8,19 +8,30 @@ from __future__ import annotations
 
 import os
 
-__version__ = "0.1.0"
+from astrovader._version import __version__
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-__all__ = ["AstroVaDEr", "Config", "import_paper_weights", "load_config", "load_model"]
+__all__ = [
+    "AstroVaDEr",
+    "Config",
+    "__version__",
+    "import_paper_weights",
+    "load_config",
+    "load_model",
+]
 
 
 def __getattr__(name: str):
-    if name in ("load_model", "AstroVaDEr"):
-        from astrovader.model import vade
+    if name == "load_model":
+        from astrovader.model.loading import load_model
 
-        return getattr(vade, name)
+        return load_model
+    if name == "AstroVaDEr":
+        from astrovader.model.vade import AstroVaDEr
+
+        return AstroVaDEr
     if name == "import_paper_weights":
         from astrovader.model.paper_weights import import_paper_weights as found
 

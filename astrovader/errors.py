@@ -15,5 +15,17 @@ class ConfigError(AstrovaderError):
     """An unknown key, a wrong type or an impossible value in a configuration."""
 
 
+class RunExistsError(AstrovaderError):
+    """The output directory already holds a run (resume it, or overwrite it)."""
+
+
 class InputError(AstrovaderError):
     """An image, array or directory that cannot be read as galaxy cutouts."""
+
+
+class AstrovaderWarning(UserWarning):
+    """Something the user should know about a run (a collapsed embedding, a skipped file).
+
+    Library code warns with this category; the command line prints each one as
+    ``astrovader COMMAND: warning: …`` and the report lists them.
+    """

@@ -51,3 +51,54 @@ def tiny_run(tiny_config, tmp_path_factory):
     from astrovader.training.run import fit_run
 
     return fit_run(tiny_config, tmp_path_factory.mktemp("tiny") / "run", verbose=0)
+
+
+class Pixels:
+    """Random test pixels and PNG writing."""
+
+    def __init__(self, seed: int):
+        import numpy as np
+
+        self.rng = np.random.default_rng(seed)
+
+    def u8(self, *shape):
+        import numpy as np
+
+        return self.rng.integers(0, 256, shape, dtype=np.uint8)
+
+    def u16(self, *shape):
+        import numpy as np
+
+        return self.rng.integers(0, 65536, shape, dtype=np.uint16)
+
+    @staticmethod
+    def save(path, array):
+        from PIL import Image
+
+        Image.fromarray(array).save(path)
+        return path
+
+
+@pytest.fixture
+def pixels():
+    """Seeded random uint8/uint16 pixels and a PNG writer."""
+    return Pixels(7)
+
+
+@pytest.fixture
+def cli_error(capsys):
+    """Run ``main(argv)``, expect exit status 2 and one error line, last; return the line."""
+    from astrovader.cli import main
+
+    def run(argv):
+        status = main(argv)
+        err = capsys.readouterr().err
+        assert status == 2, err
+        assert "Traceback" not in err
+        # Progress bars may precede it; the error itself is the one last line.
+        lines = [line for line in err.replace("\r", "\n").splitlines() if "error:" in line]
+        assert len(lines) == 1, err
+        assert err.rstrip().endswith(lines[0])
+        return lines[0]
+
+    return run

@@ -39,18 +39,6 @@ SHORT = [
 ]
 
 
-def _fail(argv, capsys):
-    """Run the CLI, expect exit 2 and exactly one error line, last; return that line."""
-    status = main(argv)
-    err = capsys.readouterr().err
-    assert status == 2, err
-    assert "Traceback" not in err
-    lines = [line for line in err.replace("\r", "\n").splitlines() if "error:" in line]
-    assert len(lines) == 1, err
-    assert err.rstrip().endswith(lines[0])
-    return lines[0]
-
-
 def _grey(folder, n=12, prefix="g"):
     folder.mkdir(exist_ok=True)
     for i in range(n):
@@ -78,9 +66,9 @@ def _png_header_only(width, height):
     )
 
 
-def _fit_fails(data, tmp_path, capsys, *extra):
+def _fit_fails(data, tmp_path, cli_error, *extra):
     out = tmp_path / "run"
-    line = _fail(["fit", str(data), "--out", str(out), *TINY, *extra], capsys)
+    line = cli_error(["fit", str(data), "--out", str(out), *TINY, *extra])
     assert not out.exists()
     return line
 
@@ -126,42 +114,42 @@ def finished_run(tmp_path_factory):
 # --- image files ---------------------------------------------------------------------------
 
 
-def test_corrupt_png(tmp_path, capsys):
+def test_corrupt_png(tmp_path, cli_error):
     data = _grey(tmp_path / "data")
     (data / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(RNG.integers(0, 256, 64)))
-    line = _fit_fails(data, tmp_path, capsys)
+    line = _fit_fails(data, tmp_path, cli_error)
     assert "broken.png: corrupt" in line
 
 
-def test_truncated_png(tmp_path, capsys):
+def test_truncated_png(tmp_path, cli_error):
     data = _grey(tmp_path / "data")
     whole = (data / "g05.png").read_bytes()
     (data / "g05.png").write_bytes(whole[: len(whole) * 2 // 3])
-    line = _fit_fails(data, tmp_path, capsys)
+    line = _fit_fails(data, tmp_path, cli_error)
     assert "g05.png: corrupt or truncated" in line
 
 
-def test_truncated_jpeg(tmp_path, capsys):
+def test_truncated_jpeg(tmp_path, cli_error):
     data = _grey(tmp_path / "data")
     Image.fromarray(RNG.integers(0, 256, (16, 16), dtype=np.uint8)).save(data / "cut.jpg")
     whole = (data / "cut.jpg").read_bytes()
     (data / "cut.jpg").write_bytes(whole[: len(whole) - 40])
-    line = _fit_fails(data, tmp_path, capsys)
+    line = _fit_fails(data, tmp_path, cli_error)
     assert "cut.jpg: corrupt or truncated image (image file is truncated" in line
 
 
-def test_fits_without_image_hdu(tmp_path, capsys):
+def test_fits_without_image_hdu(tmp_path, cli_error):
     data = _grey(tmp_path / "data")
     table = fits.BinTableHDU.from_columns([fits.Column(name="flux", format="E", array=[1.0])])
     fits.HDUList([fits.PrimaryHDU(), table]).writeto(data / "table.fits")
-    line = _fit_fails(data, tmp_path, capsys)
+    line = _fit_fails(data, tmp_path, cli_error)
     assert "table.fits: FITS file has no image HDU" in line
 
 
-def test_fits_with_nan_and_inf_pixels(tmp_path, capsys):
+def test_fits_with_nan_and_inf_pixels(tmp_path, cli_error):
     data = _grey(tmp_path / "data")
     fits.writeto(data / "holes.fits", NAN_FITS)
-    line = _fit_fails(data, tmp_path, capsys)
+    line = _fit_fails(data, tmp_path, cli_error)
     assert "holes.fits: image has 3 NaN or infinite pixel(s)" in line
     assert 'data.nan_pixels = "zero"' in line
 
@@ -171,7 +159,8 @@ def test_nan_pixels_zero_trains_and_reports_the_count(finished_run):
     data, run, err = finished_run
     reports = [line for line in err.splitlines() if "NaN" in line]
     assert reports == [
-        f'astrovader: {data}: replaced 3 NaN or infinite pixel(s) by 0 (data.nan_pixels = "zero")'
+        f"astrovader fit: warning: {data}: replaced 3 NaN or infinite pixel(s) by 0 "
+        '(data.nan_pixels = "zero")'
     ]
     ids = [line.split(",")[0] for line in (run / "clusters.csv").read_text().splitlines()[1:]]
     assert "holes" in ids and len(ids) == 13
@@ -182,21 +171,21 @@ def test_nan_pixels_zero_trains_and_reports_the_count(finished_run):
     np.testing.assert_allclose(got, expected, atol=1e-6)
 
 
-def test_zero_byte_image(tmp_path, capsys):
+def test_zero_byte_image(tmp_path, cli_error):
     data = _grey(tmp_path / "data")
     (data / "nothing.png").write_bytes(b"")
-    line = _fit_fails(data, tmp_path, capsys)
+    line = _fit_fails(data, tmp_path, cli_error)
     assert "nothing.png: empty file" in line
 
 
 @pytest.mark.parametrize("name", ["flat.png", "flat.fits"])
-def test_zero_width_image(tmp_path, capsys, name):
+def test_zero_width_image(tmp_path, cli_error, name):
     data = _grey(tmp_path / "data")
     if name.endswith(".png"):
         (data / name).write_bytes(_png_header_only(width=0, height=7))
     else:
         fits.writeto(data / name, np.zeros((7, 0)))
-    line = _fit_fails(data, tmp_path, capsys)
+    line = _fit_fails(data, tmp_path, cli_error)
     assert f"{name}: image has zero size (7×0)" in line
 
 
@@ -208,16 +197,17 @@ def test_non_image_files_are_skipped_and_counted(finished_run):
     data, run, err = finished_run
     reports = [line for line in err.splitlines() if "non-image" in line]
     assert reports == [
-        f"astrovader: {data}: skipped 1 non-image file(s) (data.strict = true makes them an error)"
+        f"astrovader fit: warning: {data}: skipped 1 non-image file(s) "
+        "(data.strict = true makes them an error)"
     ]
     assert (run / "model.keras").is_file()
 
 
-def test_non_image_files_are_an_error_when_strict(tmp_path, capsys):
+def test_non_image_files_are_an_error_when_strict(tmp_path, cli_error):
     data = _grey(tmp_path / "data")
     (data / "b_notes.txt").write_text("x")
     (data / "a_labels.csv").write_text("id\n")
-    line = _fit_fails(data, tmp_path, capsys, "--set", "data.strict=true")
+    line = _fit_fails(data, tmp_path, cli_error, "--set", "data.strict=true")
     assert f"{data / 'a_labels.csv'}: not an image file" in line and "(2 found)" in line
 
 
@@ -231,52 +221,52 @@ def test_colour_image_is_averaged_when_grey_is_wanted(finished_run):
     np.testing.assert_allclose(grey, rgb.mean(axis=2) / 255, atol=1e-6)
 
 
-def test_grey_image_when_colour_is_wanted(tmp_path, capsys):
+def test_grey_image_when_colour_is_wanted(tmp_path, cli_error):
     data = _grey(tmp_path / "data")
-    line = _fit_fails(data, tmp_path, capsys, "--set", "data.bands=3")
+    line = _fit_fails(data, tmp_path, cli_error, "--set", "data.bands=3")
     assert "g00.png: image has 1 band(s) but 3 are wanted" in line
 
 
-def test_empty_directory(tmp_path, capsys):
+def test_empty_directory(tmp_path, cli_error):
     (tmp_path / "void").mkdir()
-    line = _fit_fails(tmp_path / "void", tmp_path, capsys)
+    line = _fit_fails(tmp_path / "void", tmp_path, cli_error)
     assert f"{tmp_path / 'void'}: no images found (0 other file(s) skipped)" in line
 
 
-def test_missing_path(tmp_path, capsys):
-    line = _fit_fails(tmp_path / "nowhere", tmp_path, capsys)
+def test_missing_path(tmp_path, cli_error):
+    line = _fit_fails(tmp_path / "nowhere", tmp_path, cli_error)
     assert f"{tmp_path / 'nowhere'}: no such file or directory" in line
 
 
-def test_unreadable_image_file(tmp_path, capsys):
+def test_unreadable_image_file(tmp_path, cli_error):
     data = _grey(tmp_path / "data")
     (data / "g03.png").chmod(0)
     if os.access(data / "g03.png", os.R_OK):
         pytest.skip("chmod 000 does not stop this user (root) from reading")
-    line = _fit_fails(data, tmp_path, capsys)
+    line = _fit_fails(data, tmp_path, cli_error)
     assert "g03.png: cannot read file (Permission denied)" in line
 
 
-def test_unreadable_data_folder(tmp_path, capsys):
+def test_unreadable_data_folder(tmp_path, cli_error):
     data = _grey(tmp_path / "data")
     locked = _grey(data / "locked", 2, prefix="l")
     locked.chmod(0)
     if os.access(locked, os.R_OK):
         pytest.skip("chmod 000 does not stop this user (root) from listing a folder")
-    line = _fit_fails(data, tmp_path, capsys)
+    line = _fit_fails(data, tmp_path, cli_error)
     assert f"{locked}: cannot read folder (Permission denied)" in line
 
 
-def test_broken_link_in_the_data_folder(tmp_path, capsys):
+def test_broken_link_in_the_data_folder(tmp_path, cli_error):
     data = _grey(tmp_path / "data")
     os.symlink(tmp_path / "gone.png", data / "ghost.png")
-    line = _fit_fails(data, tmp_path, capsys)
+    line = _fit_fails(data, tmp_path, cli_error)
     assert "ghost.png: cannot read image (broken symbolic link)" in line
 
 
-def test_folder_where_a_config_file_is_expected(tmp_path, capsys):
+def test_folder_where_a_config_file_is_expected(tmp_path, cli_error):
     out = tmp_path / "run"
-    line = _fail(["fit", "--config", str(tmp_path), "--out", str(out)], capsys)
+    line = cli_error(["fit", "--config", str(tmp_path), "--out", str(out)])
     assert f"{tmp_path}: cannot read config (Is a directory)" in line
     assert not out.exists()
 
@@ -296,23 +286,23 @@ def test_folder_where_a_config_file_is_expected(tmp_path, capsys):
         ("data.nan_pixels=drop", "data.nan_pixels = 'drop' is not allowed"),
     ],
 )
-def test_bad_setting(tmp_path, capsys, setting, message):
+def test_bad_setting(tmp_path, cli_error, setting, message):
     data = _grey(tmp_path / "data")
-    line = _fit_fails(data, tmp_path, capsys, "--set", setting)
+    line = _fit_fails(data, tmp_path, cli_error, "--set", setting)
     assert message in line
 
 
-def test_bad_config_file(tmp_path, capsys):
+def test_bad_config_file(tmp_path, cli_error):
     config = tmp_path / "bad.toml"
     config.write_text("[schedule]\nperiods = -5\n")
     data = _grey(tmp_path / "data")
-    line = _fit_fails(data, tmp_path, capsys, "--config", str(config))
+    line = _fit_fails(data, tmp_path, cli_error, "--config", str(config))
     assert f"{config}: schedule.periods = -5 is not allowed" in line
 
 
-def test_more_clusters_than_images(tmp_path, capsys):
+def test_more_clusters_than_images(tmp_path, cli_error):
     data = _grey(tmp_path / "data")
-    line = _fit_fails(data, tmp_path, capsys, "--set", "model.n_clusters=50")
+    line = _fit_fails(data, tmp_path, cli_error, "--set", "model.n_clusters=50")
     assert "model.n_clusters = 50 is more than the 12 training images" in line
 
 
@@ -372,21 +362,21 @@ MODEL_ERRORS = {
 
 @pytest.mark.parametrize("kind", list(MODEL_ERRORS))
 def test_incompatible_model_file(model_file, tmp_path, kind):
-    from astrovader.model.loading import load_model_file
+    from astrovader.model.loading import load_model
 
     path = _bad_model(kind, model_file, tmp_path)
     with pytest.raises(AstrovaderError) as caught:
-        load_model_file(path)
+        load_model(path)
     message = str(caught.value)
     assert message.startswith(f"{path}: {MODEL_ERRORS[kind]}")
     assert "\n" not in message
 
 
 def test_model_file_loads_when_compatible(model_file, tmp_path):
-    from astrovader.model.loading import load_model_file
+    from astrovader.model.loading import load_model
     from astrovader.model.vade import AstroVaDEr
 
-    model = load_model_file(model_file)
+    model = load_model(model_file)
     assert isinstance(model, AstroVaDEr)
     assert (model.n_clusters, model.latent_dim, model.image_size) == (2, 2, 16)
     for kind in ("missing", "folder"):
@@ -395,24 +385,24 @@ def test_model_file_loads_when_compatible(model_file, tmp_path):
             path.mkdir()
         reason = "it is a directory" if kind == "folder" else "no such file"
         with pytest.raises(AstrovaderError, match=rf"^{path}: cannot load the model \({reason}\)$"):
-            load_model_file(path)
+            load_model(path)
 
 
 @pytest.mark.parametrize("kind", ["truncated", "unknown_class", "astrovader_major"])
-def test_incompatible_model_file_from_the_command_line(model_file, tmp_path, capsys, kind):
+def test_incompatible_model_file_from_the_command_line(model_file, tmp_path, cli_error, kind):
     data = _grey(tmp_path / "data")
     path = _bad_model(kind, model_file, tmp_path)
     out = tmp_path / "k"
-    line = _fail(["pick-k", str(path), str(data), "--out", str(out)], capsys)
+    line = cli_error(["pick-k", str(path), str(data), "--out", str(out)])
     assert f"{path}: " in line
     assert not out.exists()
 
 
 @pytest.mark.slow
-def test_run_directory_holding_a_finished_run_is_untouched(finished_run, capsys):
+def test_run_directory_holding_a_finished_run_is_untouched(finished_run, cli_error):
     data, run, _ = finished_run
     before = _snapshot(run)
     assert {"config.toml", "model.keras", "history.csv", "clusters.csv"} <= set(before)
-    line = _fail(["fit", str(data), "--out", str(run), *SHORT], capsys)
+    line = cli_error(["fit", str(data), "--out", str(run), *SHORT])
     assert f"{run}: already holds a run" in line and "--overwrite" in line
     assert _snapshot(run) == before

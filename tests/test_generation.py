@@ -29,12 +29,12 @@ def grey_model():
 
 
 def test_fits_cube_headers_and_table(grey_model, tmp_path):
-    from astrovader.generation import generate, latent_batches
+    from astrovader.inference.generate import generate
 
     out = tmp_path / "g.fits"
     seed = generate(grey_model, out, 7, seed=11, batch_size=3, model_name="m.keras", progress=False)
     assert seed == 11
-    [(z, comps)] = list(latent_batches(grey_model, 7, None, 11, batch_size=7))
+    [(z, comps)] = list(grey_model.iter_latents(7, None, 11, batch_size=7))
     with fits.open(out) as hdus:
         hdus.verify("exception")
         header, cube, table = hdus[0].header, hdus[0].data, hdus["LATENTS"].data
@@ -47,7 +47,7 @@ def test_fits_cube_headers_and_table(grey_model, tmp_path):
 
 
 def test_colour_cube_is_bands_first(tmp_path):
-    from astrovader.generation import generate
+    from astrovader.inference.generate import generate
 
     model = small_model(bands=3)
     generate(model, tmp_path / "c.fits", 4, component=1, seed=2, progress=False)
@@ -61,7 +61,7 @@ def test_colour_cube_is_bands_first(tmp_path):
 
 
 def test_same_seed_same_images_whatever_the_batch_size(grey_model, tmp_path):
-    from astrovader.generation import generate
+    from astrovader.inference.generate import generate
 
     generate(grey_model, tmp_path / "a.fits", 9, seed=5, batch_size=2, progress=False)
     generate(grey_model, tmp_path / "b.fits", 9, seed=5, batch_size=9, progress=False)
@@ -72,9 +72,9 @@ def test_same_seed_same_images_whatever_the_batch_size(grey_model, tmp_path):
 
 
 def test_latents_follow_the_prior(grey_model):
-    from astrovader.generation import latent_batches
+    from astrovader.model.sampling import latent_batches
 
-    parts = list(latent_batches(grey_model, 20000, None, 0, 4096))
+    parts = list(latent_batches(grey_model.mixture(), 20000, None, 0, 4096))
     z, comps = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     np.testing.assert_allclose(np.bincount(comps) / len(comps), [0.5, 0.25, 0.25], atol=0.015)
     mix = grey_model.mixture()
@@ -84,7 +84,7 @@ def test_latents_follow_the_prior(grey_model):
 
 
 def test_png_folder(grey_model, tmp_path):
-    from astrovader.generation import generate
+    from astrovader.inference.generate import generate
 
     out = tmp_path / "pngs"
     generate(grey_model, out, 5, component=2, seed=3, batch_size=2, progress=False)
@@ -103,7 +103,7 @@ def test_png_folder(grey_model, tmp_path):
 
 
 def test_bad_requests_write_nothing(grey_model, tmp_path):
-    from astrovader.generation import generate
+    from astrovader.inference.generate import generate
 
     with pytest.raises(AstrovaderError, match=r"component 3 is out of range: the model has 3"):
         generate(grey_model, tmp_path / "x.fits", 2, component=3, progress=False)
@@ -113,6 +113,6 @@ def test_bad_requests_write_nothing(grey_model, tmp_path):
         generate(grey_model, tmp_path / "full", 2, progress=False)
     with pytest.raises(AstrovaderError, match=r"compressed FITS"):
         generate(grey_model, tmp_path / "x.fits.gz", 2, progress=False)
-    with pytest.raises(AstrovaderError, match=r"--n \(0\)"):
+    with pytest.raises(AstrovaderError, match=r"n \(0\) and batch_size"):
         generate(grey_model, tmp_path / "x.fits", 0, progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full"]

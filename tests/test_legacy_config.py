@@ -3,10 +3,10 @@
 import pytest
 
 from astrovader.config import Config, load_config
+from astrovader.config.legacy import is_legacy_config, load_any_config, read_legacy_config
 from astrovader.errors import ConfigError
-from astrovader.legacy_config import is_legacy_config, load_any_config, read_legacy_config
 
-# The keys and values of the published astrovader-config.txt (SPEC §1-5 quote them).
+# The keys and values of the published astrovader-config.txt (method §1-5 quote them).
 PUBLISHED = """\
 [directories]
 Model_Name = AstroVaDEr-Paper

@@ -1,4 +1,4 @@
-"""Science outputs of a trained run: the analyses of the paper's Section 5 (SPEC §7).
+"""Science outputs of a trained run: the analyses of the paper's Section 5 (method §7).
 
 ``astrovader report`` (:func:`astrovader.analysis.report.make_report`) writes
 them all; :mod:`metrics`, :mod:`route`, :mod:`latent`, :mod:`gz2`,

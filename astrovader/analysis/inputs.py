@@ -8,11 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from astrovader.config import Config, load_config
-from astrovader.data.catalogue import read_clusters
+from astrovader.config import Config
 from astrovader.errors import AstrovaderError, InputError
-
-RUN_FILES = ("config.toml", "model.keras", "history.csv", "clusters.csv")
+from astrovader.training.rundir import RunDirectory
 
 
 @dataclasses.dataclass
@@ -46,13 +44,7 @@ class ReportInputs:
 
 def check_run(run: str | Path) -> Path:
     """The run directory, after checking that it holds every file a report reads."""
-    run = Path(run)
-    if not run.is_dir():
-        raise AstrovaderError(f"{run}: no such run directory")
-    for name in RUN_FILES:
-        if not (run / name).is_file():
-            raise AstrovaderError(f"{run}: not a finished run (no {name})")
-    return run
+    return RunDirectory(run).check_finished().path
 
 
 def read_labels(path: str | Path, ids) -> tuple[np.ndarray, list[str]]:
@@ -110,11 +102,9 @@ def load_inputs(run: str | Path, data: str | Path | None = None, labels=None) ->
     from astrovader.data.sources import load_data
     from astrovader.data.synthetic import synthetic_imageset
     from astrovader.data.tfrecord import is_tfrecord_dir
-    from astrovader.model.vade import load_model
-    from astrovader.training.history import read_history
 
-    run = check_run(run)
-    config = load_config(run / "config.toml")
+    run = RunDirectory(run).check_finished()
+    config = run.config
     notes, records = [], None
     if data is None and not config.data.path:
         imageset, records = synthetic_imageset(
@@ -124,19 +114,21 @@ def load_inputs(run: str | Path, data: str | Path | None = None, labels=None) ->
             bands=config.data.bands,
         )
         notes.append("images: the built-in synthetic set of the run")
+    elif data is None:
+        imageset = run.images()
+        notes.append(f"images: {config.data.path}")
     else:
-        path = str(data if data is not None else config.data.path)
-        if is_tfrecord_dir(path):
+        if is_tfrecord_dir(data):
             raise AstrovaderError(
-                f"{path}: TFRecord shards cannot be reported on; give the images with --data "
-                "(a folder or a .npy array)"
+                f"{data}: TFRecord shards cannot be reported on; give the images as a folder "
+                "or a .npy array"
             )
-        section = dataclasses.replace(config.data, path=path)
+        section = dataclasses.replace(config.data, path=str(data))
         imageset = load_data(dataclasses.replace(config, data=section))
-        notes.append(f"images: {path}")
+        notes.append(f"images: {data}")
     ids = np.array(imageset.ids)
-    model = load_model(run / "model.keras")
-    clusters = read_clusters(run / "clusters.csv")
+    model = run.model()
+    clusters = run.clusters()
     if set(clusters["id"]) == set(ids) and len(clusters["id"]) == len(ids):
         order = {name: i for i, name in enumerate(clusters["id"])}
         rows = np.array([order[name] for name in ids])
@@ -150,7 +142,7 @@ def load_inputs(run: str | Path, data: str | Path | None = None, labels=None) ->
     inputs = ReportInputs(
         config,
         model,
-        read_history(run / "history.csv"),
+        run.history(),
         ids,
         imageset.images,
         np.asarray(gamma, float),

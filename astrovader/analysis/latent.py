@@ -1,4 +1,4 @@
-"""Latent-space walks and object selections for the figures (SPEC §7; framework-free).
+"""Latent-space walks and object selections for the figures (method §7; framework-free).
 
 These functions return latent vectors or indices; the report decodes them with
 the model. Routes, traversals and deblending pairs follow paper §5.3.

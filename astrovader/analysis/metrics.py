@@ -1,4 +1,4 @@
-"""Clustering tables and scores from γ and the embeddings (SPEC §7; framework-free).
+"""Clustering tables and scores from γ and the embeddings (method §7; framework-free).
 
 Every function takes NumPy arrays: γ (N, K) cluster probabilities, z (N, J)
 deterministic embeddings μ̃ and integer component labels (N,) (the argmax of γ).
@@ -46,7 +46,7 @@ def mean_gamma_matrix(gamma: np.ndarray) -> np.ndarray:
 
 
 def simplified_silhouette(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Per-object simplified silhouette s = (b − a) / max(a, b) (SPEC eq. 18).
+    """Per-object simplified silhouette s = (b − a) / max(a, b) (method eq. 18).
 
     a is the Euclidean distance of z to the centre (member mean) of its own
     component, b the distance to the nearest centre of another non-empty

@@ -1,4 +1,4 @@
-"""``astrovader report``: every analysis of the paper's Section 5 for one run (SPEC §7).
+"""``astrovader report``: every analysis of the paper's Section 5 for one run (method §7).
 
 :func:`make_report` reads the run (``config.toml``, ``model.keras``,
 ``history.csv``, ``clusters.csv``) and its images, checks every input, then

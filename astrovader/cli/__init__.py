@@ -14,7 +14,8 @@ import importlib
 import pkgutil
 import sys
 
-from astrovader import __version__
+from astrovader._version import __version__
+from astrovader.cli._logging import command_logging
 from astrovader.errors import AstrovaderError
 
 
@@ -41,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        with command_logging(args.command, quiet=getattr(args, "quiet", False)):
+            return int(args.run(args) or 0)
     except AstrovaderError as exc:
         print(f"astrovader {args.command}: error: {exc}", file=sys.stderr)
         return 2

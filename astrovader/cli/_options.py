@@ -1,8 +1,9 @@
-"""Options shared by the commands: integers with a lower bound, ``--set`` overrides."""
+"""Options shared by the commands: integers with a lower bound, ``--set``, options objects."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 
 def _at_least(minimum: int, what: str):
@@ -36,3 +37,17 @@ def add_overrides(parser: argparse.ArgumentParser, what: str = "configuration") 
         metavar="SECTION.KEY=VALUE",
         help=f"override one {what} key (repeatable)",
     )
+
+
+def options_from(cls, args: argparse.Namespace, **given):
+    """An options dataclass from the parsed arguments of the same names.
+
+    Fields named in ``given`` take that value; the others the argument of the
+    same name, or the field's default when the command has no such argument.
+    """
+    values = {
+        field.name: getattr(args, field.name)
+        for field in dataclasses.fields(cls)
+        if hasattr(args, field.name)
+    }
+    return cls(**{**values, **given})

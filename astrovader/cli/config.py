@@ -34,8 +34,8 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Convert or show; returns 0."""
+    from astrovader.config.legacy import load_any_config, read_legacy_config
     from astrovader.errors import ConfigError
-    from astrovader.legacy_config import load_any_config, read_legacy_config
 
     if args.action == "show":
         print(load_any_config(args.file, args.overrides).to_toml(), end="")

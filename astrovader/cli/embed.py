@@ -40,9 +40,9 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Embed the data and print a one-line summary."""
-    from astrovader.cli.generate import open_model
+    from astrovader.data.catalogue import TABLE_SUFFIXES
     from astrovader.inference.embed import embed_to_table
-    from astrovader.inference.table import TABLE_SUFFIXES
+    from astrovader.model.loading import open_model
 
     out = Path(args.out)
     if out.suffix.lower() not in TABLE_SUFFIXES:

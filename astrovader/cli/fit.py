@@ -6,7 +6,7 @@ import argparse
 from importlib import resources
 
 from astrovader.cli._options import add_overrides
-from astrovader.errors import AstrovaderError
+from astrovader.errors import AstrovaderError, RunExistsError
 
 
 def quickstart_preset() -> str:
@@ -54,7 +54,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Resolve the configuration, then train."""
-    from astrovader.legacy_config import load_any_config as load_config
+    from astrovader.config.legacy import load_any_config as load_config
 
     if args.strategy:
         args.overrides = [*args.overrides, f"training.strategy={args.strategy}"]
@@ -72,12 +72,17 @@ def run(args: argparse.Namespace) -> int:
 
     if config is not None:
         config = run_config_for(config, args.data)
-    fit_run(
-        config,
-        out,
-        resume=bool(args.resume),
-        overwrite=args.overwrite,
-        verbose=0 if args.quiet else "auto",
-        on_nan=args.on_nan,
-    )
+    try:
+        fit_run(
+            config,
+            out,
+            resume=bool(args.resume),
+            overwrite=args.overwrite,
+            verbose=0 if args.quiet else "auto",
+            on_nan=args.on_nan,
+        )
+    except RunExistsError as exc:
+        raise AstrovaderError(
+            f"{exc}; use --resume to continue it or --overwrite to replace it"
+        ) from None
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from astrovader.cli._options import non_negative, positive
 
@@ -31,33 +30,10 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def open_model(path: str):
-    """Load a ``.keras`` file, a run directory's ``model.keras`` or the published ``.h5``."""
-    from astrovader.errors import AstrovaderError
-
-    source = Path(path)
-    if source.is_dir():
-        source = source / "model.keras"
-    if source.suffix.lower() in (".h5", ".hdf5"):
-        from astrovader.model.paper_weights import import_paper_weights
-
-        return import_paper_weights(source)
-    if not source.is_file():
-        raise AstrovaderError(f"{source}: no such model file")
-    import astrovader
-
-    try:
-        return astrovader.load_model(source)
-    except AstrovaderError:
-        raise
-    except Exception as exc:
-        message = " ".join(str(exc).split())[:200]
-        raise AstrovaderError(f"{source}: cannot load model ({message})") from None
-
-
 def run(args: argparse.Namespace) -> int:
     """Generate and print a one-line summary."""
-    from astrovader.generation import generate
+    from astrovader.inference.generate import generate
+    from astrovader.model.loading import open_model
 
     model = open_model(args.model)
     seed = generate(

@@ -1,11 +1,21 @@
-"""``astrovader pick-k``: the Dirichlet-process cluster count of a model's embedding (SPEC §6)."""
+"""``astrovader pick-k``: the Dirichlet-process cluster count of a model's embedding (method §6)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
-from astrovader.selection import pick_k
+from astrovader.cli._options import options_from
+from astrovader.config.sections import PickKConfig
+
+DEFAULTS = PickKConfig()
+SETTINGS = (
+    ("--fits", int, "F", "independent mini-batches and fits"),
+    ("--batch-size", int, "B", "samples per fit"),
+    ("--max-components", int, "C", "components per fit"),
+    ("--threshold", float, "T", "weight a fit's component must exceed"),
+)
 
 
 def register(subparsers) -> None:
@@ -32,34 +42,11 @@ def register(subparsers) -> None:
         metavar="DATA",
         help="images to embed: folder, .npy or image (required with a .keras file)",
     )
-    parser.add_argument(
-        "--fits",
-        type=int,
-        default=pick_k.DEFAULT_FITS,
-        metavar="F",
-        help=f"independent mini-batches and fits ({pick_k.DEFAULT_FITS})",
-    )
-    parser.add_argument(
-        "--batch-size",
-        type=int,
-        default=pick_k.DEFAULT_BATCH_SIZE,
-        metavar="B",
-        help=f"samples per fit ({pick_k.DEFAULT_BATCH_SIZE})",
-    )
-    parser.add_argument(
-        "--max-components",
-        type=int,
-        default=pick_k.DEFAULT_MAX_COMPONENTS,
-        metavar="C",
-        help=f"components per fit ({pick_k.DEFAULT_MAX_COMPONENTS})",
-    )
-    parser.add_argument(
-        "--threshold",
-        type=float,
-        default=pick_k.DEFAULT_THRESHOLD,
-        metavar="T",
-        help=f"weight a fit's component must exceed ({pick_k.DEFAULT_THRESHOLD})",
-    )
+    for flag, kind, metavar, words in SETTINGS:
+        default = getattr(DEFAULTS, flag[2:].replace("-", "_"))
+        parser.add_argument(
+            flag, type=kind, default=default, metavar=metavar, help=f"{words} ({default})"
+        )
     parser.add_argument(
         "--concentration",
         type=float,
@@ -78,15 +65,10 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Embed, count, write the table, summary and histogram, print the consensus."""
     from astrovader.selection.embedding import embed_source
-    from astrovader.selection.report import check_out, describe, write_report
+    from astrovader.training import pick_k
+    from astrovader.training.pick_k_report import check_out, describe, write_report
 
-    settings = dict(
-        fits=args.fits,
-        batch_size=args.batch_size,
-        max_components=args.max_components,
-        threshold=args.threshold,
-        concentration=args.concentration,
-    )
+    settings = dataclasses.asdict(options_from(PickKConfig, args))
     pick_k.check_settings(**settings)
     source = Path(args.source)
     out = check_out(args.out or (source / "pick_k" if source.is_dir() else "pick-k"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from astrovader.cli._options import positive
+from astrovader.cli._options import options_from, positive
 
 
 def register(subparsers) -> None:
@@ -59,21 +59,11 @@ def _load_ids(path: str):
 
 def run(args: argparse.Namespace) -> int:
     """Prepare the folder and print a one-line summary."""
-    from astrovader.data.prepare import prepare_directory
+    from astrovader.data.prepare import PrepareOptions, prepare_directory
 
     ids = _load_ids(args.split_ids) if args.split_ids else None
-    done = prepare_directory(
-        args.raw,
-        args.out,
-        crop=args.crop,
-        size=args.size,
-        grey=args.grey,
-        split_ids=ids,
-        stretch=args.stretch,
-        workers=args.workers,
-        progress=not args.quiet,
-        output_format=args.format,
-    )
+    options = options_from(PrepareOptions, args, progress=not args.quiet, output_format=args.format)
+    done = prepare_directory(args.raw, args.out, options, split_ids=ids)
     extra = ""
     if ids is not None:
         extra = f"; {done.not_selected} not in the split, {done.missing} split OBJIDs without image"

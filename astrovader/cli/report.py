@@ -1,10 +1,12 @@
-"""``astrovader report RUN``: figures, tables and one HTML page of a trained run (SPEC §7)."""
+"""``astrovader report RUN``: figures, tables and one HTML page of a trained run (method §7)."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 from pathlib import Path
+
+from astrovader.cli._options import options_from
 
 
 def _numbers(kind):
@@ -91,15 +93,10 @@ def run(args: argparse.Namespace) -> int:
             raise AstrovaderError(
                 f"--gz2-column: unknown field {key!r} ({', '.join(sorted(fields))})"
             )
-    options = ReportOptions(
-        gamma_cuts=args.gamma_cuts,
-        morph_components=args.morph_components,
-        n_examples=args.n_examples,
-        seed=args.seed,
-        gz2_cut=args.gz2_cut,
-        edge_on_cut=args.edge_on_cut,
+    options = options_from(
+        ReportOptions,
+        args,
         gz2_columns=GZ2Columns(**dict(args.gz2_column)),
-        tsne_max=args.tsne_max,
         progress=not args.quiet,
     )
     out = Path(args.out) if args.out else Path(args.run_dir) / "report"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from astrovader.cli._options import add_overrides
+from astrovader.cli._options import add_overrides, options_from
 
 
 def register(subparsers) -> None:
@@ -65,20 +65,11 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Resolve the base configuration, then search."""
     from astrovader.config import load_config
-    from astrovader.selection.search import run_search
+    from astrovader.selection.search import SearchOptions, run_search
 
     base = load_config(args.config, args.overrides)
-    best = run_search(
-        args.space,
-        base,
-        args.out,
-        args.max_evals,
-        objective=args.objective,
-        backend=args.backend,
-        parallelism=args.parallelism,
-        spark_master=args.spark_master,
-        seed=args.seed,
-    )
+    options = options_from(SearchOptions, args)
+    best = run_search(args.space, base, args.out, options)
     print(
         f"astrovader search: best trial {best['tid']:04d} of {args.out}: final "
         f"{best['objective']} = {best['loss']:.6g}; configuration in {args.out}/best.toml"

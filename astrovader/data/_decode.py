@@ -31,7 +31,6 @@ IMAGE_SUFFIXES: tuple[str, ...] = (
 )
 _FITS = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz")
 _TO_RGB = ("P", "PA", "CMYK", "YCbCr", "LAB", "HSV")
-NAN_PIXELS = ("error", "zero")
 
 
 def one_line(exc: object) -> str:
@@ -184,7 +183,7 @@ def _fits_image(source: io.BytesIO, where: str) -> np.ndarray:
 def conform(pixels: np.ndarray, bands: int, size: int, where: str) -> np.ndarray:
     """Bring float (H, W, B) pixels in [0, 1] to (size, size, bands) float32.
 
-    Grey from colour by averaging the bands (SPEC §1); a grey image where colour is
+    Grey from colour by averaging the bands (method §1); a grey image where colour is
     wanted is an error. A non-square image is centre-cropped to a square first (so
     that galaxies keep their axis ratio); the square is resized with Pillow's
     antialiased bilinear filter only when its side differs from ``size``.

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from astrovader.data._decode import conform, one_line
-from astrovader.data.readers import ImageSet, parallel_fill
+from astrovader.data.imageset import ImageSet, parallel_fill
 from astrovader.errors import InputError
 
 _CHUNK = 1024

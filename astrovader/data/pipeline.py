@@ -1,4 +1,4 @@
-"""``tf.data`` pipelines over in-memory image arrays: shuffle, batch, flip, prefetch (SPEC §1).
+"""``tf.data`` pipelines over in-memory image arrays: shuffle, batch, flip, prefetch (method §1).
 
 TFRecord shards (data larger than memory) have their own readers in
 :mod:`astrovader.data.tfrecord`, which share :func:`augment`.
@@ -8,16 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
-
-
-def split_indices(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A seeded random split into training and validation indices (both sorted).
-
-    The validation part holds round(n · fraction) samples and never feeds gradients.
-    """
-    order = np.random.default_rng(seed).permutation(n)
-    n_val = round(n * fraction)
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
 def training_dataset(

@@ -1,4 +1,4 @@
-"""The paper's preprocessing of SDSS gri cutouts into 8-bit PNGs (SPEC §1).
+"""The paper's preprocessing of SDSS gri cutouts into 8-bit PNGs (method §1).
 
 For each 8-bit JPEG or PNG under the raw folder (colour or grey):
 
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from astrovader._io import atomic_path
+from astrovader.data.folders import image_ids, scan_folder
 from astrovader.errors import InputError
 
 SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -143,84 +143,101 @@ def _ordered(function, tasks, workers):
         pool.shutdown(cancel_futures=True)
 
 
+@dataclass(frozen=True)
+class PrepareOptions:
+    """How :func:`prepare_directory` prepares each image.
+
+    Attributes:
+        crop: Side of the centre crop in pixels.
+        size: Side of the output in pixels.
+        grey: Average the bands (the paper's mode).
+        stretch: Per-image min–max stretch (the published download script).
+        workers: Processes (default: all CPU cores; 1 runs in this process).
+        progress: Show a progress bar.
+        output_format: ``"png"`` (one file per image, the same relative names) or
+            ``"tfrecord"``: uint8 shards (:mod:`astrovader.data.tfrecord`) with the
+            ids the image readers give (relative path without suffix); the output
+            must not exist or be empty, and appears complete or not at all.
+    """
+
+    crop: int = 192
+    size: int = 128
+    grey: bool = False
+    stretch: bool = False
+    workers: int | None = None
+    progress: bool = True
+    output_format: str = "png"
+
+    def __post_init__(self):
+        if self.output_format not in FORMATS:
+            raise InputError(f"output format {self.output_format!r} is not one of {FORMATS}")
+        if self.size <= 0 or self.crop <= 0:
+            raise InputError(f"crop ({self.crop}) and size ({self.size}) must be positive")
+
+
+def _sources(raw: Path, out: Path) -> list[Path]:
+    """The JPEG and PNG files under ``raw`` (the readers' walk and order)."""
+    if not raw.is_dir():
+        raise InputError(f"{raw}: not a folder")
+    if out.resolve().is_relative_to(raw.resolve()):
+        raise InputError(f"{out}: the output folder must not be inside {raw}")
+    images, _ = scan_folder(raw)
+    sources = [path for path in images if path.suffix.lower() in SUFFIXES]
+    if not sources:
+        raise InputError(f"{raw}: no JPEG or PNG images found")
+    return sources
+
+
+def _select(raw: Path, sources: list[Path], split_ids) -> tuple[list[Path], int]:
+    """The sources whose OBJID is in ``split_ids`` and the number of split OBJIDs missing."""
+    if split_ids is None:
+        return sources, 0
+    wanted = {int(i) for i in np.asarray(split_ids).ravel()}
+    found = {path: objid_of(path) for path in sources}
+    chosen = [path for path in sources if found[path] in wanted]
+    if not chosen:
+        raise InputError(f"{raw}: none of the {len(sources)} images has an OBJID in the split")
+    return chosen, len(wanted - set(found.values()))
+
+
 def prepare_directory(
     raw: str | os.PathLike,
     out: str | os.PathLike,
-    crop: int = 192,
-    size: int = 128,
-    grey: bool = False,
+    options: PrepareOptions | None = None,
     split_ids: np.ndarray | None = None,
-    stretch: bool = False,
-    workers: int | None = None,
-    progress: bool = True,
-    output_format: str = "png",
 ) -> Prepared:
     """Prepare every JPEG/PNG under ``raw`` into PNGs, or TFRecord shards, under ``out``.
 
     Args:
         raw: Folder of cutouts, searched recursively (hidden entries ignored).
         out: Output folder (created); existing PNGs of the same name are replaced.
-        crop: Side of the centre crop in pixels.
-        size: Side of the output in pixels.
-        grey: Average the bands (the paper's mode).
+        options: Crop, size, bands, stretch, processes and output format.
         split_ids: SDSS OBJIDs to keep (e.g. ``np.load("gz2_train_objids.npy")``).
-        stretch: Per-image min–max stretch (the published download script).
-        workers: Processes (default: all CPU cores; 1 runs in this process).
-        progress: Show a progress bar.
-        output_format: ``"png"`` (one file per image, the same relative names) or
-            ``"tfrecord"``: uint8 shards (:mod:`astrovader.data.tfrecord`) with the
-            ids the image readers give (relative path without suffix); ``out`` must
-            not exist or be empty, and appears complete or not at all.
 
     Raises:
         InputError: ``raw`` is not a folder, holds no images (or none selected),
-            ``out`` is inside ``raw``, bad crop/size/format, or an unreadable image;
-            the message names the path.
+            ``out`` is inside ``raw``, two images would get one name, bad
+            crop/size/format, or an unreadable image; the message names the path.
     """
+    options = options or PrepareOptions()
     raw, out = Path(raw), Path(out)
-    if output_format not in FORMATS:
-        raise InputError(f"output format {output_format!r} is not one of {FORMATS}")
-    if not raw.is_dir():
-        raise InputError(f"{raw}: not a folder")
-    if size <= 0 or crop <= 0:
-        raise InputError(f"crop ({crop}) and size ({size}) must be positive")
-    if out.resolve().is_relative_to(raw.resolve()):
-        raise InputError(f"{out}: the output folder must not be inside {raw}")
-    sources = sorted(
-        path
-        for path in raw.rglob("*")
-        if path.suffix.lower() in SUFFIXES
-        and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(raw).parts)
-    )
-    if not sources:
-        raise InputError(f"{raw}: no JPEG or PNG images found")
-    total, missing = len(sources), 0
-    if split_ids is not None:
-        wanted = {int(i) for i in np.asarray(split_ids).ravel()}
-        found = {path: objid_of(path) for path in sources}
-        sources = [path for path in sources if found[path] in wanted]
-        missing = len(wanted - set(found.values()))
-        if not sources:
-            raise InputError(f"{raw}: none of the {total} images has an OBJID in the split")
-    names = [path.relative_to(raw).with_suffix("") for path in sources]
-    twice = [name for name, count in Counter(names).items() if count > 1]
-    if twice:
-        raise InputError(f"{raw / twice[0]}: two input images would both be written as this")
-    workers = workers or os.cpu_count() or 1
-    done = Prepared(len(sources), total - len(sources), missing)
-    if output_format == "tfrecord":
+    sources = _sources(raw, out)
+    chosen, missing = _select(raw, sources, split_ids)
+    names = image_ids(raw, chosen)
+    done = Prepared(len(chosen), len(sources) - len(chosen), missing)
+    workers = options.workers or os.cpu_count() or 1
+    settings = (options.crop, options.size, options.grey, options.stretch)
+    if options.output_format == "tfrecord":
         from astrovader.data.tfrecord import write_tfrecords
 
-        pixels = _ordered(_prepared, [(p, crop, size, grey, stretch) for p in sources], workers)
-        ids = (name.as_posix() for name in names)
-        write_tfrecords(out, zip(ids, pixels, strict=True), len(sources), progress=progress)
+        pixels = _ordered(_prepared, [(p, *settings) for p in chosen], workers)
+        pairs = zip(names, pixels, strict=True)
+        write_tfrecords(out, pairs, len(chosen), progress=options.progress)
         return done
     tasks = [
-        (path, out / name.parent / f"{name.name}.png", crop, size, grey, stretch)
-        for path, name in zip(sources, names, strict=True)
+        (path, out / f"{name}.png", *settings) for path, name in zip(chosen, names, strict=True)
     ]
-    with tqdm(total=len(tasks), unit="img", desc="preparing", disable=not progress) as bar:
+    with tqdm(total=len(tasks), unit="img", desc="preparing", disable=not options.progress) as bar:
         for _ in _ordered(_write_png, tasks, workers):
             bar.update()
     return done

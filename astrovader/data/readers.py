@@ -1,4 +1,4 @@
-"""Read galaxy cutouts from a directory, a ``.npy`` array or one image file (SPEC §1).
+"""Read galaxy cutouts from a directory, a ``.npy`` array or one image file (method §1).
 
 Framework-free (NumPy, Pillow, astropy): importing this module does not import
 TensorFlow or Keras. Every reader returns float32 pixels in [0, 1] with shape
@@ -17,7 +17,7 @@ Pixel scaling:
 NaN or infinite pixels (FITS, float ``.npy``) are an error, or with
 ``nan_pixels="zero"`` they become 0 and the other pixels are scaled without them.
 
-Bands and size: grey is made from colour by averaging the bands (SPEC §1), so a
+Bands and size: grey is made from colour by averaging the bands (method §1), so a
 colour image where grey is wanted is no error; a grey image where colour is wanted
 is one. Non-square images are centre-cropped to a square, then resized with an
 antialiased bilinear filter only if the side differs.
@@ -27,52 +27,22 @@ from __future__ import annotations
 
 import os
 import warnings
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from astrovader.config.rules import NAN_PIXELS_RULE
 from astrovader.data._decode import (
     IMAGE_SUFFIXES,
-    NAN_PIXELS,
     conform,
     decode,
     image_suffix,
 )
 from astrovader.data.folders import find_images, image_ids, scan_folder
+from astrovader.data.imageset import ImageSet, parallel_fill
 from astrovader.errors import InputError
 
 __all__ = ["IMAGE_SUFFIXES", "ImageSet", "find_images", "load_images", "read_image"]
-
-
-@dataclass(frozen=True, eq=False)
-class ImageSet:
-    """Images with their identifiers.
-
-    Attributes:
-        ids: One identifier per image: for a directory, the path relative to it
-            without the suffix (POSIX style); for a ``.npy`` array, the zero-padded
-            index ("000012"); for one file, its name without the suffix.
-        images: float32 array (N, S, S, B) with values in [0, 1].
-        skipped: Non-image files ignored in a directory (hidden files not counted).
-        replaced: NaN or infinite pixels replaced by 0 (``nan_pixels="zero"``).
-    """
-
-    ids: tuple[str, ...]
-    images: np.ndarray
-    skipped: int = 0
-    replaced: int = 0
-
-    def __post_init__(self) -> None:
-        if self.images.ndim != 4 or self.images.shape[0] != len(self.ids):
-            raise ValueError(
-                f"ImageSet: {len(self.ids)} ids for images of shape {self.images.shape}"
-            )
-
-    def __len__(self) -> int:
-        return len(self.ids)
 
 
 def _check_args(bands: int, size: int, nan_pixels: str = "error") -> None:
@@ -80,8 +50,10 @@ def _check_args(bands: int, size: int, nan_pixels: str = "error") -> None:
         raise InputError(f"bands must be 1 (grey) or 3 (colour), got {bands!r}")
     if not isinstance(size, int | np.integer) or size <= 0:
         raise InputError(f"image size must be a positive integer, got {size!r}")
-    if nan_pixels not in NAN_PIXELS:
-        raise InputError(f"nan_pixels must be 'error' or 'zero', got {nan_pixels!r}")
+    try:
+        NAN_PIXELS_RULE.check("nan_pixels", nan_pixels)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 def _read(path: Path, bands: int, size: int, nan_pixels: str) -> tuple[np.ndarray, int]:
@@ -112,24 +84,6 @@ def read_image(
     """
     _check_args(bands, size, nan_pixels)
     return _read(Path(path), bands, size, nan_pixels)[0]
-
-
-def _progress(total: int, enabled: bool):
-    return tqdm(total=total, desc="reading images", unit="img", disable=not enabled or total < 2)
-
-
-def parallel_fill(count: int, work, workers: int | None, progress: bool) -> None:
-    """Call ``work(i)`` for i in range(count) on a thread pool, with a progress bar.
-
-    The first exception is re-raised and the calls not yet started are cancelled.
-    """
-    pool = ThreadPoolExecutor(max_workers=workers)
-    try:
-        with _progress(count, progress) as bar:
-            for _ in pool.map(work, range(count)):
-                bar.update()
-    finally:
-        pool.shutdown(cancel_futures=True)
 
 
 def _load_directory(root: Path, bands, size, workers, progress, strict, nan_pixels) -> ImageSet:

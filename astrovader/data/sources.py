@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import sys
+import logging
 
 from astrovader.config import Config
 from astrovader.data.readers import ImageSet, load_images
+
+log = logging.getLogger(__name__)
 
 
 def load_data(config: Config, progress: bool = True) -> ImageSet:
     """``config.data.path`` read by :func:`load_images`, or the built-in synthetic galaxies.
 
     ``data.strict`` and ``data.nan_pixels`` are passed on. Skipped non-image files
-    and NaN or infinite pixels replaced by 0 are each reported in one line on
-    standard error.
+    and NaN or infinite pixels replaced by 0 are each logged as a warning.
 
     Args:
         config: The run's configuration (data section; training seed for the synthetic set).
@@ -36,16 +37,16 @@ def load_data(config: Config, progress: bool = True) -> ImageSet:
             nan_pixels=data.nan_pixels,
         )
         if imageset.skipped:
-            print(
-                f"astrovader: {data.path}: skipped {imageset.skipped} non-image file(s) "
-                "(data.strict = true makes them an error)",
-                file=sys.stderr,
+            log.warning(
+                "%s: skipped %d non-image file(s) (data.strict = true makes them an error)",
+                data.path,
+                imageset.skipped,
             )
         if imageset.replaced:
-            print(
-                f"astrovader: {data.path}: replaced {imageset.replaced} NaN or infinite "
-                'pixel(s) by 0 (data.nan_pixels = "zero")',
-                file=sys.stderr,
+            log.warning(
+                '%s: replaced %d NaN or infinite pixel(s) by 0 (data.nan_pixels = "zero")',
+                data.path,
+                imageset.replaced,
             )
         return imageset
     from astrovader.data.synthetic import synthetic_imageset

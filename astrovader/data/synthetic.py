@@ -43,7 +43,7 @@ from tqdm.auto import tqdm
 
 from astrovader._io import atomic_path, write_text_atomic
 from astrovader.data._galaxies import CLASS_NAMES, PARAMETERS, observe, render, sample_parameters
-from astrovader.data.readers import ImageSet
+from astrovader.data.imageset import ImageSet
 from astrovader.errors import InputError
 
 __all__ = ["CLASS_NAMES", "PARAMETERS", "simulate", "synthetic_imageset", "write_synthetic"]

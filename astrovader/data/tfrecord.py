@@ -25,7 +25,7 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from astrovader.data.folders import find_images, image_id
-from astrovader.data.readers import ImageSet
+from astrovader.data.imageset import ImageSet
 from astrovader.errors import InputError
 
 MANIFEST = "manifest.json"

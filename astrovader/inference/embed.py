@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
-from astrovader.inference.stream import open_stream
-from astrovader.inference.table import cluster_table
+from astrovader.data.catalogue import write_stream
+from astrovader.data.stream import open_stream
 
 
 def embed_to_table(model, data, out, batch_size: int = 180, progress: bool = True) -> int:
     """Write ``id, cluster, γ, z`` of every image of ``data`` to ``out``, batch by batch.
 
     Memory is bounded by a batch, whatever the size of ``data``. With the min-max
-    transform γ depends on the batch it is computed in (SPEC eq. 17), so
+    transform γ depends on the batch it is computed in (method eq. 17), so
     ``batch_size`` should be the training batch (180 in the paper); the cluster,
     the argmax of γ, and z do not depend on it.
 
     Args:
         model: A trained :class:`~astrovader.model.vade.AstroVaDEr`.
         data: A folder of images, a ``.npy`` array or a TFRecord directory.
-        out: The ``.csv`` or ``.fits`` table (see :mod:`astrovader.inference.table`).
+        out: The ``.csv`` or ``.fits`` table (see :mod:`astrovader.data.catalogue`).
         batch_size: Images per batch.
         progress: Show a progress bar.
 
@@ -29,13 +28,6 @@ def embed_to_table(model, data, out, batch_size: int = 180, progress: bool = Tru
         The number of rows written.
     """
     stream = open_stream(data, model.bands, model.image_size)
-    shape = (stream.count, model.n_clusters, model.latent_dim, stream.id_length)
-    with (
-        cluster_table(Path(out), *shape) as write,
-        tqdm(total=stream.count, desc="embedding", unit="img", disable=not progress) as bar,
-    ):
-        for ids, images in stream.batches(batch_size):
-            gamma, z = model.embed(images, batch_size)
-            write(ids, gamma, z)
-            bar.update(len(ids))
-    return stream.count
+    shape = (model.n_clusters, model.latent_dim)
+    embed = functools.partial(model.embed, batch_size=batch_size)
+    return write_stream(Path(out), stream, embed, shape, batch_size, progress)

@@ -6,6 +6,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from astrovader.model.sampling import latent_batches
+
 
 def _batches(n: int, batch_size: int):
     for start in range(0, n, batch_size):
@@ -17,7 +19,7 @@ class InferenceMixin:
 
     Inputs are float32 arrays (N, S, S, B) in [0, 1]; outputs are NumPy arrays.
     With the min-max transform (λ not None), γ depends on the batch it is
-    computed in (SPEC eq. 17 takes min and max over the batch matrix): the
+    computed in (method eq. 17 takes min and max over the batch matrix): the
     methods use consecutive batches of ``batch_size`` inputs, 180 by default as
     in training. The argmax, and so :meth:`predict_clusters`, does not depend on it.
     """
@@ -101,36 +103,16 @@ class InferenceMixin:
     ):
         """Draw z ~ N(μ_c, σ²_c) in chunks of ``batch_size``, c fixed or drawn from π/Σπ.
 
-        Memory stays bounded by the chunk, whatever ``n``; the chunks, concatenated,
-        are :meth:`sample_latents` (n, component, seed) exactly.
+        The one sampling convention of :mod:`astrovader.model.sampling`: the chunks,
+        concatenated, are :meth:`sample_latents` (n, component, seed) exactly.
 
         Yields:
             ``(z, components)``: (m, J) float32 and (m,) int arrays, m ≤ batch_size.
         """
-        mix = self.mixture()
-        if component is not None and not 0 <= component < self.n_clusters:
-            raise ValueError(f"component must be in [0, {self.n_clusters}), got {component}")
-        pick = np.random.default_rng(seed)
-        draw = np.random.default_rng(seed)
-        if component is None:
-            # One uniform (one 64-bit step) per component draw comes first in the stream.
-            draw.bit_generator.advance(n)
-        weights = mix["pi"] / mix["pi"].sum()
-        for part in _batches(n, batch_size):
-            m = part.stop - part.start
-            if component is None:
-                components = pick.choice(self.n_clusters, size=m, p=weights)
-            else:
-                components = np.full(m, component)
-            noise = draw.standard_normal((m, self.latent_dim))
-            z = mix["mu"][components] + np.sqrt(mix["var"][components]) * noise
-            yield z.astype("float32"), components
+        yield from latent_batches(self.mixture(), n, component, seed, batch_size)
 
     def sample_latents(self, n: int, component: int | None = None, seed: int | None = None):
-        """Draw z ~ N(μ_c, σ²_c), with c fixed or drawn from π/Σπ (SPEC §7, generation).
-
-        The components are drawn first (``Generator.choice``), then the (n, J)
-        standard normal noise, from ``numpy.random.default_rng(seed)``.
+        """Draw z ~ N(μ_c, σ²_c), with c fixed or drawn from π/Σπ (docs/method.md §7).
 
         Returns:
             ``(z, components)``: (n, J) float32 and (n,) int arrays.
@@ -152,6 +134,10 @@ class InferenceMixin:
             yield self.decode(z, batch_size), components
 
     def generate(self, n: int, component: int | None = None, seed: int | None = None):
-        """Synthetic galaxies (n, S, S, B) decoded from the mixture prior."""
+        """Synthetic galaxies (n, S, S, B) decoded from the mixture prior.
+
+        Equal (to float rounding) to ``astrovader generate MODEL --n n --component c
+        --seed seed``: both draw through :mod:`astrovader.model.sampling`.
+        """
         z, _ = self.sample_latents(n, component, seed)
         return self.decode(z)

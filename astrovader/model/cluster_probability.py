@@ -1,20 +1,12 @@
-"""The cluster probability γ_c = p(c|z) (SPEC eqs. 12–13 and 17)."""
+"""The cluster probability γ_c = p(c|z) (method eqs. 12–13 and 17)."""
 
 from __future__ import annotations
 
 import keras
 from keras import ops
 
+from astrovader.config.rules import parse_minmax_lambda
 from astrovader.model import gmm_math
-
-
-def parse_minmax_lambda(value) -> float | None:
-    """Accept a positive number, or None / ``"none"`` for the untransformed posterior."""
-    if value is None or (isinstance(value, str) and value.lower() == "none"):
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ValueError(f"minmax_lambda must be a positive number or 'none', got {value!r}")
-    return float(value)
 
 
 @keras.saving.register_keras_serializable(package="astrovader")

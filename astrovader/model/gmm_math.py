@@ -12,6 +12,8 @@ import math
 
 from keras import ops
 
+from astrovader.config.rules import RECONSTRUCTION
+
 LOG_2PI = math.log(2.0 * math.pi)
 MINMAX_EPSILON = 1e-12
 
@@ -21,7 +23,7 @@ def _f32(*tensors):
 
 
 def log_gaussian(z, mu, var):
-    """Log-density of each sample under each diagonal Gaussian component (SPEC §3).
+    """Log-density of each sample under each diagonal Gaussian component (method §3).
 
     log N(z; μ_c, σ²_c) = −½ (J log 2π + Σ_j (z_j − μ_cj)² / σ²_cj) − ½ Σ_j log σ²_cj,
     as scikit-learn's diagonal ``GaussianMixture`` computes it.
@@ -42,7 +44,7 @@ def log_gaussian(z, mu, var):
 
 
 def cluster_costs(z, pi, mu, var):
-    """The matrix a of SPEC eqs. 12–13: a_c = −(log N(z; μ_c, σ²_c) + log π_c).
+    """The matrix a of method eqs. 12–13: a_c = −(log N(z; μ_c, σ²_c) + log π_c).
 
     Args:
         z: (N, J) latent vectors.
@@ -58,7 +60,7 @@ def cluster_costs(z, pi, mu, var):
 
 
 def minmax_transform(costs, minmax_lambda):
-    """Inverse min-max transform of s3VDC (SPEC eq. 17).
+    """Inverse min-max transform of s3VDC (method eq. 17).
 
     ã = (a − min a) / (max a − min a + 1e−12) · (−λ), min and max over the whole
     (N, K) batch matrix.
@@ -77,7 +79,7 @@ def minmax_transform(costs, minmax_lambda):
 
 
 def cluster_log_probabilities(z, pi, mu, var, minmax_lambda=None):
-    """log γ, the log cluster probabilities p(c|z) (SPEC eqs. 12–13, 17).
+    """log γ, the log cluster probabilities p(c|z) (method eqs. 12–13, 17).
 
     With ``minmax_lambda`` None this is log of π_c N(z; μ_c, σ²_c) / Σ_c' (...),
     the posterior of scikit-learn's ``GaussianMixture.predict_proba`` with
@@ -99,7 +101,7 @@ def cluster_log_probabilities(z, pi, mu, var, minmax_lambda=None):
 
 
 def unit_gaussian_kl(z_mean, z_log_var):
-    """KL divergence from the posterior to N(0, I) (SPEC eqs. 6–7).
+    """KL divergence from the posterior to N(0, I) (method eqs. 6–7).
 
     L_KL = −½ Σ_j (1 + log σ̃²_j − μ̃²_j − σ̃²_j).
 
@@ -115,7 +117,7 @@ def unit_gaussian_kl(z_mean, z_log_var):
 
 
 def gmm_kl(z_mean, z_log_var, log_gamma, pi, mu, var):
-    """The VaDE KL term against the Gaussian-mixture prior (SPEC eq. 11).
+    """The VaDE KL term against the Gaussian-mixture prior (method eq. 11).
 
     L_GMM = ½ Σ_c γ_c [J log 2π + Σ_j (log σ²_cj + (σ̃²_j + (μ̃_j − μ_cj)²) / σ²_cj)]
             − Σ_c γ_c log π_c + Σ_c γ_c log γ_c − ½ Σ_j (1 + log σ̃²_j).
@@ -148,7 +150,7 @@ def gmm_kl(z_mean, z_log_var, log_gamma, pi, mu, var):
 
 
 def reconstruction_loss(x, x_hat, kind="mse"):
-    """Per-sample reconstruction loss: D · mean over pixels of MSE or BCE (SPEC §4).
+    """Per-sample reconstruction loss: D · mean over pixels of MSE or BCE (method §4).
 
     Args:
         x: (N, H, W, B) images in [0, 1].
@@ -158,11 +160,10 @@ def reconstruction_loss(x, x_hat, kind="mse"):
     Returns:
         (N,) per-sample losses (sums over the D = H·W·B pixels).
     """
+    RECONSTRUCTION.check("reconstruction", kind)
     x, x_hat = _f32(x, x_hat)
     if kind == "mse":
         per_pixel = ops.square(x - x_hat)
-    elif kind == "bce":
-        per_pixel = ops.binary_crossentropy(x, ops.clip(x_hat, 1e-7, 1.0 - 1e-7))
     else:
-        raise ValueError(f"reconstruction must be 'mse' or 'bce', got {kind!r}")
+        per_pixel = ops.binary_crossentropy(x, ops.clip(x_hat, 1e-7, 1.0 - 1e-7))
     return ops.sum(ops.reshape(per_pixel, (ops.shape(x)[0], -1)), axis=-1)

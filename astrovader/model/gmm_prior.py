@@ -1,4 +1,4 @@
-"""The Gaussian-mixture prior p(c) = Cat(π), p(z|c) = N(μ_c, diag σ²_c) (SPEC eqs. 8–9)."""
+"""The Gaussian-mixture prior p(c) = Cat(π), p(z|c) = N(μ_c, diag σ²_c) (method eqs. 8–9)."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ class GMMPrior(keras.layers.Layer):
     def set_from_sklearn(self, mixture) -> None:
         """Write a fitted diagonal scikit-learn mixture into the prior and unfreeze it.
 
-        π ← ``weights_``, μ ← ``means_ᵀ``, σ² ← ``covariances_ᵀ`` (SPEC §5.2).
+        π ← ``weights_``, μ ← ``means_ᵀ``, σ² ← ``covariances_ᵀ`` (method §5.2).
 
         Args:
             mixture: A fitted ``GaussianMixture`` or ``BayesianGaussianMixture``

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import keras
 
-from astrovader import __version__
+from astrovader._version import __version__
 from astrovader.errors import AstrovaderError
 from astrovader.model.vade import AstroVaDEr
 
@@ -98,7 +98,7 @@ def check_model_file(path: str | os.PathLike) -> None:
         )
 
 
-def load_model_file(path: str | os.PathLike) -> AstroVaDEr:
+def load_model(path: str | os.PathLike) -> AstroVaDEr:
     """Load a saved ``.keras`` AstroVaDEr model (without optimizer state).
 
     Args:
@@ -123,3 +123,23 @@ def load_model_file(path: str | os.PathLike) -> AstroVaDEr:
             f"{path}: holds a {type(model).__name__} model, not an AstroVaDEr model"
         )
     return model
+
+
+def open_model(path: str | os.PathLike) -> AstroVaDEr:
+    """Open a ``.keras`` file, a run directory's model or the published ``.h5`` weights.
+
+    The published Keras 2 weights are imported on the fly.
+
+    Raises:
+        AstrovaderError: nothing usable at ``path``; the message names it.
+    """
+    source = Path(path)
+    if source.is_dir():
+        source = source / "model.keras"
+    if source.suffix.lower() in (".h5", ".hdf5"):
+        from astrovader.model.paper_weights import import_paper_weights
+
+        return import_paper_weights(source)
+    if not source.exists():
+        raise AstrovaderError(f"{source}: no such model file")
+    return load_model(source)

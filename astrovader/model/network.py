@@ -1,4 +1,4 @@
-"""The convolutional encoder and decoder of AstroVaDEr (SPEC §2, paper Fig. 1).
+"""The convolutional encoder and decoder of AstroVaDEr (method §2, paper Fig. 1).
 
 Layer names are those of the published network (Conv1…Conv12, latentmean,
 latentlog_var, FC3, Output), so that published weights map one to one.
@@ -10,6 +10,8 @@ feed the mixture maths and the losses at full precision.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import keras
 from keras import layers, ops
@@ -48,6 +50,16 @@ def _regularizer(l2: float):
     return keras.regularizers.L2(l2) if l2 > 0 else None
 
 
+def _dense(units, name, l2, dtype=None):
+    return layers.Dense(
+        units,
+        name=name,
+        kernel_regularizer=_regularizer(l2),
+        bias_regularizer=_regularizer(l2),
+        dtype=dtype,
+    )
+
+
 def _conv(filters, kernel, name, l2, activation=None, dtype=None):
     return layers.Conv2D(
         filters,
@@ -70,75 +82,62 @@ def bottleneck_shape(image_size: int, filters: tuple[int, ...]) -> tuple[int, in
     return side, side, filters[-1]
 
 
-def build_encoder(
-    image_size: int,
-    bands: int,
-    latent_dim: int,
-    filters: tuple[int, ...],
-    kernels: tuple[int, ...],
-    leaky_slope: float,
-    l2: float,
-) -> keras.Model:
+@dataclasses.dataclass(frozen=True)
+class Geometry:
+    """What encoder and decoder share.
+
+    Attributes:
+        image_size: S, the image side in pixels (multiple of 8).
+        bands: B, image bands.
+        latent_dim: J.
+        filters: Encoder filters of the three blocks (published 64, 64, 16); the
+            decoder uses them in reverse order.
+        leaky_slope: LeakyReLU negative slope.
+        l2: L2 factor on every kernel and bias.
+    """
+
+    image_size: int
+    bands: int
+    latent_dim: int
+    filters: tuple[int, ...]
+    leaky_slope: float
+    l2: float
+
+
+def build_encoder(geometry: Geometry, kernels: tuple[int, ...]) -> keras.Model:
     """Encoder: three (Conv → LeakyReLU → Conv → LeakyReLU → MaxPool 2×2) blocks.
 
     Args:
-        image_size: S, input side in pixels (multiple of 8).
-        bands: B, image bands.
-        latent_dim: J.
-        filters: Filters of the three blocks (published 64, 64, 16).
+        geometry: Image size, bands, J, filters, slope and L2.
         kernels: Kernel sides of the three blocks (published 3, 5, 5).
-        leaky_slope: LeakyReLU negative slope.
-        l2: L2 factor on every kernel and bias.
 
     Returns:
         A model mapping (N, S, S, B) images to ``[z_mean, z_log_var]``, each (N, J).
     """
-    bottleneck_shape(image_size, filters)
-    inputs = keras.Input((image_size, image_size, bands), name="encoder_input")
+    g = geometry
+    bottleneck_shape(g.image_size, g.filters)
+    inputs = keras.Input((g.image_size, g.image_size, g.bands), name="encoder_input")
     x = inputs
-    for block, (n_filters, kernel) in enumerate(zip(filters, kernels, strict=True)):
+    for block, (n_filters, kernel) in enumerate(zip(g.filters, kernels, strict=True)):
         for half in (1, 2):
-            x = _conv(n_filters, kernel, f"Conv{2 * block + half}", l2)(x)
-            x = layers.LeakyReLU(negative_slope=leaky_slope)(x)
+            x = _conv(n_filters, kernel, f"Conv{2 * block + half}", g.l2)(x)
+            x = layers.LeakyReLU(negative_slope=g.leaky_slope)(x)
         x = layers.MaxPooling2D(2, name=f"Pool{block + 1}")(x)
     x = layers.Flatten(name="Flat")(x)
-    z_mean = layers.Dense(
-        latent_dim,
-        name="latentmean",
-        kernel_regularizer=_regularizer(l2),
-        bias_regularizer=_regularizer(l2),
-        dtype="float32",
-    )(x)
-    z_log_var = layers.Dense(
-        latent_dim,
-        name="latentlog_var",
-        kernel_regularizer=_regularizer(l2),
-        bias_regularizer=_regularizer(l2),
-        dtype="float32",
-    )(x)
+    z_mean = _dense(g.latent_dim, "latentmean", g.l2, dtype="float32")(x)
+    z_log_var = _dense(g.latent_dim, "latentlog_var", g.l2, dtype="float32")(x)
     return keras.Model(inputs, [z_mean, z_log_var], name="encoder")
 
 
 def build_decoder(
-    image_size: int,
-    bands: int,
-    latent_dim: int,
-    filters: tuple[int, ...],
-    kernels: tuple[int, ...],
-    leaky_slope: float,
-    l2: float,
-    upsampling: str = "bilinear",
+    geometry: Geometry, kernels: tuple[int, ...], upsampling: str = "bilinear"
 ) -> keras.Model:
     """Decoder: Dense → reshape, three (Conv → LeakyReLU → Conv → LeakyReLU → bilinear ×2) blocks.
 
     Args:
-        image_size: S, output side in pixels.
-        bands: B, output bands (final 3×3 ReLU convolution with B filters).
-        latent_dim: J.
-        filters: The encoder's filters; the decoder uses them in reverse order.
+        geometry: Image size, bands (the final 3×3 ReLU convolution has B filters),
+            J, filters, slope and L2.
         kernels: Kernel sides of the three decoder blocks (published 5, 5, 5).
-        leaky_slope: LeakyReLU negative slope.
-        l2: L2 factor on every kernel and bias.
         upsampling: ``"bilinear"`` (Keras 3, half-pixel centres) or
             ``"bilinear_legacy"`` (Keras 2 / TensorFlow 1, as the published network).
 
@@ -147,23 +146,19 @@ def build_decoder(
     """
     if upsampling not in UPSAMPLING:
         raise ValueError(f"upsampling must be one of {UPSAMPLING}, got {upsampling!r}")
-    shape = bottleneck_shape(image_size, filters)
-    inputs = keras.Input((latent_dim,), name="decoder_input")
-    x = layers.Dense(
-        shape[0] * shape[1] * shape[2],
-        name="FC3",
-        kernel_regularizer=_regularizer(l2),
-        bias_regularizer=_regularizer(l2),
-    )(inputs)
-    x = layers.LeakyReLU(negative_slope=leaky_slope)(x)
+    g = geometry
+    shape = bottleneck_shape(g.image_size, g.filters)
+    inputs = keras.Input((g.latent_dim,), name="decoder_input")
+    x = _dense(shape[0] * shape[1] * shape[2], "FC3", g.l2)(inputs)
+    x = layers.LeakyReLU(negative_slope=g.leaky_slope)(x)
     x = layers.Reshape(shape, name="reshape")(x)
-    for block, (n_filters, kernel) in enumerate(zip(filters[::-1], kernels, strict=True)):
+    for block, (n_filters, kernel) in enumerate(zip(g.filters[::-1], kernels, strict=True)):
         for half in (1, 2):
-            x = _conv(n_filters, kernel, f"Conv{7 + 2 * block + half - 1}", l2)(x)
-            x = layers.LeakyReLU(negative_slope=leaky_slope)(x)
+            x = _conv(n_filters, kernel, f"Conv{7 + 2 * block + half - 1}", g.l2)(x)
+            x = layers.LeakyReLU(negative_slope=g.leaky_slope)(x)
         if upsampling == "bilinear_legacy":
             x = LegacyBilinearUpSampling2D(name=f"Up{block + 1}")(x)
         else:
             x = layers.UpSampling2D(2, interpolation="bilinear", name=f"Up{block + 1}")(x)
-    outputs = _conv(bands, 3, "Output", l2, activation="relu", dtype="float32")(x)
+    outputs = _conv(g.bands, 3, "Output", g.l2, activation="relu", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="decoder")

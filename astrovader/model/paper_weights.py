@@ -1,7 +1,7 @@
 """Import the published AstroVaDEr network (Keras 2.3.1 HDF5 weights) without retraining.
 
 The published file (``astrovader_paper_weights.h5``) was written by Keras 2.3.1's
-``save_weights`` on TensorFlow 1.15: one HDF5 group per layer, named as in SPEC §2,
+``save_weights`` on TensorFlow 1.15: one HDF5 group per layer, named as in method §2,
 whose ``weight_names`` attribute lists its arrays, e.g. ``Conv1/Conv1/kernel:0``
 (kh, kw, in, out), ``FC3/FC3/bias:0``, and for the mixture prior
 ``latentGMM_Layer/theta_p:0`` (K,), ``u_p:0`` (J, K) and ``lambda_p:0`` (J, K).

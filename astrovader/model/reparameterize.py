@@ -1,4 +1,4 @@
-"""The reparameterisation layer (SPEC eq. 3)."""
+"""The reparameterisation layer (method eq. 3)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from keras import ops
 
 @keras.saving.register_keras_serializable(package="astrovader")
 class Reparameterize(keras.layers.Layer):
-    """Draw z = μ̃ + exp(½ log σ̃²) ⊙ ε, ε ~ N(0, I) (SPEC eq. 3).
+    """Draw z = μ̃ + exp(½ log σ̃²) ⊙ ε, ε ~ N(0, I) (method eq. 3).
 
     In training the layer samples; at inference it returns the deterministic
     embedding μ̃ unless ``sample=True`` is passed to ``call``.

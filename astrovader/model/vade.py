@@ -1,4 +1,4 @@
-"""The AstroVaDEr model: a VAE with a Gaussian-mixture prior, trained by s3VDC (SPEC §2–5)."""
+"""The AstroVaDEr model: a VAE with a Gaussian-mixture prior, trained by s3VDC (method §2–5)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,27 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from astrovader.model import gmm_math
+from astrovader._version import __version__
+from astrovader.config.rules import RECONSTRUCTION, parse_minmax_lambda
+from astrovader.model import gmm_math, replicas
 from astrovader.model.api import InferenceMixin
-from astrovader.model.cluster_probability import ClusterProbability, parse_minmax_lambda
+from astrovader.model.cluster_probability import ClusterProbability
 from astrovader.model.gmm_prior import GMMPrior
-from astrovader.model.network import build_decoder, build_encoder
+from astrovader.model.network import Geometry, build_decoder, build_encoder
 from astrovader.model.reparameterize import Reparameterize
-from astrovader.training import replicas
 
 LOSS_TERMS = ("loss", "reconstruction", "kl", "gmm_kl")
+_NETWORK = ("image_size", "bands", "latent_dim", "filters", "leaky_slope", "l2")
+SETTINGS = (
+    *_NETWORK,
+    "n_clusters",
+    "kernels",
+    "decoder_kernels",
+    "reconstruction",
+    "minmax_lambda",
+    "upsampling",
+    "seed",
+)
 
 
 @keras.saving.register_keras_serializable(package="astrovader")
@@ -22,13 +34,13 @@ class AstroVaDEr(InferenceMixin, keras.Model):
     """Variational deep embedding of galaxy images with a Gaussian-mixture prior.
 
     The loss of one batch is mean_n[L_rec + w_KL · L_KL + w_GMM · L_GMM] plus the
-    L2 penalties (SPEC §4), where the weights w_KL (``kl_weight``), w_GMM
+    L2 penalties (method §4), where the weights w_KL (``kl_weight``), w_GMM
     (``gmm_weight``) and the gradient clip (``clip_value``) are non-trainable
     weights set by the s3VDC schedule callbacks, not by branches in the step.
 
     Under a ``tf.distribute`` strategy with R replicas a step equals the
     single-device step on the same global batch (see
-    :mod:`astrovader.training.replicas`): losses are weighted by each replica's
+    :mod:`astrovader.model.replicas`): losses are weighted by each replica's
     share of the batch, gradients are summed before clipping, the γ min-max
     transform takes its min and max over the **global** batch, and each replica
     draws its own rows of the reparameterisation noise. Under mixed precision the
@@ -72,9 +84,9 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         **kwargs,
     ):
         kwargs.setdefault("name", "astrovader")
+        kwargs.pop("astrovader_version", None)  # written by get_config, checked by loading
         super().__init__(**kwargs)
-        if reconstruction not in ("mse", "bce"):
-            raise ValueError(f"reconstruction must be 'mse' or 'bce', got {reconstruction!r}")
+        RECONSTRUCTION.check("reconstruction", reconstruction)
         self.image_size, self.bands = int(image_size), int(bands)
         self.latent_dim, self.n_clusters = int(latent_dim), int(n_clusters)
         self.filters, self.kernels = tuple(filters), tuple(kernels)
@@ -84,16 +96,9 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         self.minmax_lambda = parse_minmax_lambda(minmax_lambda)
         self.upsampling = upsampling
         self.seed = seed
-        common = dict(
-            image_size=self.image_size,
-            bands=self.bands,
-            latent_dim=self.latent_dim,
-            filters=self.filters,
-            leaky_slope=self.leaky_slope,
-            l2=self.l2,
-        )
-        self.encoder = build_encoder(kernels=self.kernels, **common)
-        self.decoder = build_decoder(kernels=self.decoder_kernels, upsampling=upsampling, **common)
+        geometry = Geometry(**{name: getattr(self, name) for name in _NETWORK})
+        self.encoder = build_encoder(geometry, self.kernels)
+        self.decoder = build_decoder(geometry, self.decoder_kernels, upsampling)
         # The sampler and the mixture compute in float32 under any dtype policy (in a
         # mixed policy Keras would otherwise read the prior's weights in 16 bits).
         self.sampler = Reparameterize(seed=seed, name="latentz_sampling", dtype="float32")
@@ -130,7 +135,7 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         return self.decoder(z, training=training)
 
     def loss_terms(self, x, training=False):
-        """Batch means of every loss term (SPEC §4) and the weighted total.
+        """Batch means of every loss term (method §4) and the weighted total.
 
         Args:
             x: (N, S, S, B) images in [0, 1].
@@ -168,9 +173,9 @@ class AstroVaDEr(InferenceMixin, keras.Model):
     def _log_gamma(self, z, pi, mu, var):
         """log γ; inside a multi-replica step the min-max transform is global.
 
-        SPEC eq. 17 takes min and max over the batch's (N, K) cost matrix. When the
+        method eq. 17 takes min and max over the batch's (N, K) cost matrix. When the
         batch is split over replicas they are the min and max over every replica's
-        costs (:func:`~astrovader.training.replicas.global_extrema`), which makes
+        costs (:func:`~astrovader.model.replicas.global_extrema`), which makes
         γ the one a single device computes for the whole batch. Elsewhere this is
         :class:`~astrovader.model.cluster_probability.ClusterProbability`.
         """
@@ -244,22 +249,11 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         # No dtype policy: a saved model computes in the policy of the process that
         # loads it (float32 unless that process sets mixed precision).
         base = {k: v for k, v in super().get_config().items() if k != "dtype"}
-        return {
-            **base,
-            "image_size": self.image_size,
-            "bands": self.bands,
-            "latent_dim": self.latent_dim,
-            "n_clusters": self.n_clusters,
-            "filters": list(self.filters),
-            "kernels": list(self.kernels),
-            "decoder_kernels": list(self.decoder_kernels),
-            "leaky_slope": self.leaky_slope,
-            "l2": self.l2,
-            "reconstruction": self.reconstruction,
-            "minmax_lambda": self.minmax_lambda,
-            "upsampling": self.upsampling,
-            "seed": self.seed,
+        settings = {
+            name: list(value) if isinstance(value, tuple) else value
+            for name, value in ((name, getattr(self, name)) for name in SETTINGS)
         }
+        return {**base, "astrovader_version": __version__, **settings}
 
     @classmethod
     def from_settings(cls, config) -> AstroVaDEr:
@@ -279,15 +273,3 @@ class AstroVaDEr(InferenceMixin, keras.Model):
             minmax_lambda=config.loss.minmax_lambda,
             seed=config.training.seed,
         )
-
-
-def load_model(path) -> AstroVaDEr:
-    """Load a saved ``.keras`` AstroVaDEr model (no optimizer state).
-
-    Raises:
-        AstrovaderError: the file is not a usable AstroVaDEr model; the message
-            names the file and says why (see :mod:`astrovader.model.loading`).
-    """
-    from astrovader.model.loading import load_model_file
-
-    return load_model_file(path)

@@ -1,1 +1,1 @@
-"""Model selection: the Dirichlet-process cluster count and Hyperopt searches (SPEC §6)."""
+"""Model selection: the Dirichlet-process cluster count and Hyperopt searches (method §6)."""

@@ -9,16 +9,6 @@ import numpy as np
 from astrovader.errors import AstrovaderError
 
 
-def _load(path: Path):
-    from astrovader.model.vade import load_model
-
-    try:
-        return load_model(path)
-    except Exception as exc:
-        detail = " ".join(str(exc).split())[:200]
-        raise AstrovaderError(f"{path}: cannot load the model ({detail})") from None
-
-
 def embed_source(source: str | Path, data: str | Path | None = None) -> tuple[np.ndarray, dict]:
     """Embed images with a trained model's encoder (the deterministic μ̃).
 
@@ -36,33 +26,26 @@ def embed_source(source: str | Path, data: str | Path | None = None) -> tuple[np
             or a model or data that cannot be read.
     """
     from astrovader.data.readers import load_images
+    from astrovader.model.loading import load_model
+    from astrovader.training.rundir import RunDirectory
 
     source = Path(source)
     if source.is_dir():
-        model_path = source / "model.keras"
-        if not model_path.is_file():
+        run = RunDirectory(source)
+        if not run.model_path.is_file():
             raise AstrovaderError(f"{source}: not a finished run directory (no model.keras)")
+        model_path, model = run.model_path, run.model()
     elif source.is_file() and source.suffix == ".keras":
-        model_path = source
         if data is None:
             raise AstrovaderError(f"{source}: a .keras model needs DATA, the images to embed")
+        run, model_path, model = None, source, load_model(source)
     else:
         raise AstrovaderError(f"{source}: neither a run directory nor a .keras model file")
-    model = _load(model_path)
     if data is not None:
         images = load_images(data, bands=model.bands, size=model.image_size).images
         what = str(Path(data))
     else:
-        from astrovader.config import load_config
-        from astrovader.data.pipeline import split_indices
-        from astrovader.data.sources import load_data
-
-        config = load_config(source / "config.toml")
-        images = load_data(config).images
-        train_idx, _ = split_indices(
-            len(images), config.data.validation_fraction, config.training.seed
-        )
-        images = images[train_idx]
+        images = run.training_images().images
         what = f"training images of {source}"
     z, _ = model.encode(images)
     return z, {"model": str(model_path), "data": what, "images": len(images)}

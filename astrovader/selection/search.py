@@ -19,6 +19,7 @@ wave only, and may be resumed with either backend.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from pathlib import Path
@@ -61,7 +62,7 @@ def _check_same_search(out: Path, meta: dict) -> None:
             if saved.get(key) != meta[key]:
                 raise AstrovaderError(
                     f"{out}: holds a search with a different {key} (see {path}); "
-                    "use another --out for a new search"
+                    "use another directory for a new search"
                 )
     else:
         write_text_atomic(path, json.dumps(meta, indent=2) + "\n")
@@ -90,39 +91,88 @@ def _fmin(fn, space, trials, max_evals, rstate, **options) -> None:
         pass
 
 
-def _local_trial(expr, memo, ctrl, base, out, objective):
+@dataclasses.dataclass(frozen=True)
+class SearchOptions:
+    """How :func:`run_search` searches.
+
+    Attributes:
+        max_evals: The number of trials the directory holds at the end.
+        objective: The ``history.csv`` column whose final value is minimised.
+        backend: ``"local"`` (trials one after another in this process) or
+            ``"spark"`` (``parallelism`` trials at once on Spark executors).
+        parallelism: Concurrent Spark trials (the local backend runs one).
+        spark_master: Spark master URL (default: ``local[parallelism]``, or the
+            master of ``spark-submit``).
+        seed: Seed of the TPE proposals.
+    """
+
+    max_evals: int = 1
+    objective: str = "val_loss"
+    backend: str = "local"
+    parallelism: int = 1
+    spark_master: str | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.backend not in BACKENDS:
+            raise AstrovaderError(
+                f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}"
+            )
+        for name in ("max_evals", "parallelism"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise AstrovaderError(f"{name} must be a positive integer, got {value!r}")
+
+
+@dataclasses.dataclass
+class _Search:
+    """One search in progress: what every trial needs, and the progress bar."""
+
+    space: dict
+    base: Config
+    out: Path
+    options: SearchOptions
+    bar: object
+
+
+def _local_trial(expr, memo, ctrl, search: _Search):
     params = rec_eval(expr, memo=memo)
-    return evaluate(base, params, records.trial_dir(out, ctrl.current_trial["tid"]), objective)
+    folder = records.trial_dir(search.out, ctrl.current_trial["tid"])
+    return evaluate(search.base, params, folder, search.options.objective)
 
 
-def _search_local(space, trials, base, out, max_evals, objective, seed, bar):
-    fn = functools.partial(_local_trial, base=base, out=out, objective=objective)
-    while len(trials) < max_evals:
+def _search_local(search: _Search, trials):
+    fn = functools.partial(_local_trial, search=search)
+    objective = search.options.objective
+    while len(trials) < search.options.max_evals:
         done = len(trials)
-        _fmin(fn, space, trials, done + 1, _rstate(seed, done), pass_expr_memo_ctrl=True)
-        records.save_trials(trials, out)
-        records.record_trials(trials, out, objective)
-        bar.update(len(trials) - done)
+        rstate = _rstate(search.options.seed, done)
+        _fmin(fn, search.space, trials, done + 1, rstate, pass_expr_memo_ctrl=True)
+        records.save_trials(trials, search.out)
+        records.record_trials(trials, search.out, objective)
+        search.bar.update(len(trials) - done)
     return trials
 
 
-def _search_spark(space, trials, base, out, max_evals, objective, seed, bar, parallelism, master):
+def _search_spark(search: _Search, trials):
     from astrovader.selection.spark import spark_session, spark_trials
 
-    session, started = spark_session(master, parallelism)
+    options = search.options
+    session, started = spark_session(options.spark_master, options.parallelism)
     try:
-        live = spark_trials(session, parallelism)
+        live = spark_trials(session, options.parallelism)
         live.insert_trial_docs(records.plain_trials(trials).trials)
         live.refresh()
-        fn = functools.partial(evaluate, base, run_dir=None, objective=objective)
-        while len(live) < max_evals:
+        fn = functools.partial(evaluate, search.base, run_dir=None, objective=options.objective)
+        while len(live) < options.max_evals:
             done = len(live)
-            target = min(max_evals, done + parallelism)
-            _fmin(fn, space, live, target, _rstate(seed, done), max_queue_len=parallelism)
+            target = min(options.max_evals, done + options.parallelism)
+            rstate = _rstate(options.seed, done)
+            _fmin(fn, search.space, live, target, rstate, max_queue_len=options.parallelism)
             trials = records.plain_trials(live)
-            records.save_trials(trials, out)
-            records.record_trials(trials, out, objective)
-            bar.update(len(trials) - done)
+            records.save_trials(trials, search.out)
+            records.record_trials(trials, search.out, options.objective)
+            search.bar.update(len(trials) - done)
             if len(trials) == done:
                 raise AstrovaderError(
                     f"{live.count_failed_trials()} Spark trial(s) failed without a result "
@@ -136,62 +186,40 @@ def _search_spark(space, trials, base, out, max_evals, objective, seed, bar, par
 
 
 def run_search(
-    space_path: str | Path,
-    base: Config,
-    out: str | Path,
-    max_evals: int,
-    objective: str = "val_loss",
-    backend: str = "local",
-    parallelism: int = 1,
-    spark_master: str | None = None,
-    seed: int = 0,
+    space_path: str | Path, base: Config, out: str | Path, options: SearchOptions
 ) -> dict:
-    """Run (or resume) a TPE search until ``DIR`` holds ``max_evals`` trials.
+    """Run (or resume) a TPE search until ``DIR`` holds ``options.max_evals`` trials.
 
     Args:
         space_path: The search-space file (see :mod:`astrovader.selection.space`).
         base: The base configuration of every trial.
         out: The search directory ``DIR``.
-        max_evals: The number of trials the directory holds at the end.
-        objective: The ``history.csv`` column whose final value is minimised.
-        backend: ``"local"`` (trials one after another in this process) or
-            ``"spark"`` (``parallelism`` trials at once on Spark executors).
-        parallelism: Concurrent Spark trials (the local backend runs one).
-        spark_master: Spark master URL (default: ``local[parallelism]``, or
-            the master of ``spark-submit``).
-        seed: Seed of the TPE proposals.
+        options: Trials, objective, backend and seed.
 
     Returns:
         The best trial's summary (``tid``, ``loss``, ``metrics``, ``params``, …).
 
     Raises:
-        AstrovaderError: bad arguments, a malformed space, a directory holding
-            another search, or no successful trial.
+        AstrovaderError: a malformed space, a directory holding another search,
+            or no successful trial.
     """
-    if backend not in BACKENDS:
-        raise AstrovaderError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    for name, value in (("max_evals", max_evals), ("parallelism", parallelism)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise AstrovaderError(f"{name} must be a positive integer, got {value!r}")
     space = load_space(space_path, base)
-    _check_objective(objective, base)
+    _check_objective(options.objective, base)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise AstrovaderError(f"{out}: exists and is not a directory")
     meta = {
         "space": Path(space_path).read_text(),
         "base": base.to_toml(),
-        "objective": objective,
-        "seed": seed,
+        "objective": options.objective,
+        "seed": options.seed,
     }
     _check_same_search(out, meta)
     trials = records.load_trials(out)
-    with tqdm(total=max_evals, initial=min(len(trials), max_evals), desc="search trials") as bar:
-        if backend == "local":
-            trials = _search_local(space, trials, base, out, max_evals, objective, seed, bar)
-        else:
-            trials = _search_spark(
-                space, trials, base, out, max_evals, objective, seed, bar, parallelism, spark_master
-            )
-    records.record_trials(trials, out, objective)
-    return records.write_best(trials, out, objective)
+    done = min(len(trials), options.max_evals)
+    with tqdm(total=options.max_evals, initial=done, desc="search trials") as bar:
+        search = _Search(space, base, out, options, bar)
+        run = _search_local if options.backend == "local" else _search_spark
+        trials = run(search, trials)
+    records.record_trials(trials, out, options.objective)
+    return records.write_best(trials, out, options.objective)

@@ -23,7 +23,7 @@ INSTALL_HINT = "install it with: pip install 'astrovader[spark]'"
 def _check_not_connect(master: str | None) -> None:
     remote = os.environ.get("SPARK_REMOTE")
     if (master or "").startswith("sc://") or remote:
-        where = f"--spark-master {master}" if master else f"SPARK_REMOTE={remote}"
+        where = f"Spark master {master}" if master else f"SPARK_REMOTE={remote}"
         raise AstrovaderError(
             f"Spark Connect ({where}) is not supported by Hyperopt's SparkTrials: use a "
             "classic Spark master (local[P], spark://HOST:7077, yarn, k8s://…) and unset "

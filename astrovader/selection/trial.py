@@ -18,18 +18,17 @@ from hyperopt import STATUS_FAIL, STATUS_OK
 
 from astrovader.analysis.metrics import clustering_scores
 from astrovader.config import Config
-from astrovader.data.catalogue import read_clusters
 from astrovader.errors import AstrovaderError
 from astrovader.selection.space import apply_params, plain_params
 
 
 def _train_and_score(config: Config, run_dir: Path, objective: str) -> dict[str, Any]:
-    from astrovader.training.history import read_history
     from astrovader.training.run import fit_run
+    from astrovader.training.rundir import RunDirectory
 
-    fit_run(config, run_dir, overwrite=True, verbose=0)
-    last = read_history(run_dir / "history.csv")[-1]
-    clusters = read_clusters(run_dir / "clusters.csv")
+    run = RunDirectory(fit_run(config, run_dir, overwrite=True, verbose=0))
+    last = run.history()[-1]
+    clusters = run.clusters()
     metrics = {
         "clusters_used": len(np.unique(clusters["cluster"])),
         **clustering_scores(clusters["z"], clusters["cluster"]),
@@ -38,7 +37,7 @@ def _train_and_score(config: Config, run_dir: Path, objective: str) -> dict[str,
     result = {
         "metrics": metrics,
         "config_toml": config.to_toml(),
-        "history_csv": (run_dir / "history.csv").read_text(),
+        "history_csv": run.history_path.read_text(),
     }
     if not math.isfinite(loss):
         return {**result, "status": STATUS_FAIL, "error": f"the final {objective} is {loss}"}

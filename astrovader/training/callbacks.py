@@ -1,4 +1,4 @@
-"""The s3VDC schedule as Keras callbacks that set the model's weights (SPEC §5)."""
+"""The s3VDC schedule as Keras callbacks that set the model's weights (method §5)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class S3VDCSchedule(keras.callbacks.Callback):
 
 
 def learning_rate_schedule(config: Config) -> keras.callbacks.LearningRateScheduler:
-    """Keras' scheduler with the staircase exponential decay of SPEC §5.4."""
+    """Keras' scheduler with the staircase exponential decay of method §5.4."""
     total = config.schedule.total_epochs
 
     def schedule(epoch, lr=None):

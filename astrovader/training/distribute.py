@@ -1,4 +1,4 @@
-"""Data-parallel training: the ``training.strategy`` choice and the cross-replica maths.
+"""Data-parallel training: the ``training.strategy`` choice, one strategy per process.
 
 Strategies (``training.strategy`` or ``astrovader fit --strategy``):
 
@@ -16,7 +16,7 @@ Strategies (``training.strategy`` or ``astrovader fit --strategy``):
 
 Under R replicas every global batch is split into R per-replica batches; the
 training step stays equal to the single-device step through the cross-replica
-maths of :mod:`astrovader.training.replicas` (which also documents how the γ
+maths of :mod:`astrovader.model.replicas` (which also documents how the γ
 min-max transform is computed: over the global batch). The prior's π, μ, σ², the
 loss weights and the clip value are mirrored variables: the schedule callbacks
 and the GMM initialisation assign them outside the step, which writes the same
@@ -32,8 +32,11 @@ import os
 
 import tensorflow as tf
 
-from astrovader.config import STRATEGIES
+from astrovader.config.rules import STRATEGY, check_key
 from astrovader.errors import ConfigError
+from astrovader.model.replicas import worker_count
+
+__all__ = ["is_chief", "make_strategy", "resolve_strategy", "worker_count"]
 
 _STRATEGIES: dict[tuple, tf.distribute.Strategy] = {}
 
@@ -52,10 +55,7 @@ def _cluster_size() -> int:
 
 def resolve_strategy(name: str) -> str:
     """The concrete strategy that ``name`` means on this machine (``auto`` resolved)."""
-    if name not in STRATEGIES:
-        raise ConfigError(
-            f"training.strategy = {name!r} is not allowed: must be one of {STRATEGIES}"
-        )
+    check_key("training.strategy", name, STRATEGY)
     if name != "auto":
         return name
     if _cluster_size() > 1:
@@ -112,12 +112,3 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
         return True
     has_chief = "chief" in resolver.cluster_spec().as_dict()
     return task_type == "worker" and task_id == 0 and not has_chief
-
-
-def worker_count(strategy: tf.distribute.Strategy) -> int:
-    """Number of worker processes of the strategy (1 unless multi-worker)."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None:
-        return 1
-    spec = resolver.cluster_spec().as_dict()
-    return max(1, len(spec.get("worker", [])) + len(spec.get("chief", [])))

@@ -1,4 +1,4 @@
-"""Mini-batch GMM initialisation of the prior (SPEC §5.2)."""
+"""Mini-batch GMM initialisation of the prior (method §5.2)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 ``config.data.path`` naming a TFRecord directory (see :mod:`astrovader.data.tfrecord`)
 trains from the shards without loading them: the validation split is the one of
-:func:`~astrovader.data.pipeline.split_indices` over the records' indices (one
+:func:`~astrovader.data.split.split_indices` over the records' indices (one
 byte per image in memory), and ``clusters.csv`` is written by streaming every
 record through the model. Anything else goes through
 :func:`~astrovader.data.sources.load_data` into memory.
@@ -11,6 +11,7 @@ record through the model. Anything else goes through
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +19,8 @@ import numpy as np
 
 from astrovader.config import Config
 from astrovader.data import tfrecord, tfrecord_datasets
-from astrovader.data.pipeline import evaluation_dataset, split_indices, training_dataset
+from astrovader.data.pipeline import evaluation_dataset, training_dataset
+from astrovader.data.split import split_indices
 from astrovader.errors import InputError
 
 
@@ -68,7 +70,8 @@ def _in_memory(config: Config) -> RunInputs:
 
 
 def _shards(path: Path, config: Config, workers: int) -> RunInputs:
-    from astrovader.inference.embed import embed_to_table
+    from astrovader.data.catalogue import write_stream
+    from astrovader.data.stream import open_stream
 
     manifest = tfrecord.read_manifest(path)
     wanted = (config.data.image_size, config.data.bands)
@@ -89,6 +92,8 @@ def _shards(path: Path, config: Config, workers: int) -> RunInputs:
         validation = tfrecord_datasets.evaluation_dataset(path, batch, ~keep, workers=workers)
 
     def write(model, out):
-        embed_to_table(model, path, out, batch, progress=False)
+        stream = open_stream(path, model.bands, model.image_size)
+        embed = functools.partial(model.embed, batch_size=batch)
+        write_stream(out, stream, embed, (model.n_clusters, model.latent_dim), batch, False)
 
     return RunInputs(train, validation, len(train_idx), len(val_idx), write)

@@ -30,7 +30,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from astrovader.config import PRECISIONS
+from astrovader.config.rules import PRECISION, XLA_RULE, check_key
 from astrovader.errors import ConfigError
 
 
@@ -53,10 +53,7 @@ def _cpu_has_amx_bf16() -> bool:
 
 def resolve_precision(name: str) -> str:
     """The dtype policy that ``training.precision`` = ``name`` means on this machine."""
-    if name not in PRECISIONS:
-        raise ConfigError(
-            f"training.precision = {name!r} is not allowed: must be one of {PRECISIONS}"
-        )
+    check_key("training.precision", name, PRECISION)
     if name != "auto":
         return name
     capabilities = _gpu_capabilities()
@@ -75,8 +72,7 @@ def resolve_xla(name: str, replicas: int = 1) -> bool:
         name: ``"auto"``, ``"on"`` or ``"off"``.
         replicas: Replicas of the distribution strategy in sync.
     """
-    if name not in ("auto", "on", "off"):
-        raise ConfigError(f"training.xla = {name!r} is not allowed: must be auto, on or off")
+    check_key("training.xla", name, XLA_RULE)
     if name == "on" and replicas > 1:
         raise ConfigError(
             f"training.xla = 'on' cannot compile a step synchronised across {replicas} "

@@ -3,36 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import keras
-
 from astrovader._io import atomic_path
-from astrovader.config import Config, load_config
-from astrovader.errors import AstrovaderError
-from astrovader.selection.auto import auto_model_config, choose_clusters
-from astrovader.training.callbacks import S3VDCSchedule, learning_rate_schedule
-from astrovader.training.checkpoint import CHECKPOINT_NAME, RunCheckpoint, restore
-from astrovader.training.gmm_init import GMMInitialisation
-from astrovader.training.history import HistoryWriter
+from astrovader.config import Config
+from astrovader.errors import AstrovaderError, RunExistsError
+from astrovader.training.auto_clusters import choose_clusters
+from astrovader.training.build import FitOptions, Session, build_session, callbacks
+from astrovader.training.checkpoint import restore
 from astrovader.training.nan_guard import NaNGuard
+from astrovader.training.rundir import RunDirectory
 
-RUN_FILES = ("config.toml", "model.keras", "history.csv", "clusters.csv")
-
-
-def _check_out(out: Path, overwrite: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise AstrovaderError(f"{out}: exists and is not a directory")
-    taken = [name for name in (*RUN_FILES, "checkpoints") if (out / name).exists()]
-    if taken and not overwrite:
-        raise AstrovaderError(
-            f"{out}: already holds a run ({taken[0]}); use --resume to continue it "
-            "or --overwrite to replace it"
-        )
+log = logging.getLogger(__name__)
 
 
 def fit_run(
@@ -67,141 +54,117 @@ def fit_run(
         callbacks: Extra Keras callbacks, run after the schedule's own.
 
     Returns:
-        The run directory, holding ``config.toml``, ``history.csv``,
-        ``model.keras``, ``clusters.csv``, ``checkpoints/`` and ``tensorboard/``.
+        The run directory (see :class:`~astrovader.training.rundir.RunDirectory`).
     """
     from astrovader.training import distribute
 
-    if on_nan not in ("stop", "skip-batch"):
-        raise AstrovaderError(f"on_nan must be 'stop' or 'skip-batch', got {on_nan!r}")
-    out = Path(out)
+    options = FitOptions(resume, overwrite, verbose, on_nan, tuple(callbacks))
+    run = RunDirectory(out)
     if resume:
-        if not (out / "checkpoints" / CHECKPOINT_NAME).exists():
-            raise AstrovaderError(f"{out}: no checkpoint to resume from")
-        config = load_config(out / "config.toml")
+        if not run.checkpoint.exists():
+            raise AstrovaderError(f"{run.path}: no checkpoint to resume from")
+        config = run.config
     else:
         config = config or Config()
     strategy = distribute.make_strategy(config.training.strategy)
     if distribute.is_chief(strategy):
         if not resume:
-            _check_out(out, overwrite)
-        return _train(config, strategy, out, out, resume, verbose, on_nan, callbacks)
+            _check_out(run, overwrite)
+        return _train(build_session(config, strategy, run.path, run.path, options))
     scratch = Path(tempfile.mkdtemp(prefix="astrovader-worker-"))
     try:
-        _train(config, strategy, out, scratch / "run", resume, verbose, on_nan, callbacks)
+        session = build_session(config, strategy, run.path, scratch / "run", options)
+        if resume:
+            shutil.copytree(run.checkpoints, session.out.checkpoints, dirs_exist_ok=True)
+        _train(session)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return out
+    return run.path
 
 
-def _train(config, strategy, source, out, resume, verbose, on_nan, callbacks) -> Path:
-    """Train under ``strategy``, resuming from ``source`` and writing the run to ``out``."""
-    from astrovader.model.vade import AstroVaDEr
-    from astrovader.training import distribute, precision
-    from astrovader.training.inputs import run_inputs
+def _check_out(run: RunDirectory, overwrite: bool) -> None:
+    if run.path.exists() and not run.path.is_dir():
+        raise AstrovaderError(f"{run.path}: exists and is not a directory")
+    taken = run.taken()
+    if taken and not overwrite:
+        raise RunExistsError(f"{run.path}: already holds a run ({taken[0]})")
 
-    keras.utils.set_random_seed(config.training.seed)
-    inputs = run_inputs(config, distribute.worker_count(strategy))
-    auto = config.model.n_clusters == "auto"
-    if auto and distribute.worker_count(strategy) > 1:
-        raise AstrovaderError(
-            'model.n_clusters = "auto" needs a single worker (the workers would choose K on '
-            "different shards): choose K with astrovader pick-k first"
-        )
-    if not auto and inputs.n_train < config.model.n_clusters:
-        raise AstrovaderError(
-            f"model.n_clusters = {config.model.n_clusters} is more than the "
-            f"{inputs.n_train} training images"
-        )
-    policy = precision.resolve_precision(config.training.precision)
-    xla = precision.resolve_xla(config.training.xla, strategy.num_replicas_in_sync)
-    with strategy.scope():
-        with precision.dtype_policy(policy):
-            checkpoint = source / "checkpoints" / CHECKPOINT_NAME if resume else None
-            model = AstroVaDEr.from_settings(auto_model_config(config, checkpoint))
-        model.skip_nonfinite = on_nan == "skip-batch"
-        optimizer = keras.optimizers.Adam(config.optimizer.learning_rate)
-        model.compile(optimizer=precision.wrap_optimizer(optimizer, policy), jit_compile=xla)
-        out.mkdir(parents=True, exist_ok=True)
-        if not resume:
-            config.save(out / "config.toml")
-        initial_epoch = restore(model, source / "checkpoints") if resume else 0
+
+def _train(session: Session) -> Path:
+    """Run the remaining epochs, then write the model and the cluster table."""
+    config, out = session.config, session.out
     total = config.schedule.total_epochs
     guard = NaNGuard(config.schedule)
-    if resume and source != out:
-        shutil.copytree(source / "checkpoints", out / "checkpoints", dirs_exist_ok=True)
-    gmm_init = GMMInitialisation(
-        inputs.train,
-        config.schedule.gamma_epochs,
-        config.schedule.gmm_batches,
-        config.optimizer.clip_value,
-        config.training.seed,
-    )
-    callbacks = [
-        gmm_init,
-        S3VDCSchedule(config),
-        learning_rate_schedule(config),
-        guard,
-        HistoryWriter(out / "history.csv", config.schedule),
-        RunCheckpoint(out / "checkpoints", guard),
-        keras.callbacks.TensorBoard(out / "tensorboard", write_graph=False, profile_batch=0),
-        *callbacks,
-    ]
+    gmm_init, every = callbacks(session, guard)
     start = time.perf_counter()
-    if initial_epoch < total:
-        print(
-            f"astrovader fit: {inputs.n_train} training and {inputs.n_val} validation images, "
-            f"epochs {initial_epoch}–{total - 1}, {strategy.num_replicas_in_sync} replica(s), "
-            f"{policy}, XLA {'on' if xla else 'off'} → {out}",
-            file=sys.stderr,
+    if session.initial_epoch < total:
+        log.info(
+            "%d training and %d validation images, epochs %d–%d, %d replica(s), %s, XLA %s → %s",
+            session.inputs.n_train,
+            session.inputs.n_val,
+            session.initial_epoch,
+            total - 1,
+            session.strategy.num_replicas_in_sync,
+            session.policy,
+            "on" if session.xla else "off",
+            out.path,
         )
-        fit_args = {
-            "validation_data": inputs.validation,
-            "callbacks": callbacks,
-            "verbose": _verbosity(verbose),
-            "shuffle": False,
-        }
-        epoch = initial_epoch
-        if auto and not model.prior.is_initialized:
-            gamma_end = min(config.schedule.gamma_epochs, total)
-            if epoch < gamma_end:
-                model.fit(inputs.train, epochs=gamma_end, initial_epoch=epoch, **fit_args)
-                epoch = gamma_end
-            if epoch < total and not guard.failure:
-                gmm_init.set_model(model)
-                settings = dataclasses.asdict(config.pick_k)
-                with strategy.scope(), precision.dtype_policy(policy):
-                    model = choose_clusters(
-                        model,
-                        gmm_init.embed(),
-                        out / "pick_k",
-                        config.training.seed,
-                        settings,
-                        jit_compile=xla,
-                    )
-                model.skip_nonfinite = on_nan == "skip-batch"
-        if epoch < total and not guard.failure:
-            model.fit(inputs.train, epochs=total, initial_epoch=epoch, **fit_args)
+        _epochs(session, gmm_init, every, guard)
     seconds = time.perf_counter() - start
     if guard.failure:
-        _roll_back(model, out, guard.failure)
-    with atomic_path(out / "model.keras", suffix=".keras") as tmp:
-        model.save(tmp)
-    inputs.write_clusters(model, out / "clusters.csv")
-    images_per_second = inputs.n_train * (total - initial_epoch) / max(seconds, 1e-9)
-    print(
-        f"astrovader fit: done in {seconds:.0f} s ({images_per_second:.0f} training images/s); "
-        f"wrote {out / 'model.keras'} and {out / 'clusters.csv'}",
-        file=sys.stderr,
+        _roll_back(session.model, out, guard.failure)
+    with atomic_path(out.model_path, suffix=".keras") as tmp:
+        session.model.save(tmp)
+    session.inputs.write_clusters(session.model, out.clusters_path)
+    rate = session.inputs.n_train * (total - session.initial_epoch) / max(seconds, 1e-9)
+    log.info(
+        "done in %.0f s (%.0f training images/s); wrote %s and %s",
+        seconds,
+        rate,
+        out.model_path,
+        out.clusters_path,
     )
-    return out
+    return out.path
 
 
-def _roll_back(model, out: Path, failure: str):
+def _epochs(session: Session, gmm_init, every: list, guard: NaNGuard) -> None:
+    """``model.fit`` over the schedule; with ``n_clusters = "auto"``, pick K in between."""
+    config, total = session.config, session.config.schedule.total_epochs
+    fit_args = {
+        "validation_data": session.inputs.validation,
+        "callbacks": every,
+        "verbose": _verbosity(session.options.verbose),
+        "shuffle": False,
+    }
+    epoch = session.initial_epoch
+    if session.auto and not session.model.prior.is_initialized:
+        gamma_end = min(config.schedule.gamma_epochs, total)
+        if epoch < gamma_end:
+            session.model.fit(
+                session.inputs.train, epochs=gamma_end, initial_epoch=epoch, **fit_args
+            )
+            epoch = gamma_end
+        if epoch < total and not guard.failure:
+            gmm_init.set_model(session.model)
+            with session.scope():
+                session.model = choose_clusters(
+                    session.model,
+                    gmm_init.embed(),
+                    session.out.pick_k,
+                    config.training.seed,
+                    dataclasses.asdict(config.pick_k),
+                    jit_compile=session.xla,
+                )
+            session.model.skip_nonfinite = session.options.on_nan == "skip-batch"
+    if epoch < total and not guard.failure:
+        session.model.fit(session.inputs.train, epochs=total, initial_epoch=epoch, **fit_args)
+
+
+def _roll_back(model, out: RunDirectory, failure: str):
     """Restore the last good checkpoint and stop with an error that says what happened."""
-    if (out / "checkpoints" / CHECKPOINT_NAME).exists():
-        epochs = restore(model, out / "checkpoints")
-        where = f"the checkpoint after epoch {epochs - 1} is kept in {out / 'checkpoints'}"
+    if out.checkpoint.exists():
+        epochs = restore(model, out.checkpoints)
+        where = f"the checkpoint after epoch {epochs - 1} is kept in {out.checkpoints}"
     else:
         where = "no epoch had completed, so there is no checkpoint to return to"
     raise AstrovaderError(f"{failure}; training stopped and {where}")

@@ -1,4 +1,4 @@
-"""The s3VDC schedule as pure functions of the epoch (SPEC §5, paper Table 1)."""
+"""The s3VDC schedule as pure functions of the epoch (method §5, paper Table 1)."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ from astrovader.analysis.metrics import clustering_accuracy
 from astrovader.config import load_config
 
 METHODS = ("astrovader", "astrovader_init", "ae_bgmm", "pca_gmm", "kmeans_pixels")
-# AstroVaDEr's random flips (SPEC §1) are a symmetry of galaxy images, not of handwriting
+# AstroVaDEr's random flips (method §1) are a symmetry of galaxy images, not of handwriting
 # (a mirrored 2 is no digit): off for the digits. The other methods never augment.
 FLIPS = {"synthetic": True, "digits": False}
 

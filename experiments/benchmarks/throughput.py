@@ -10,7 +10,7 @@ Measures, in one run and on whatever hardware is present:
 * embedding (γ and z) and generation images/s;
 * with ``--options``, the training step under each precision and XLA setting
   (the measurements behind ``training.precision = auto`` and ``training.xla = auto``);
-* on a GPU machine, the figures against the paper's (SPEC §8).
+* on a GPU machine, the figures against the paper's (method §8).
 
 Timings alternate the two models step block by step block and report medians,
 so that a shared machine's load drifts out of the ratio.
@@ -38,11 +38,10 @@ from astrovader.config import Config
 from astrovader.data.pipeline import training_dataset
 from astrovader.data.tfrecord import write_tfrecords
 from astrovader.data.tfrecord_datasets import training_dataset as tfrecord_dataset
-from astrovader.model.network import build_decoder, build_encoder
 from astrovader.model.vade import AstroVaDEr
 from astrovader.training import distribute, precision
 
-# SPEC §8: the paper's figures (V100s) in images/s, and the GPUs they used.
+# method §8: the paper's figures (V100s) in images/s, and the GPUs they used.
 PAPER = {"training": (1300, 2), "embedding": (4000, 3), "generation": (4600, 3)}
 
 
@@ -66,18 +65,9 @@ def _vade(config, policy, xla):
 
 def _plain(config, policy, xla):
     """The same encoder–decoder as a plain Keras model: x → μ̃ → x̂, MSE loss."""
-    m = config.model
-    common = dict(
-        image_size=config.data.image_size,
-        bands=config.data.bands,
-        latent_dim=m.latent_dim,
-        filters=m.filters,
-        leaky_slope=m.leaky_slope,
-        l2=m.l2,
-    )
     with precision.dtype_policy(policy):
-        encoder = build_encoder(kernels=m.kernels, **common)
-        decoder = build_decoder(kernels=m.decoder_kernels, **common)
+        net = AstroVaDEr.from_settings(config)
+        encoder, decoder = net.encoder, net.decoder
         inputs = keras.Input(encoder.input_shape[1:])
         model = keras.Model(inputs, decoder(encoder(inputs)[0]))
     optimizer = precision.wrap_optimizer(keras.optimizers.Adam(3e-4), policy)
@@ -221,7 +211,7 @@ def show(figures):
 
 
 def report(figures, gpus, replicas):
-    """Print the targets and, with GPUs, the figures against the paper's (SPEC §8)."""
+    """Print the targets and, with GPUs, the figures against the paper's (method §8)."""
     train = figures["training_images_per_s"]
     loader = figures["loader_tfrecord_images_per_s"] / train
     overhead = figures["vade_over_plain_step_time"]
@@ -230,7 +220,7 @@ def report(figures, gpus, replicas):
         f"target VaDE ≤ 1.10× plain step: {overhead:8.3f}×  {'PASS' if overhead <= 1.1 else 'FAIL'}"
     )
     if not gpus:
-        print("no GPU: the paper's V100 figures (SPEC §8) are not compared")
+        print("no GPU: the paper's V100 figures (method §8) are not compared")
         return
     for key, (paper, paper_gpus) in PAPER.items():
         ours = figures[f"{key}_images_per_s"]

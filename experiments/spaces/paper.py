@@ -1,4 +1,4 @@
-"""The search space around the paper's architecture and settings (SPEC §2–5, paper Table 1).
+"""The search space around the paper's architecture and settings (method §2–5, paper Table 1).
 
 Centred on the published settings: filters (64, 64, 16), kernels (3, 5, 5),
 decoder kernels (5, 5, 5), 20 latent dimensions, learning rate 3e-4, loss

@@ -154,7 +154,7 @@ def main(argv=None) -> int:
     from astrovader.analysis.charts import loss_curves
     from astrovader.analysis.metrics import clustering_accuracy
     from astrovader.data.synthetic import synthetic_imageset
-    from astrovader.model.loading import load_model_file
+    from astrovader.model.loading import load_model
     from astrovader.training.history import read_history
     from astrovader.training.run import fit_run
 
@@ -169,7 +169,7 @@ def main(argv=None) -> int:
     rows = read_history(run / "history.csv")
     write_text_atomic(out / "history.csv", (run / "history.csv").read_text())
     loss_curves(rows, out / "loss_by_phase")
-    model = load_model_file(run / "model.keras")
+    model = load_model(run / "model.keras")
     imageset, records = synthetic_imageset(COUNT, config.data.image_size, config.training.seed)
     z, _ = model.encode(imageset.images)
     labels = np.argmax(model.latent_probabilities(z), axis=1)

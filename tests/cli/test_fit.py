@@ -10,18 +10,6 @@ from PIL import Image
 from astrovader.cli import main
 
 
-def _fail(argv, capsys):
-    status = main(argv)
-    err = capsys.readouterr().err
-    assert status == 2
-    assert "Traceback" not in err
-    # Progress bars may precede it; the error itself is the one last line.
-    lines = [line for line in err.replace("\r", "\n").splitlines() if "error:" in line]
-    assert len(lines) == 1, err
-    assert err.rstrip().endswith(lines[0])
-    return lines[0]
-
-
 def _good_pngs(folder, n=12):
     folder.mkdir()
     rng = np.random.default_rng(0)
@@ -32,37 +20,37 @@ def _good_pngs(folder, n=12):
 TINY_SET = ["--set", "data.image_size=16", "--set", "model.n_clusters=2"]
 
 
-def test_corrupt_image_names_the_file(tmp_path, capsys):
+def test_corrupt_image_names_the_file(tmp_path, cli_error):
     data = tmp_path / "imgs"
     _good_pngs(data)
     raw = (data / "g3.png").read_bytes()
     (data / "g3.png").write_bytes(raw[: len(raw) // 2])
     out = tmp_path / "run"
-    err = _fail(["fit", str(data), "--out", str(out), *TINY_SET], capsys)
+    err = cli_error(["fit", str(data), "--out", str(out), *TINY_SET])
     assert "g3.png" in err
     assert not out.exists()
 
 
-def test_nan_pixels_name_the_file(tmp_path, capsys):
+def test_nan_pixels_name_the_file(tmp_path, cli_error):
     array = np.random.default_rng(0).random((10, 16, 16)).astype("float32")
     array[4, 3, 3] = np.nan
     np.save(tmp_path / "cutouts.npy", array)
     out = tmp_path / "run"
-    err = _fail(["fit", str(tmp_path / "cutouts.npy"), "--out", str(out), *TINY_SET], capsys)
+    err = cli_error(["fit", str(tmp_path / "cutouts.npy"), "--out", str(out), *TINY_SET])
     assert "cutouts.npy" in err and "NaN" in err
     assert not out.exists()
 
 
-def test_empty_directory(tmp_path, capsys):
+def test_empty_directory(tmp_path, cli_error):
     (tmp_path / "empty").mkdir()
     out = tmp_path / "run"
-    err = _fail(["fit", str(tmp_path / "empty"), "--out", str(out)], capsys)
+    err = cli_error(["fit", str(tmp_path / "empty"), "--out", str(out)])
     assert "empty" in err
     assert not out.exists()
 
 
-def test_missing_path(tmp_path, capsys):
-    err = _fail(["fit", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run")], capsys)
+def test_missing_path(tmp_path, cli_error):
+    err = cli_error(["fit", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run")])
     assert "nowhere" in err
 
 
@@ -77,33 +65,33 @@ def test_missing_path(tmp_path, capsys):
         ("[model\n", "not valid TOML"),
     ],
 )
-def test_bad_config_names_the_key(tmp_path, capsys, text, culprit):
+def test_bad_config_names_the_key(tmp_path, cli_error, text, culprit):
     config = tmp_path / "bad.toml"
     config.write_text(text)
     out = tmp_path / "run"
-    err = _fail(["fit", "--config", str(config), "--out", str(out)], capsys)
+    err = cli_error(["fit", "--config", str(config), "--out", str(out)])
     assert culprit in err and "bad.toml" in err
     assert not out.exists()
 
 
-def test_bad_override_names_the_key(tmp_path, capsys):
-    err = _fail(["fit", "--set", "schedule.periods=-1", "--out", str(tmp_path / "r")], capsys)
+def test_bad_override_names_the_key(tmp_path, cli_error):
+    err = cli_error(["fit", "--set", "schedule.periods=-1", "--out", str(tmp_path / "r")])
     assert "schedule.periods" in err
-    err = _fail(["fit", "--set", "optimiser.lr=1", "--out", str(tmp_path / "r")], capsys)
+    err = cli_error(["fit", "--set", "optimiser.lr=1", "--out", str(tmp_path / "r")])
     assert "optimiser" in err
 
 
-def test_refuses_to_overwrite_a_run(tmp_path, capsys):
+def test_refuses_to_overwrite_a_run(tmp_path, cli_error):
     run = tmp_path / "run"
     run.mkdir()
     (run / "config.toml").write_text("[data]\n")
-    err = _fail(["fit", "--out", str(run)], capsys)
+    err = cli_error(["fit", "--out", str(run)])
     assert "--overwrite" in err
     assert (run / "config.toml").read_text() == "[data]\n"
 
 
-def test_resume_without_checkpoint(tmp_path, capsys):
-    err = _fail(["fit", "--resume", str(tmp_path)], capsys)
+def test_resume_without_checkpoint(tmp_path, cli_error):
+    err = cli_error(["fit", "--resume", str(tmp_path)])
     assert "no checkpoint" in err
 
 

@@ -5,7 +5,6 @@ import sys
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from astrovader.data.readers import IMAGE_SUFFIXES, ImageSet, find_images, load_images
 from astrovader.errors import InputError
@@ -13,31 +12,18 @@ from astrovader.errors import InputError
 RNG = np.random.default_rng(7)
 
 
-def u8(*shape):
-    return RNG.integers(0, 256, shape, dtype=np.uint8)
-
-
-def u16(*shape):
-    return RNG.integers(0, 65536, shape, dtype=np.uint16)
-
-
-def save(path, array):
-    Image.fromarray(array).save(path)
-    return path
-
-
 def expect(array, divisor):
     return (array / divisor).astype(np.float32)
 
 
-def test_find_images_recursive_sorted_and_skipped(tmp_path):
+def test_find_images_recursive_sorted_and_skipped(tmp_path, pixels):
     (tmp_path / "sub" / "deeper").mkdir(parents=True)
     (tmp_path / ".hidden").mkdir()
-    save(tmp_path / "b.png", u8(4, 4))
-    save(tmp_path / "sub" / "a.JPG", u8(4, 4))
-    save(tmp_path / "sub" / "deeper" / "c.png", u8(4, 4))
-    save(tmp_path / ".hidden" / "h.png", u8(4, 4))
-    save(tmp_path / ".dot.png", u8(4, 4))
+    pixels.save(tmp_path / "b.png", pixels.u8(4, 4))
+    pixels.save(tmp_path / "sub" / "a.JPG", pixels.u8(4, 4))
+    pixels.save(tmp_path / "sub" / "deeper" / "c.png", pixels.u8(4, 4))
+    pixels.save(tmp_path / ".hidden" / "h.png", pixels.u8(4, 4))
+    pixels.save(tmp_path / ".dot.png", pixels.u8(4, 4))
     (tmp_path / "notes.txt").write_text("x")
     (tmp_path / "sub" / "labels.csv").write_text("id\n")
     paths, skipped = find_images(tmp_path)
@@ -47,11 +33,11 @@ def test_find_images_recursive_sorted_and_skipped(tmp_path):
     assert ".fits.gz" in IMAGE_SUFFIXES
 
 
-def test_load_directory(tmp_path, capsys):
-    images = {"x/one": u8(6, 6), "two": u8(6, 6)}
+def test_load_directory(tmp_path, capsys, pixels):
+    images = {"x/one": pixels.u8(6, 6), "two": pixels.u8(6, 6)}
     (tmp_path / "x").mkdir()
     for name, a in images.items():
-        save(tmp_path / f"{name}.png", a)
+        pixels.save(tmp_path / f"{name}.png", a)
     (tmp_path / "readme.md").write_text("hi")
     got = load_images(tmp_path, bands=1, size=6, workers=2, progress=False)
     assert isinstance(got, ImageSet) and len(got) == 2
@@ -64,14 +50,14 @@ def test_load_directory(tmp_path, capsys):
     np.testing.assert_array_equal(single.images, got.images[1:])
 
 
-def test_load_directory_errors(tmp_path):
+def test_load_directory_errors(tmp_path, pixels):
     with pytest.raises(InputError, match="missing"):
         load_images(tmp_path / "missing", 1, 8)
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(InputError, match=r"no images found \(1 other"):
         load_images(tmp_path, 1, 8, progress=False)
-    save(tmp_path / "a.png", u8(8, 8))
-    save(tmp_path / "a.jpg", u8(8, 8))
+    pixels.save(tmp_path / "a.png", pixels.u8(8, 8))
+    pixels.save(tmp_path / "a.jpg", pixels.u8(8, 8))
     with pytest.raises(InputError, match=r"a\.png.*same id 'a'"):
         load_images(tmp_path, 1, 8, progress=False)
     (tmp_path / "a.jpg").unlink()
@@ -80,13 +66,13 @@ def test_load_directory_errors(tmp_path):
         load_images(tmp_path, 1, 8, progress=False)
 
 
-def test_npy_uint8_uint16_and_float(tmp_path):
-    a = u8(3, 5, 5)
+def test_npy_uint8_uint16_and_float(tmp_path, pixels):
+    a = pixels.u8(3, 5, 5)
     np.save(tmp_path / "a.npy", a)
     got = load_images(tmp_path / "a.npy", 1, 5, progress=False)
     assert got.ids == ("000000", "000001", "000002")
     np.testing.assert_array_equal(got.images[..., 0], expect(a, 255))
-    b = u16(2, 4, 4, 1)
+    b = pixels.u16(2, 4, 4, 1)
     np.save(tmp_path / "b.npy", b)
     np.testing.assert_array_equal(load_images(tmp_path / "b.npy", 1, 4).images, expect(b, 65535))
     c = RNG.random((2, 4, 4, 3)).astype(np.float32)

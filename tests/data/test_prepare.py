@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from astrovader.data.prepare import objid_of, prepare_directory, prepare_pixels
+from astrovader.data.prepare import PrepareOptions, objid_of, prepare_directory, prepare_pixels
 from astrovader.errors import InputError
 
 IDS = (587722981742084144, 587722981742149749, 588848899908370674)
@@ -64,7 +64,9 @@ def decoded(path):
 
 
 def test_grey_pngs_equal_numpy(raw, tmp_path):
-    done = prepare_directory(raw, tmp_path / "out", grey=True, workers=1, progress=False)
+    done = prepare_directory(
+        raw, tmp_path / "out", PrepareOptions(grey=True, workers=1, progress=False)
+    )
     assert (done.written, done.not_selected, done.missing) == (4, 0, 0)
     for source in [*raw.glob("*.jpg"), *raw.glob("sub/*.jpg"), raw / "extra_1.png"]:
         target = (tmp_path / "out" / source.relative_to(raw)).with_suffix(".png")
@@ -75,8 +77,8 @@ def test_grey_pngs_equal_numpy(raw, tmp_path):
 
 
 def test_colour_and_parallel(raw, tmp_path):
-    prepare_directory(raw, tmp_path / "one", workers=1, progress=False)
-    prepare_directory(raw, tmp_path / "two", workers=2, progress=False)
+    prepare_directory(raw, tmp_path / "one", PrepareOptions(workers=1, progress=False))
+    prepare_directory(raw, tmp_path / "two", PrepareOptions(workers=2, progress=False))
     source = raw / f"galaxy_{IDS[0]}.jpg"
     with Image.open(tmp_path / "two" / f"galaxy_{IDS[0]}.png") as png:
         assert png.mode == "RGB"
@@ -90,7 +92,7 @@ def test_colour_and_parallel(raw, tmp_path):
 def test_split_ids_select_by_objid(raw, tmp_path):
     split = np.array([IDS[0], IDS[2], 1237645879578460255], dtype=np.int64)
     done = prepare_directory(
-        raw, tmp_path / "out", grey=True, split_ids=split, workers=1, progress=False
+        raw, tmp_path / "out", PrepareOptions(grey=True, workers=1, progress=False), split_ids=split
     )
     assert (done.written, done.not_selected, done.missing) == (2, 2, 1)
     written = sorted(
@@ -117,30 +119,34 @@ def test_stretch_and_sizes():
 
 def test_bad_inputs(tmp_path):
     with pytest.raises(InputError, match=r"nowhere: not a folder"):
-        prepare_directory(tmp_path / "nowhere", tmp_path / "out", progress=False)
+        prepare_directory(tmp_path / "nowhere", tmp_path / "out", PrepareOptions(progress=False))
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match=r"empty: no JPEG or PNG images found"):
-        prepare_directory(tmp_path / "empty", tmp_path / "out", progress=False)
+        prepare_directory(tmp_path / "empty", tmp_path / "out", PrepareOptions(progress=False))
     small = tmp_path / "small"
     small.mkdir()
     Image.fromarray(np.zeros((100, 100, 3), np.uint8)).save(small / "a.png")
     (small / "b.jpg").write_bytes(b"\xff\xd8 not a jpeg")
     with pytest.raises(InputError, match=r"a\.png: cannot prepare image .*smaller than the 192"):
-        prepare_directory(small, tmp_path / "out", workers=1, progress=False)
+        prepare_directory(small, tmp_path / "out", PrepareOptions(workers=1, progress=False))
     with pytest.raises(InputError, match=r"b\.jpg: cannot prepare image"):
-        prepare_directory(small, tmp_path / "out", crop=64, size=32, workers=2, progress=False)
+        prepare_directory(
+            small, tmp_path / "out", PrepareOptions(crop=64, size=32, workers=2, progress=False)
+        )
     assert not list((tmp_path / "out").glob(".*"))
     with pytest.raises(InputError, match=r"must not be inside"):
-        prepare_directory(small, small / "out", crop=64, progress=False)
+        prepare_directory(small, small / "out", PrepareOptions(crop=64, progress=False))
 
 
 def test_tfrecord_shards_hold_the_pngs_pixels_and_the_readers_ids(raw, tmp_path):
     from astrovader.data.readers import load_images
-    from astrovader.inference.stream import open_stream
+    from astrovader.data.stream import open_stream
 
-    prepare_directory(raw, tmp_path / "png", grey=True, workers=1, progress=False)
+    prepare_directory(raw, tmp_path / "png", PrepareOptions(grey=True, workers=1, progress=False))
     done = prepare_directory(
-        raw, tmp_path / "shards", grey=True, workers=2, progress=False, output_format="tfrecord"
+        raw,
+        tmp_path / "shards",
+        PrepareOptions(grey=True, workers=2, progress=False, output_format="tfrecord"),
     )
     assert done.written == 4
     expected = load_images(tmp_path / "png", size=128, bands=1)
@@ -160,12 +166,16 @@ def test_tfrecord_output_must_be_new_and_names_must_be_unique(raw, tmp_path):
     (tmp_path / "taken" / "keep.txt").write_text("mine")
     with pytest.raises(InputError, match=r"taken: exists and is not an empty directory"):
         prepare_directory(
-            raw, tmp_path / "taken", workers=1, progress=False, output_format="tfrecord"
+            raw,
+            tmp_path / "taken",
+            PrepareOptions(workers=1, progress=False, output_format="tfrecord"),
         )
     assert [p.name for p in (tmp_path / "taken").iterdir()] == ["keep.txt"]
     with pytest.raises(InputError, match=r"output format 'zip' is not one of"):
-        prepare_directory(raw, tmp_path / "x", progress=False, output_format="zip")
+        prepare_directory(raw, tmp_path / "x", PrepareOptions(progress=False, output_format="zip"))
     Image.fromarray(galaxy(3)).save(raw / f"galaxy_{IDS[0]}.png")
-    with pytest.raises(InputError, match=rf"galaxy_{IDS[0]}: two input images would both"):
-        prepare_directory(raw, tmp_path / "y", workers=1, progress=False, output_format="tfrecord")
+    with pytest.raises(InputError, match=rf"galaxy_{IDS[0]}\.png: same id 'galaxy_{IDS[0]}' as"):
+        prepare_directory(
+            raw, tmp_path / "y", PrepareOptions(workers=1, progress=False, output_format="tfrecord")
+        )
     assert not (tmp_path / "y").exists()

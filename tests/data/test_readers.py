@@ -15,19 +15,6 @@ from astrovader.errors import InputError
 RNG = np.random.default_rng(42)
 
 
-def u8(*shape):
-    return RNG.integers(0, 256, shape, dtype=np.uint8)
-
-
-def u16(*shape):
-    return RNG.integers(0, 65536, shape, dtype=np.uint16)
-
-
-def save(path, array):
-    Image.fromarray(array).save(path)
-    return path
-
-
 def _paeth(a, b, c):
     p = a + b - c
     pa, pb, pc = np.abs(p - a), np.abs(p - b), np.abs(p - c)
@@ -66,37 +53,37 @@ def expect(array, divisor):
     return (array / divisor).astype(np.float32)
 
 
-def test_grey_png_reads_back_exactly(tmp_path):
-    a = u8(12, 12)
-    out = read_image(save(tmp_path / "g.png", a), bands=1, size=12)
+def test_grey_png_reads_back_exactly(tmp_path, pixels):
+    a = pixels.u8(12, 12)
+    out = read_image(pixels.save(tmp_path / "g.png", a), bands=1, size=12)
     assert out.dtype == np.float32 and out.shape == (12, 12, 1)
     np.testing.assert_array_equal(out[..., 0], expect(a, 255))
 
 
-def test_rgb_png_colour_and_grey_by_averaging(tmp_path):
-    a = u8(10, 10, 3)
-    path = save(tmp_path / "c.png", a)
+def test_rgb_png_colour_and_grey_by_averaging(tmp_path, pixels):
+    a = pixels.u8(10, 10, 3)
+    path = pixels.save(tmp_path / "c.png", a)
     np.testing.assert_array_equal(read_image(path, 3, 10), expect(a, 255))
     grey = read_image(path, 1, 10)[..., 0]
     np.testing.assert_allclose(grey, a.mean(axis=2) / 255, rtol=0, atol=1e-6)
 
 
-def test_rgba_png_drops_alpha(tmp_path):
-    a = u8(8, 8, 4)
+def test_rgba_png_drops_alpha(tmp_path, pixels):
+    a = pixels.u8(8, 8, 4)
     a[..., 3] = 0
-    out = read_image(save(tmp_path / "a.png", a), 3, 8)
+    out = read_image(pixels.save(tmp_path / "a.png", a), 3, 8)
     np.testing.assert_array_equal(out, expect(a[..., :3], 255))
 
 
-def test_16bit_grey_png(tmp_path):
-    a = u16(9, 9)
-    out = read_image(save(tmp_path / "g16.png", a), 1, 9)
+def test_16bit_grey_png(tmp_path, pixels):
+    a = pixels.u16(9, 9)
+    out = read_image(pixels.save(tmp_path / "g16.png", a), 1, 9)
     np.testing.assert_array_equal(out[..., 0], expect(a, 65535))
 
 
 @pytest.mark.parametrize("channels", [2, 3, 4])
-def test_16bit_colour_and_alpha_png_keep_full_precision(tmp_path, channels):
-    a = u16(7, 7, channels)
+def test_16bit_colour_and_alpha_png_keep_full_precision(tmp_path, channels, pixels):
+    a = pixels.u16(7, 7, channels)
     a[0, 0, 0] = 257 * 100 + 1  # not representable in 8 bits
     path = tmp_path / "c16.png"
     path.write_bytes(encode_png16(a))
@@ -105,23 +92,23 @@ def test_16bit_colour_and_alpha_png_keep_full_precision(tmp_path, channels):
     np.testing.assert_array_equal(out, expect(a[..., :keep], 65535))
 
 
-def test_interlaced_16bit_colour_png_is_refused(tmp_path):
+def test_interlaced_16bit_colour_png_is_refused(tmp_path, pixels):
     path = tmp_path / "inter.png"
-    path.write_bytes(encode_png16(u16(4, 4, 3), interlace=1))
+    path.write_bytes(encode_png16(pixels.u16(4, 4, 3), interlace=1))
     with pytest.raises(InputError, match=r"inter\.png.*interlaced"):
         read_image(path, 3, 4)
 
 
-def test_truncated_16bit_colour_png(tmp_path):
-    data = encode_png16(u16(16, 16, 3))
+def test_truncated_16bit_colour_png(tmp_path, pixels):
+    data = encode_png16(pixels.u16(16, 16, 3))
     path = tmp_path / "cut16.png"
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(InputError, match=r"cut16\.png.*truncated"):
         read_image(path, 3, 16)
 
 
-def test_jpeg_matches_pillow_decode(tmp_path):
-    path = save(tmp_path / "p.jpg", u8(16, 16, 3))
+def test_jpeg_matches_pillow_decode(tmp_path, pixels):
+    path = pixels.save(tmp_path / "p.jpg", pixels.u8(16, 16, 3))
     expected = np.asarray(Image.open(path).convert("RGB")) / 255
     np.testing.assert_array_equal(read_image(path, 3, 16), expected.astype(np.float32))
 
@@ -179,21 +166,21 @@ def test_constant_fits_becomes_zeros(tmp_path):
     np.testing.assert_array_equal(read_image(tmp_path / "flat.fits", 1, 5), np.zeros((5, 5, 1)))
 
 
-def test_resize_only_when_needed_and_antialiased(tmp_path):
-    a = u8(16, 16)
-    path = save(tmp_path / "x.png", a)
+def test_resize_only_when_needed_and_antialiased(tmp_path, pixels):
+    a = pixels.u8(16, 16)
+    path = pixels.save(tmp_path / "x.png", a)
     np.testing.assert_array_equal(read_image(path, 1, 16)[..., 0], expect(a, 255))
     stripes = np.zeros((64, 64), np.uint8)
     stripes[:, ::2] = 255
-    small = read_image(save(tmp_path / "s.png", stripes), 1, 16)
+    small = read_image(pixels.save(tmp_path / "s.png", stripes), 1, 16)
     assert small.shape == (16, 16, 1)
     # point sampling would give columns of 0 or 1; an antialiased filter averages them
     assert np.abs(small - 0.5).max() < 0.05
 
 
-def test_non_square_is_centre_cropped(tmp_path):
-    a = u8(10, 16)
-    out = read_image(save(tmp_path / "wide.png", a), 1, 10)
+def test_non_square_is_centre_cropped(tmp_path, pixels):
+    a = pixels.u8(10, 16)
+    out = read_image(pixels.save(tmp_path / "wide.png", a), 1, 10)
     np.testing.assert_array_equal(out[..., 0], expect(a[:, 3:13], 255))
 
 
@@ -210,23 +197,23 @@ def test_bad_files(tmp_path, name, content, pattern):
         read_image(tmp_path / name, 1, 8)
 
 
-def test_missing_truncated_and_corrupt(tmp_path):
+def test_missing_truncated_and_corrupt(tmp_path, pixels):
     with pytest.raises(InputError, match=r"nowhere\.png.*no such file"):
         read_image(tmp_path / "nowhere.png", 1, 8)
-    save(tmp_path / "ok.png", u8(32, 32, 3))
+    pixels.save(tmp_path / "ok.png", pixels.u8(32, 32, 3))
     whole = (tmp_path / "ok.png").read_bytes()
     (tmp_path / "half.png").write_bytes(whole[: len(whole) // 2])
     with pytest.raises(InputError, match=r"half\.png.*truncated"):
         read_image(tmp_path / "half.png", 3, 32)
-    save(tmp_path / "ok.jpg", u8(32, 32, 3))
+    pixels.save(tmp_path / "ok.jpg", pixels.u8(32, 32, 3))
     jpeg = (tmp_path / "ok.jpg").read_bytes()
     middle = len(jpeg) // 2
-    (tmp_path / "bad.jpg").write_bytes(jpeg[:middle] + bytes(u8(len(jpeg) - middle)))
+    (tmp_path / "bad.jpg").write_bytes(jpeg[:middle] + bytes(pixels.u8(len(jpeg) - middle)))
     with pytest.raises(InputError, match=r"bad\.jpg.*corrupt"):
         read_image(tmp_path / "bad.jpg", 3, 32)
 
 
-def test_grey_image_where_colour_wanted(tmp_path):
-    path = save(tmp_path / "grey.png", u8(8, 8))
+def test_grey_image_where_colour_wanted(tmp_path, pixels):
+    path = pixels.save(tmp_path / "grey.png", pixels.u8(8, 8))
     with pytest.raises(InputError, match=r"grey\.png.*1 band"):
         read_image(path, 3, 8)

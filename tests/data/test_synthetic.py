@@ -2,7 +2,6 @@
 
 import csv
 import math
-import time
 
 import numpy as np
 import pytest
@@ -166,8 +165,7 @@ def test_bad_arguments():
         simulate(0, 16, 0)
 
 
-def test_two_thousand_small_images_are_fast():
-    start = time.perf_counter()
-    images, _ = simulate(2000, 32, seed=0)
-    assert images.shape[0] == 2000
-    assert time.perf_counter() - start < 10.0  # about 0.6 s on two cores
+def test_two_thousand_small_images_have_balanced_classes():
+    images, records = simulate(2000, 32, seed=0)
+    assert images.shape == (2000, 32, 32, 1) and images.dtype == np.uint8
+    assert np.bincount([r["class"] for r in records]).tolist() == [400] * 5

@@ -85,7 +85,7 @@ def test_unit_gaussian_kl_matches_formula_and_monte_carlo():
 
 
 def _eq11_numpy(z_mean, z_log_var, gamma, pi, mu, var):
-    """SPEC eq. 11 written out term by term with loops."""
+    """method eq. 11 written out term by term with loops."""
     n_samples, latent = z_mean.shape
     out = np.zeros(n_samples)
     for n in range(n_samples):

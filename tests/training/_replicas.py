@@ -29,9 +29,8 @@ def helpers(strategy):
     import numpy as np
     import tensorflow as tf
 
-    from astrovader.model import gmm_math
+    from astrovader.model import gmm_math, replicas
     from astrovader.model.vade import AstroVaDEr
-    from astrovader.training import replicas
 
     rng = np.random.default_rng(0)
     with strategy.scope():

@@ -7,7 +7,7 @@ import pytest
 from astrovader.config import load_config
 from astrovader.data.catalogue import read_clusters
 from astrovader.errors import ConfigError
-from astrovader.model.vade import load_model
+from astrovader.model.loading import load_model
 from astrovader.training.history import read_history
 from astrovader.training.run import fit_run
 

@@ -75,7 +75,7 @@ def mirrored(tmp_path_factory):
 
 
 def _numpy_gamma(z, pi, mu, var, lam=50.0):
-    """SPEC eqs. 12–13 and 17 in NumPy, min and max over the whole (N, K) matrix."""
+    """method eqs. 12–13 and 17 in NumPy, min and max over the whole (N, K) matrix."""
     z, pi, mu, var = (np.asarray(a, np.float64) for a in (z, pi, mu, var))
     log_n = -0.5 * (
         z.shape[1] * np.log(2 * np.pi)

@@ -5,8 +5,13 @@ import pytest
 from sklearn.datasets import make_blobs
 
 from astrovader.errors import AstrovaderError
-from astrovader.selection.pick_k import PickKResult, choose_k, count_components
-from astrovader.selection.report import COUNTS_NAME, HISTOGRAM_NAME, SUMMARY_NAME, write_report
+from astrovader.training.pick_k import PickKResult, choose_k, count_components
+from astrovader.training.pick_k_report import (
+    COUNTS_NAME,
+    HISTOGRAM_NAME,
+    SUMMARY_NAME,
+    write_report,
+)
 
 
 def blobs(k, n=1500, dim=6, seed=0):

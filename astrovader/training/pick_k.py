@@ -1,4 +1,4 @@
-"""The Dirichlet-process cluster count (SPEC §6, paper §4.1), framework-free.
+"""The Dirichlet-process cluster count (method §6, paper §4.1), framework-free.
 
 Fit scikit-learn's ``BayesianGaussianMixture`` in its Dirichlet-process
 (stick-breaking) mode, with ``max_components`` components, on ``fits``
@@ -20,12 +20,11 @@ import warnings
 import numpy as np
 from tqdm.auto import tqdm
 
+from astrovader.config.rules import SECTION_RULES
+from astrovader.config.sections import PickKConfig
 from astrovader.errors import AstrovaderError
 
-DEFAULT_FITS = 50
-DEFAULT_BATCH_SIZE = 1000
-DEFAULT_MAX_COMPONENTS = 30
-DEFAULT_THRESHOLD = 0.01
+DEFAULTS = PickKConfig()
 MAX_ITER = 500
 
 
@@ -88,33 +87,25 @@ class PickKResult:
         }
 
 
-def check_settings(
-    fits: int,
-    batch_size: int,
-    max_components: int,
-    threshold: float,
-    concentration: float | None = None,
-) -> None:
-    """Reject impossible pick-k settings with a one-line :class:`AstrovaderError`."""
-    for name, value in (
-        ("fits", fits),
-        ("batch_size", batch_size),
-        ("max_components", max_components),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise AstrovaderError(f"pick-k {name} must be a positive integer, got {value!r}")
-    if not 0.0 < threshold < 1.0:
-        raise AstrovaderError(f"pick-k threshold must be in (0, 1), got {threshold!r}")
-    if concentration is not None and not concentration > 0:
-        raise AstrovaderError(f"pick-k concentration must be positive, got {concentration!r}")
+def check_settings(**settings) -> None:
+    """Reject impossible pick-k settings (the ``[pick_k]`` rules) with a one-line error.
+
+    Raises:
+        AstrovaderError: ``"pick-k KEY must be …, got VALUE"``.
+    """
+    for key, value in settings.items():
+        try:
+            SECTION_RULES["pick_k"][key].check(f"pick-k {key}", value)
+        except ValueError as exc:
+            raise AstrovaderError(str(exc)) from None
 
 
 def count_components(
     embedding,
-    fits: int = DEFAULT_FITS,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    max_components: int = DEFAULT_MAX_COMPONENTS,
-    threshold: float = DEFAULT_THRESHOLD,
+    fits: int = DEFAULTS.fits,
+    batch_size: int = DEFAULTS.batch_size,
+    max_components: int = DEFAULTS.max_components,
+    threshold: float = DEFAULTS.threshold,
     seed: int = 0,
     concentration: float | None = None,
     progress: bool = False,
@@ -144,7 +135,13 @@ def count_components(
     from sklearn.exceptions import ConvergenceWarning  # imported on use: a fast command line
     from sklearn.mixture import BayesianGaussianMixture
 
-    check_settings(fits, batch_size, max_components, threshold, concentration)
+    check_settings(
+        fits=fits,
+        batch_size=batch_size,
+        max_components=max_components,
+        threshold=threshold,
+        concentration=concentration,
+    )
     x = np.asarray(embedding, dtype="float64")
     if x.ndim != 2 or not np.isfinite(x).all():
         raise AstrovaderError(f"pick-k needs a finite (N, J) embedding, got shape {x.shape}")

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from astrovader.data._decode import conform
+from astrovader.data.catalogue import id_length
 from astrovader.data.folders import find_images, image_ids
 from astrovader.data.readers import read_image
 from astrovader.errors import InputError
@@ -42,10 +43,6 @@ def _parts(n: int, size: int):
     return [slice(start, min(start + size, n)) for start in range(0, n, size)]
 
 
-def _id_length(ids) -> int:
-    return max((len(i.encode()) for i in ids), default=1)
-
-
 def _folder(path: Path, bands: int, size: int) -> ImageStream:
     paths, skipped = find_images(path)
     if not paths:
@@ -64,7 +61,7 @@ def _folder(path: Path, bands: int, size: int) -> ImageStream:
                 current, pending = pending, submit(parts[i + 1]) if i + 1 < len(parts) else []
                 yield ids[part], np.stack([future.result() for future in current])
 
-    return ImageStream(len(paths), _id_length(ids), batches)
+    return ImageStream(len(paths), id_length(ids), batches)
 
 
 def _npy(path: Path, bands: int, size: int) -> ImageStream:

@@ -11,7 +11,7 @@ training continues with the GMM initialisation of the K-component prior.
 
 from __future__ import annotations
 
-import sys
+import logging
 from pathlib import Path
 
 import h5py
@@ -19,10 +19,11 @@ import keras
 import numpy as np
 
 from astrovader.errors import AstrovaderError
-from astrovader.selection.pick_k import count_components
-from astrovader.selection.report import describe, write_report
+from astrovader.training.pick_k import count_components
+from astrovader.training.pick_k_report import describe, write_report
 
 PLACEHOLDER_CLUSTERS = 1
+log = logging.getLogger(__name__)
 
 
 def checkpoint_clusters(path: str | Path) -> int:
@@ -86,13 +87,13 @@ def pick_clusters(embedding: np.ndarray, out: str | Path, seed: int = 0, **setti
         out: The report directory (``RUN/pick_k``).
         seed: Seed of the mini-batches and fits.
         **settings: ``fits``, ``batch_size``, ``max_components``, ``threshold``
-            and ``concentration`` of :func:`~astrovader.selection.pick_k.count_components`.
+            and ``concentration`` of :func:`~astrovader.training.pick_k.count_components`.
     """
     result = count_components(embedding, seed=seed, **settings)
     write_report(
         out, result, {"data": "γ-trained embedding of the run's GMM-initialisation batches"}
     )
-    print(f"astrovader fit: n_clusters = auto: {describe(result)}", file=sys.stderr)
+    log.info("n_clusters = auto: %s", describe(result))
     return result.consensus
 
 

@@ -46,7 +46,8 @@ import configparser
 import os
 from pathlib import Path
 
-from astrovader.config import Config, from_dict, load_config, to_dict
+from astrovader.config.core import Config, from_dict, to_dict
+from astrovader.config.files import load_config
 from astrovader.errors import ConfigError
 
 MAPPING: dict[tuple[str, str], tuple[str, str, type]] = {

@@ -9,7 +9,7 @@ device for the same global batch:
   summed gradients are those of the global batch mean, even for an uneven last batch;
 * gradients are summed over replicas *before* the value clipping
   (:func:`sum_over_replicas`), so the clip acts on the global gradient;
-* the min and max of the γ min-max transform (SPEC eq. 17) are **global**: taken
+* the min and max of the γ min-max transform (method eq. 17) are **global**: taken
   over the whole (N, K) cost matrix of the global batch (:func:`global_extrema`),
   so γ, and with it L_GMM, does not depend on the number of replicas;
 * replica r takes rows r·n … (r+1)·n of one noise draw for R·n samples
@@ -26,7 +26,14 @@ from __future__ import annotations
 import tensorflow as tf
 from keras import ops
 
-from astrovader.training.distribute import worker_count
+
+def worker_count(strategy: tf.distribute.Strategy) -> int:
+    """Number of worker processes of the strategy (1 unless multi-worker)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None:
+        return 1
+    spec = resolver.cluster_spec().as_dict()
+    return max(1, len(spec.get("worker", [])) + len(spec.get("chief", [])))
 
 
 def step_logs(logs: dict) -> dict:

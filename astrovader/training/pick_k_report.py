@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from astrovader._io import atomic_path, write_text_atomic
 from astrovader.errors import AstrovaderError
-from astrovader.selection.pick_k import PickKResult
+from astrovader.training.pick_k import PickKResult
 
 COUNTS_NAME = "counts.csv"
 SUMMARY_NAME = "summary.json"

@@ -1,0 +1,37 @@
+"""One frozen, typed configuration, read from and written to TOML (docs/method.md §1–5).
+
+:class:`Config` holds one dataclass per section (:mod:`~astrovader.config.sections`),
+whose values are checked by the rules of :mod:`~astrovader.config.rules`;
+:func:`load_config` reads TOML files and ``--set`` overrides, and
+:mod:`~astrovader.config.legacy` the published INI format. Framework-free.
+"""
+
+from astrovader.config.core import Config, from_dict, to_dict
+from astrovader.config.files import load_config, parse_override
+from astrovader.config.rules import PRECISIONS, STRATEGIES
+from astrovader.config.sections import (
+    DataConfig,
+    LossConfig,
+    ModelConfig,
+    OptimizerConfig,
+    PickKConfig,
+    ScheduleConfig,
+    TrainingConfig,
+)
+
+__all__ = [
+    "PRECISIONS",
+    "STRATEGIES",
+    "Config",
+    "DataConfig",
+    "LossConfig",
+    "ModelConfig",
+    "OptimizerConfig",
+    "PickKConfig",
+    "ScheduleConfig",
+    "TrainingConfig",
+    "from_dict",
+    "load_config",
+    "parse_override",
+    "to_dict",
+]

@@ -1,0 +1,183 @@
+"""Every rule a configuration value must satisfy, each written once (framework-free).
+
+A :class:`Rule` is a test and the words that say what it expects. The
+configuration checks each section's keys with them (:func:`check_section`,
+naming the key in a :class:`~astrovader.errors.ConfigError`), and the layers,
+readers and hardware choices that take the same values as arguments call
+:meth:`Rule.check` on them (a ``ValueError`` naming the argument), so that no
+rule is written twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+from astrovader.errors import ConfigError
+
+RECONSTRUCTIONS = ("mse", "bce")
+STRATEGIES = ("auto", "default", "mirrored", "multiworker")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+XLA = ("auto", "on", "off")
+NAN_PIXELS = ("error", "zero")
+MAX_SEED = 2**32 - 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """A test of one value and what it expects, e.g. ``"positive"``.
+
+    Attributes:
+        expected: Completes "must be …" in messages.
+        test: True when the value is allowed.
+    """
+
+    expected: str
+    test: Callable[[Any], bool]
+
+    def check(self, name: str, value):
+        """Return ``value``, or raise ``ValueError("NAME must be …, got VALUE")``."""
+        if not self.test(value):
+            raise ValueError(f"{name} must be {self.expected}, got {value!r}")
+        return value
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def one_of(choices: tuple[str, ...], expected: str | None = None) -> Rule:
+    """The value is one of ``choices``."""
+    words = expected or " or ".join(repr(c) for c in choices)
+    return Rule(words, lambda value: value in choices)
+
+
+def between(low, high, expected: str | None = None) -> Rule:
+    """A number in [low, high]."""
+    return Rule(expected or f"in [{low:g}, {high:g}]", lambda v: _number(v) and low <= v <= high)
+
+
+POSITIVE = Rule("positive", lambda v: _number(v) and v > 0)
+NON_NEGATIVE = Rule("non-negative", lambda v: _number(v) and v >= 0)
+POSITIVE_INT = Rule(
+    "a positive integer",
+    lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0,
+)
+RECONSTRUCTION = one_of(RECONSTRUCTIONS, "'mse' or 'bce'")
+STRATEGY = one_of(STRATEGIES, " or ".join(STRATEGIES))
+PRECISION = one_of(PRECISIONS, " or ".join(PRECISIONS))
+XLA_RULE = one_of(XLA, "auto, on or off")
+NAN_PIXELS_RULE = one_of(NAN_PIXELS, '"error" or "zero"')
+MINMAX_LAMBDA = Rule('positive or "none"', lambda v: v is None or (_number(v) and v > 0))
+SEED = Rule(f"an integer in [0, {MAX_SEED}]", lambda v: isinstance(v, int) and 0 <= v <= MAX_SEED)
+THREE_POSITIVE = Rule(
+    "three positive integers",
+    lambda v: len(v) == 3 and all(isinstance(i, int) and i > 0 for i in v),
+)
+
+
+def parse_minmax_lambda(value) -> float | None:
+    """λ of the γ transform: a positive number, or None / ``"none"`` for no transform."""
+    if value is None or (isinstance(value, str) and value.lower() == "none"):
+        return None
+    return float(MINMAX_LAMBDA.check("minmax_lambda", value))
+
+
+SECTION_RULES: dict[str, dict[str, Rule]] = {
+    "data": {
+        "image_size": Rule(
+            "a positive multiple of 8", lambda v: isinstance(v, int) and v > 0 and v % 8 == 0
+        ),
+        "bands": Rule("1 (grey) or 3 (colour)", lambda v: v in (1, 3)),
+        "validation_fraction": Rule("in [0, 1)", lambda v: _number(v) and 0 <= v < 1),
+        "synthetic_count": POSITIVE,
+        "nan_pixels": NAN_PIXELS_RULE,
+    },
+    "model": {
+        "latent_dim": POSITIVE,
+        "n_clusters": Rule(
+            'positive or "auto"', lambda v: v == "auto" or (isinstance(v, int) and v > 0)
+        ),
+        "filters": THREE_POSITIVE,
+        "kernels": THREE_POSITIVE,
+        "decoder_kernels": THREE_POSITIVE,
+        "leaky_slope": NON_NEGATIVE,
+        "l2": NON_NEGATIVE,
+    },
+    "schedule": {
+        "gamma_epochs": NON_NEGATIVE,
+        "gmm_batches": POSITIVE,
+        "anneal_epochs": NON_NEGATIVE,
+        "static_epochs": NON_NEGATIVE,
+        "periods": NON_NEGATIVE,
+        "anneal_power": POSITIVE,
+    },
+    "loss": {
+        "reconstruction": RECONSTRUCTION,
+        "gamma": NON_NEGATIVE,
+        "gmm_scale": NON_NEGATIVE,
+        "minmax_lambda": MINMAX_LAMBDA,
+    },
+    "optimizer": {
+        "learning_rate": POSITIVE,
+        "min_learning_rate": POSITIVE,
+        "decay_every": POSITIVE,
+        "clip_value": POSITIVE,
+    },
+    "training": {
+        "batch_size": POSITIVE,
+        "seed": SEED,
+        "strategy": STRATEGY,
+        "precision": PRECISION,
+        "xla": XLA_RULE,
+    },
+    "pick_k": {
+        "fits": POSITIVE_INT,
+        "batch_size": POSITIVE_INT,
+        "max_components": POSITIVE_INT,
+        "threshold": Rule("in (0, 1)", lambda v: _number(v) and 0 < v < 1),
+        "concentration": Rule('positive or "none"', lambda v: v is None or (_number(v) and v > 0)),
+    },
+}
+
+
+def _refuse(key: str, value, expected: str) -> None:
+    raise ConfigError(f"{key} = {value!r} is not allowed: must be {expected}")
+
+
+def check_key(key: str, value, rule: Rule):
+    """Return ``value``, or raise ``ConfigError("KEY = VALUE is not allowed: must be …")``."""
+    if not rule.test(value):
+        _refuse(key, value, rule.expected)
+    return value
+
+
+def check_section(name: str, section) -> None:
+    """Check every key of one section against :data:`SECTION_RULES`.
+
+    Raises:
+        ConfigError: ``"section.key = value is not allowed: must be …"``.
+    """
+    for key, rule in SECTION_RULES.get(name, {}).items():
+        check_key(f"{name}.{key}", getattr(section, key), rule)
+
+
+def validate(config) -> None:
+    """Check every section, then the rules that tie keys together.
+
+    Raises:
+        ConfigError: the first value that is not allowed, named by its key.
+    """
+    for name in SECTION_RULES:
+        check_section(name, getattr(config, name))
+    o, p, s = config.optimizer, config.pick_k, config.schedule
+    if o.min_learning_rate > o.learning_rate:
+        _refuse(
+            "optimizer.min_learning_rate", o.min_learning_rate, "positive and at most learning_rate"
+        )
+    if p.batch_size <= p.max_components:
+        _refuse("pick_k.batch_size", p.batch_size, "more than pick_k.max_components")
+    if s.total_epochs == 0:
+        raise ConfigError("schedule: the schedule has no epochs (all lengths are 0)")

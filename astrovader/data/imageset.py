@@ -1,0 +1,55 @@
+"""An in-memory set of images with their ids, and the parallel decoding loop (a leaf module)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm.auto import tqdm
+
+
+@dataclass(frozen=True, eq=False)
+class ImageSet:
+    """Images with their identifiers.
+
+    Attributes:
+        ids: One identifier per image: for a directory, the path relative to it
+            without the suffix (POSIX style); for a ``.npy`` array, the zero-padded
+            index ("000012"); for one file, its name without the suffix.
+        images: float32 array (N, S, S, B) with values in [0, 1].
+        skipped: Non-image files ignored in a directory (hidden files not counted).
+        replaced: NaN or infinite pixels replaced by 0 (``nan_pixels="zero"``).
+    """
+
+    ids: tuple[str, ...]
+    images: np.ndarray
+    skipped: int = 0
+    replaced: int = 0
+
+    def __post_init__(self) -> None:
+        if self.images.ndim != 4 or self.images.shape[0] != len(self.ids):
+            raise ValueError(
+                f"ImageSet: {len(self.ids)} ids for images of shape {self.images.shape}"
+            )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _progress(total: int, enabled: bool):
+    return tqdm(total=total, desc="reading images", unit="img", disable=not enabled or total < 2)
+
+
+def parallel_fill(count: int, work, workers: int | None, progress: bool) -> None:
+    """Call ``work(i)`` for i in range(count) on a thread pool, with a progress bar.
+
+    The first exception is re-raised and the calls not yet started are cancelled.
+    """
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        with _progress(count, progress) as bar:
+            for _ in pool.map(work, range(count)):
+                bar.update()
+    finally:
+        pool.shutdown(cancel_futures=True)

@@ -1,0 +1,141 @@
+"""Stream synthetic galaxies from a model's mixture prior to a FITS cube or a PNG folder.
+
+z is drawn batch by batch with the model's one sampler
+(:mod:`astrovader.model.sampling`), decoded and written at once, so N is bounded
+by the disk, not the memory; a seed gives the same images whatever the batch size.
+
+FITS layout (written by :mod:`astrovader.data.fits_stream`): the primary HDU holds
+float32 images (N, S, S) for grey or (N, B, S, S) for colour, with header keys
+``COMPONENT`` (−1 for the whole mixture; a HIERARCH card, read as
+``header["COMPONENT"]``), ``MODEL`` and ``SEED``; extension ``LATENTS`` is a binary
+table with one row per image: ``Z`` (J floats) and ``COMPONENT``. A PNG folder holds
+``000000.png``… (8-bit, round(255·x)) and ``latents.csv`` (file, component, z_0…),
+plus ``generation.toml`` with the model, seed and component.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import tomli_w
+from astropy.io import fits
+from PIL import Image
+from tqdm.auto import tqdm
+
+from astrovader.data.fits_stream import fits_stream, table_header
+from astrovader.errors import AstrovaderError
+from astrovader.model.sampling import check_component
+
+FITS_SUFFIXES = (".fits", ".fit", ".fts")
+
+
+def _check_out(out: Path) -> bool:
+    """Whether ``out`` is a FITS file (else a new PNG folder); refuse what cannot be written."""
+    if out.suffix.lower() in FITS_SUFFIXES:
+        return True
+    if out.name.lower().endswith((".gz", ".fz")):
+        raise AstrovaderError(f"{out}: compressed FITS cannot be streamed; use .fits")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise AstrovaderError(f"{out}: exists and is not an empty folder")
+    return False
+
+
+def generate(
+    model, out, n: int, component=None, seed=None, batch_size=256, model_name="", progress=True
+) -> int:
+    """Write n synthetic galaxies to ``out``: a ``.fits`` file or a new PNG folder.
+
+    Args:
+        model: An :class:`~astrovader.model.vade.AstroVaDEr`.
+        out: ``*.fits`` (also ``.fit``, ``.fts``) or a folder that is absent or empty.
+        n: Number of images (≥ 1).
+        component: Draw every z from this component; None draws it from π.
+        seed: Seed of the random streams; None picks one (returned and recorded).
+        batch_size: Images decoded at a time.
+        model_name: Recorded as ``MODEL``.
+        progress: Show a progress bar.
+
+    Returns:
+        The seed used.
+    """
+    if n < 1 or batch_size < 1:
+        raise AstrovaderError(f"n ({n}) and batch_size ({batch_size}) must be at least 1")
+    seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
+    if seed < 0:
+        raise AstrovaderError(f"seed must be non-negative, got {seed}")
+    check_component(component, model.n_clusters)
+    out = Path(out)
+    fits_out = _check_out(out)
+    meta = {
+        "component": -1 if component is None else int(component),
+        "model": str(model_name),
+        "seed": seed,
+    }
+    decoded = (
+        (z, comps, model.decode(z, batch_size=batch_size))
+        for z, comps in model.iter_latents(n, component, seed, batch_size)
+    )
+    with tqdm(total=n, unit="img", desc="generating", disable=not progress) as bar:
+        (_write_fits if fits_out else _write_pngs)(out, n, model, meta, decoded, bar)
+    return seed
+
+
+def _cube_headers(n: int, model, meta: dict) -> tuple[list[fits.Header], np.dtype]:
+    s, b, j = model.image_size, model.bands, model.latent_dim
+    shape = (n, s, s) if b == 1 else (n, b, s, s)
+    primary = fits.Header([("SIMPLE", True), ("BITPIX", -32), ("NAXIS", len(shape))])
+    for axis, length in enumerate(reversed(shape), start=1):
+        primary[f"NAXIS{axis}"] = length
+    primary["EXTEND"] = True
+    primary.append(fits.Card("HIERARCH COMPONENT", meta["component"], "-1: drawn from pi"))
+    primary["MODEL"] = meta["model"]
+    primary["SEED"] = (meta["seed"], "numpy SeedSequence seed")
+    rows = np.dtype([("Z", ">f4", (j,)), ("COMPONENT", ">i4")])
+    columns = [fits.Column("Z", f"{j}E"), fits.Column("COMPONENT", "J")]
+    return [primary, table_header(columns, n, "LATENTS")], rows
+
+
+def _write_fits(out: Path, n: int, model, meta: dict, decoded, bar) -> None:
+    headers, rows = _cube_headers(n, model, meta)
+    per_image = model.image_size**2 * model.bands * 4
+    with fits_stream(out, headers) as stream:
+        done = 0
+        for z, comps, images in decoded:
+            images = images[..., 0] if model.bands == 1 else np.moveaxis(images, -1, 1)
+            stream.write(0, done * per_image, np.ascontiguousarray(images, dtype=">f4").tobytes())
+            record = np.empty(len(z), rows)
+            record["Z"], record["COMPONENT"] = z, comps
+            stream.write(1, done * rows.itemsize, record.tobytes())
+            done += len(z)
+            bar.update(len(z))
+
+
+def _write_pngs(out: Path, n: int, model, meta: dict, decoded, bar) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        width = max(6, len(str(n - 1)))
+        done = 0
+        with open(tmp / "latents.csv", "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["file", "component", *(f"z_{i}" for i in range(model.latent_dim))])
+            for z, comps, images in decoded:
+                pixels = np.clip(np.floor(images * 255 + 0.5), 0, 255).astype(np.uint8)
+                for row, (vector, comp, image) in enumerate(zip(z, comps, pixels, strict=True)):
+                    name = f"{done + row:0{width}d}.png"
+                    Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(
+                        tmp / name
+                    )
+                    writer.writerow([name, int(comp), *(f"{v:.7g}" for v in vector)])
+                done += len(z)
+                bar.update(len(z))
+        (tmp / "generation.toml").write_text(tomli_w.dumps({**meta, "n": n}))
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)

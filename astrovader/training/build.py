@@ -1,0 +1,147 @@
+"""The pieces of one training: the model in its strategy and precision, and the callbacks."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+
+import keras
+
+from astrovader.config import Config
+from astrovader.errors import AstrovaderError
+from astrovader.training import distribute, precision
+from astrovader.training.auto_clusters import auto_model_config
+from astrovader.training.callbacks import S3VDCSchedule, learning_rate_schedule
+from astrovader.training.checkpoint import RunCheckpoint, restore
+from astrovader.training.gmm_init import GMMInitialisation
+from astrovader.training.history import HistoryWriter
+from astrovader.training.nan_guard import NaNGuard
+from astrovader.training.rundir import RunDirectory
+
+
+@dataclasses.dataclass(frozen=True)
+class FitOptions:
+    """How :func:`~astrovader.training.run.fit_run` trains, beside the configuration.
+
+    Attributes:
+        resume: Continue the run from its last checkpoint.
+        overwrite: Replace a run already in the output directory.
+        verbose: Keras progress output (``"auto"``, 0, 1 or 2).
+        on_nan: ``"stop"`` or ``"skip-batch"`` (see ``fit_run``).
+        callbacks: Extra Keras callbacks, run after the schedule's own.
+    """
+
+    resume: bool = False
+    overwrite: bool = False
+    verbose: int | str = "auto"
+    on_nan: str = "stop"
+    callbacks: tuple = ()
+
+    def __post_init__(self):
+        if self.on_nan not in ("stop", "skip-batch"):
+            raise AstrovaderError(f"on_nan must be 'stop' or 'skip-batch', got {self.on_nan!r}")
+
+
+@dataclasses.dataclass
+class Session:
+    """Everything one training needs, built by :func:`build_session`.
+
+    Attributes:
+        config: The run's configuration.
+        strategy: The ``tf.distribute`` strategy.
+        source: The run directory resumed from (the output one, except on
+            non-chief workers).
+        out: The run directory written.
+        options: The fit options.
+        inputs: The datasets (:class:`~astrovader.training.inputs.RunInputs`).
+        model: The compiled model (rebuilt when ``n_clusters = "auto"`` picks K).
+        policy: The dtype policy name.
+        xla: Whether the step is compiled with XLA.
+        initial_epoch: Epochs already done.
+    """
+
+    config: Config
+    strategy: object
+    source: RunDirectory
+    out: RunDirectory
+    options: FitOptions
+    inputs: object = None
+    model: object = None
+    policy: str = "float32"
+    xla: bool = False
+    initial_epoch: int = 0
+
+    @property
+    def auto(self) -> bool:
+        """Whether K is chosen at the GMM initialisation."""
+        return self.config.model.n_clusters == "auto"
+
+    @contextlib.contextmanager
+    def scope(self):
+        """The strategy scope and dtype policy the model was built in."""
+        with self.strategy.scope(), precision.dtype_policy(self.policy):
+            yield
+
+
+def _check_clusters(session: Session) -> None:
+    config, inputs = session.config, session.inputs
+    if session.auto and distribute.worker_count(session.strategy) > 1:
+        raise AstrovaderError(
+            'model.n_clusters = "auto" needs a single worker (the workers would choose K on '
+            "different shards): choose K with astrovader pick-k first"
+        )
+    if not session.auto and inputs.n_train < config.model.n_clusters:
+        raise AstrovaderError(
+            f"model.n_clusters = {config.model.n_clusters} is more than the "
+            f"{inputs.n_train} training images"
+        )
+
+
+def build_session(config: Config, strategy, source, out, options: FitOptions) -> Session:
+    """Read the data, build and compile the model, and restore a resumed run."""
+    from astrovader.model.vade import AstroVaDEr
+    from astrovader.training.inputs import run_inputs
+
+    keras.utils.set_random_seed(config.training.seed)
+    session = Session(config, strategy, RunDirectory(source), RunDirectory(out), options)
+    session.inputs = run_inputs(config, distribute.worker_count(strategy))
+    _check_clusters(session)
+    session.policy = precision.resolve_precision(config.training.precision)
+    session.xla = precision.resolve_xla(config.training.xla, strategy.num_replicas_in_sync)
+    checkpoint = session.source.checkpoint if options.resume else None
+    with session.scope():
+        model = AstroVaDEr.from_settings(auto_model_config(config, checkpoint))
+        optimizer = precision.wrap_optimizer(
+            keras.optimizers.Adam(config.optimizer.learning_rate), session.policy
+        )
+        model.compile(optimizer=optimizer, jit_compile=session.xla)
+        session.out.path.mkdir(parents=True, exist_ok=True)
+        if not options.resume:
+            config.save(session.out.config_path)
+        if options.resume:
+            session.initial_epoch = restore(model, session.source.checkpoints)
+    model.skip_nonfinite = options.on_nan == "skip-batch"
+    session.model = model
+    return session
+
+
+def callbacks(session: Session, guard: NaNGuard) -> tuple[GMMInitialisation, list]:
+    """The GMM initialisation and every callback of the run, in order."""
+    config, out = session.config, session.out
+    gmm_init = GMMInitialisation(
+        session.inputs.train,
+        config.schedule.gamma_epochs,
+        config.schedule.gmm_batches,
+        config.optimizer.clip_value,
+        config.training.seed,
+    )
+    return gmm_init, [
+        gmm_init,
+        S3VDCSchedule(config),
+        learning_rate_schedule(config),
+        guard,
+        HistoryWriter(out.history_path, config.schedule),
+        RunCheckpoint(out.checkpoints, guard),
+        keras.callbacks.TensorBoard(out.tensorboard, write_graph=False, profile_batch=0),
+        *session.options.callbacks,
+    ]
