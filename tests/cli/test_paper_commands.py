@@ -46,6 +46,18 @@ def test_import_weights_errors(paper_dir, tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_python_generate_equals_the_command_for_the_same_seed(paper_model, tmp_path):
+    import astrovader
+
+    out = tmp_path / "same.fits"
+    argv = ["generate", str(paper_model), "--n", "8", "--component", "4", "--seed", "11"]
+    assert main([*argv, "--batch-size", "3", "--out", str(out), "--quiet"]) == 0
+    images = astrovader.load_model(paper_model).generate(8, component=4, seed=11)
+    np.testing.assert_allclose(fits.getdata(out), images[..., 0], atol=1e-5)
+    other = astrovader.load_model(paper_model).generate(8, component=4, seed=12)
+    assert np.abs(fits.getdata(out) - other[..., 0]).max() > 0.01
+
+
 def test_generate_fits_from_the_published_model(paper_model, tmp_path, capsys):
     out = tmp_path / "gen.fits"
     argv = [
