@@ -1,11 +1,31 @@
-"""Atomic file writes: a temporary file beside the target, then a rename."""
+"""Safe output: atomic writes, stale temporary files, one writer per directory, free space.
+
+Every output is written to a temporary file beside its target, named
+``.NAME.tmp-XXXXXXXX…``, and renamed onto the target when complete
+(:func:`atomic_path`, :func:`atomic_dir`), so a reader never sees half a file. A
+process killed mid-write leaves its temporary file; :func:`remove_stale` deletes
+such files when the same command next starts on the same directory (under the
+directory's lock, so never a file another writer is still using). A directory
+has one writer at a time (:func:`directory_lock`); an output that would not fit
+in the free space is refused before it is written (:func:`check_free_space`).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import os
+import re
+import shutil
 import tempfile
 from pathlib import Path
+
+from astrovader.errors import AstrovaderError
+
+TEMP = ".tmp-"
+_STALE = re.compile(r"^\..+\.tmp-[A-Za-z0-9_]{8}")
+LOCK_NAME = ".astrovader.lock"
 
 
 @contextlib.contextmanager
@@ -24,7 +44,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=suffix or "".join(path.suffixes)
+        dir=path.parent, prefix=f".{path.name}{TEMP}", suffix=suffix or "".join(path.suffixes)
     )
     os.close(fd)
     os.unlink(tmp)
@@ -36,7 +56,94 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None):
             os.unlink(tmp)
 
 
+def temporary_dir(out: Path) -> Path:
+    """A new temporary folder beside ``out`` (for outputs that are folders)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}{TEMP}"))
+
+
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def remove_stale(directory: str | os.PathLike, recursive: bool = True) -> int:
+    """Delete temporary files and folders a killed writer left in ``directory``.
+
+    Only names of the :func:`atomic_path` form (``.NAME.tmp-XXXXXXXX…``) are
+    touched. Call it while holding the directory's lock.
+
+    Returns:
+        How many were removed.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return 0
+    found = directory.rglob(".*") if recursive else directory.glob(".*")
+    removed = 0
+    for path in sorted(found, key=lambda p: len(p.parts), reverse=True):
+        if not _STALE.match(path.name) or not path.exists():
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+@contextlib.contextmanager
+def directory_lock(directory: str | os.PathLike):
+    """Hold an exclusive lock on ``directory`` (created if needed) while the block runs.
+
+    The lock is ``fcntl.flock`` on ``DIRECTORY/.astrovader.lock``, which holds the
+    writer's process id; the system releases it when the process ends, however it
+    ends, so a crash never leaves the directory locked.
+
+    Raises:
+        AstrovaderError: another process holds the lock; the message names the
+            directory and that process's id.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    handle = open(directory / LOCK_NAME, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES, errno.EAGAIN):
+                raise
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise AstrovaderError(
+                f"{directory}: in use by another astrovader process (PID {holder}); wait for "
+                "it to finish or stop it"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield directory
+    finally:
+        handle.close()
+
+
+def check_free_space(directory: str | os.PathLike, needed: int, what: str) -> None:
+    """Refuse to write ``needed`` bytes into ``directory`` when the disk has less room.
+
+    Args:
+        directory: Where the output goes.
+        needed: Its expected size in bytes (a margin is added).
+        what: The output, for the message.
+
+    Raises:
+        AstrovaderError: the free space is below ``needed`` plus a margin.
+    """
+    free = shutil.disk_usage(directory).free
+    margin = max(needed // 2, 1 << 20)
+    if free < needed + margin:
+        raise AstrovaderError(
+            f"{directory}: only {free / 1e6:.1f} MB free, {what} needs about "
+            f"{(needed + margin) / 1e6:.1f} MB"
+        )

@@ -12,6 +12,14 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 @pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared`` beside the checkout (the paper's files, real survey stamps)."""
+    if not SHARED.exists():
+        pytest.skip(f"{SHARED} is not present beside the checkout")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
 def paper_dir() -> Path:
     path = SHARED / "paper"
     if not path.exists():
@@ -102,3 +110,11 @@ def cli_error(capsys):
         return lines[0]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def minmax():
+    """The per-image min-max scaling of raw flux (the reader's only scaling before [scaling])."""
+    from astrovader.config.sections import ScalingConfig
+
+    return ScalingConfig(sky="none", interval="minmax", stretch="linear")

@@ -138,12 +138,15 @@ def test_truncated_jpeg(tmp_path, cli_error):
     assert "cut.jpg: corrupt or truncated image (image file is truncated" in line
 
 
-def test_fits_without_image_hdu(tmp_path, cli_error):
+def test_fits_without_image_hdu_is_refused_alone_and_strictly(tmp_path, cli_error):
     data = _grey(tmp_path / "data")
     table = fits.BinTableHDU.from_columns([fits.Column(name="flux", format="E", array=[1.0])])
-    fits.HDUList([fits.PrimaryHDU(), table]).writeto(data / "table.fits")
-    line = _fit_fails(data, tmp_path, cli_error)
-    assert "table.fits: FITS file has no image HDU" in line
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(), table]).writeto(tmp_path / "table.fits")
+    (data / "table.fits").write_bytes((tmp_path / "table.fits").read_bytes())
+    line = _fit_fails(data / "table.fits", tmp_path, cli_error)
+    assert f"{data / 'table.fits'}: no path column (looked for path, file" in line
+    line = _fit_fails(data, tmp_path, cli_error, "--set", "data.strict=true")
+    assert "table.fits: not an image file, and strict checking refuses" in line
 
 
 def test_fits_with_nan_and_inf_pixels(tmp_path, cli_error):
@@ -155,7 +158,7 @@ def test_fits_with_nan_and_inf_pixels(tmp_path, cli_error):
 
 
 @pytest.mark.slow
-def test_nan_pixels_zero_trains_and_reports_the_count(finished_run):
+def test_nan_pixels_zero_trains_and_reports_the_count(finished_run, minmax):
     data, run, err = finished_run
     reports = [line for line in err.splitlines() if "NaN" in line]
     assert reports == [
@@ -164,7 +167,7 @@ def test_nan_pixels_zero_trains_and_reports_the_count(finished_run):
     ]
     ids = [line.split(",")[0] for line in (run / "clusters.csv").read_text().splitlines()[1:]]
     assert "holes" in ids and len(ids) == 13
-    got = read_image(data / "holes.fits", 1, 16, nan_pixels="zero")[..., 0]
+    got = read_image(data / "holes.fits", 1, 16, nan_pixels="zero", scaling=minmax)[..., 0]
     finite = np.isfinite(NAN_FITS)
     low, high = NAN_FITS[finite].min(), NAN_FITS[finite].max()
     expected = np.where(finite, (NAN_FITS - low) / (high - low), 0.0)
@@ -278,7 +281,7 @@ def test_folder_where_a_config_file_is_expected(tmp_path, cli_error):
     ("setting", "message"),
     [
         ("model.n_cluster=2", "unknown config key model.n_cluster"),
-        ("model.n_clusters=two", "model.n_clusters = 'two' is not allowed: must be positive or"),
+        ("model.n_clusters=two", "model.n_clusters = 'two' is not allowed: must be an integer"),
         ("model.n_clusters=2.5", "model.n_clusters: expected int or str, got 2.5"),
         ("data.strict=1", "data.strict: expected bool, got 1"),
         ("data.image_size=20", "data.image_size = 20 is not allowed: must be a positive multiple"),

@@ -2,12 +2,14 @@
 
 import csv
 import tomllib
+import warnings
 
 import numpy as np
 import pytest
 from astropy.io import fits
 from PIL import Image
 
+from astrovader._version import __version__
 from astrovader.errors import AstrovaderError
 
 
@@ -35,13 +37,17 @@ def test_fits_cube_headers_and_table(grey_model, tmp_path):
     seed = generate(grey_model, out, 7, seed=11, batch_size=3, model_name="m.keras", progress=False)
     assert seed == 11
     [(z, comps)] = list(grey_model.iter_latents(7, None, 11, batch_size=7))
-    with fits.open(out) as hdus:
+    with warnings.catch_warnings(), fits.open(out) as hdus:
+        warnings.simplefilter("error")
         hdus.verify("exception")
         header, cube, table = hdus[0].header, hdus[0].data, hdus["LATENTS"].data
         assert cube.shape == (7, 16, 16) and cube.dtype == np.dtype(">f4")
-        assert (header["COMPONENT"], header["MODEL"], header["SEED"]) == (-1, "m.keras", 11)
-        np.testing.assert_array_equal(table["Z"], z)
-        np.testing.assert_array_equal(table["COMPONENT"], comps)
+        assert (header["MIXCOMP"], header["MODEL"], header["SEED"]) == (-1, "m.keras", 11)
+        assert all(len(key) <= 8 for key in header) and "HIERARCH" not in repr(header)
+        assert (header["NCLUST"], header["NLATENT"], header["AVVERS"]) == (3, 4, __version__)
+        assert hdus["LATENTS"].columns.names == ["z", "component"]
+        np.testing.assert_array_equal(table["z"], z)
+        np.testing.assert_array_equal(table["component"], comps)
         np.testing.assert_array_equal(cube, grey_model.decode(z)[..., 0])
     assert not [p for p in tmp_path.iterdir() if p.name != "g.fits"]
 
@@ -54,9 +60,9 @@ def test_colour_cube_is_bands_first(tmp_path):
     with fits.open(tmp_path / "c.fits") as hdus:
         cube, table = hdus[0].data, hdus[1].data
         assert cube.shape == (4, 3, 16, 16)
-        assert hdus[0].header["COMPONENT"] == 1
-        np.testing.assert_array_equal(table["COMPONENT"], [1, 1, 1, 1])
-        expected = model.decode(np.asarray(table["Z"]))
+        assert hdus[0].header["MIXCOMP"] == 1
+        np.testing.assert_array_equal(table["component"], [1, 1, 1, 1])
+        expected = model.decode(np.asarray(table["z"]))
         np.testing.assert_array_equal(cube, np.moveaxis(expected, -1, 1))
 
 

@@ -28,6 +28,7 @@ class ReportInputs:
         truth: (N,) true class indices (−1 where unknown) or None.
         class_names: Names of the true classes (index order) or None.
         notes: Where the data, γ and labels came from (for the page).
+        columns: Catalogue columns of the objects (``ra``, ``dec``, extras).
     """
 
     config: Config
@@ -40,6 +41,7 @@ class ReportInputs:
     truth: np.ndarray | None = None
     class_names: list[str] | None = None
     notes: list[str] = dataclasses.field(default_factory=list)
+    columns: dict = dataclasses.field(default_factory=dict)
 
 
 def check_run(run: str | Path) -> Path:
@@ -148,6 +150,7 @@ def load_inputs(run: str | Path, data: str | Path | None = None, labels=None) ->
         np.asarray(gamma, float),
         np.asarray(z, float),
         notes=notes,
+        columns=dict(imageset.columns),
     )
     _attach_labels(inputs, labels, data, records)
     return inputs

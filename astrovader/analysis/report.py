@@ -112,6 +112,7 @@ def _losses(ctx: gallery.Context) -> Section:
 def _objects(ctx: gallery.Context, silhouette: np.ndarray) -> Section:
     columns = {
         "id": ctx.inputs.ids,
+        **ctx.inputs.columns,
         "component": ctx.labels,
         "gamma_max": ctx.inputs.gamma.max(axis=1),
         "mse": ctx.mse,
@@ -123,8 +124,9 @@ def _objects(ctx: gallery.Context, silhouette: np.ndarray) -> Section:
     return Section(
         "Per-object table",
         [
-            "One row per object: component (argmax γ), max γ, reconstruction MSE and simplified "
-            "silhouette. Files: tables/objects.csv, tables/objects.fits.",
+            "One row per object: its catalogue columns (RA, Dec in degrees, …), component "
+            "(argmax γ), max γ, reconstruction MSE and simplified silhouette. Files: "
+            "tables/objects.csv, tables/objects.fits.",
         ],
     )
 

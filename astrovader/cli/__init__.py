@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import shlex
 import sys
 
 from astrovader._version import __version__
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit status (2 for bad input)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.command_line = shlex.join(["astrovader", *(sys.argv[1:] if argv is None else argv)])
     try:
         with command_logging(args.command, quiet=getattr(args, "quiet", False)):
             return int(args.run(args) or 0)

@@ -20,11 +20,18 @@ def register(subparsers) -> None:
             "image's id, cluster (argmax γ), γ and z (the embedding μ̃) to TABLE: .csv (the "
             "columns of clusters.csv) or .fits (a CLUSTERS binary table with vector columns "
             "gamma and z). Memory stays bounded by one batch; the table appears only when "
-            "complete. MODEL is a .keras file, a run directory or the published .h5."
+            "complete. MODEL is a .keras file, a run directory or the published .h5; without "
+            "DATA, a run directory's own images are embedded."
         ),
     )
     parser.add_argument("model", metavar="MODEL", help=".keras model, run directory or .h5")
-    parser.add_argument("data", metavar="DATA", help="folder of images, .npy or TFRecord directory")
+    parser.add_argument(
+        "data",
+        nargs="?",
+        metavar="DATA",
+        help="folder of images, catalogue, .npy or TFRecord directory (default, for a run "
+        "directory: the run's own images)",
+    )
     parser.add_argument("--out", required=True, metavar="TABLE", help="output .csv or .fits")
     parser.add_argument(
         "--batch-size",
@@ -38,9 +45,32 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
+def _run(model: str):
+    """The run directory ``model`` names, or None for a model file."""
+    from astrovader.training.rundir import RunDirectory
+
+    if not Path(model).is_dir():
+        return None
+    run = RunDirectory(model)
+    if not run.config_path.is_file():
+        raise AstrovaderError(f"{model}: not a run directory (no config.toml)")
+    return run
+
+
+def _data(args, run):
+    """DATA, or a run's own images (its data path, or its built-in synthetic set)."""
+    from astrovader.data.stream import memory_stream
+
+    if args.data is not None:
+        return args.data
+    if run is None:
+        raise AstrovaderError(f"{args.model}: DATA is needed unless MODEL is a run directory")
+    return run.config.data.path or memory_stream(run.images())
+
+
 def run(args: argparse.Namespace) -> int:
     """Embed the data and print a one-line summary."""
-    from astrovader.data.catalogue import TABLE_SUFFIXES
+    from astrovader.data.cluster_table import TABLE_SUFFIXES
     from astrovader.inference.embed import embed_to_table
     from astrovader.model.loading import open_model
 
@@ -49,8 +79,20 @@ def run(args: argparse.Namespace) -> int:
         raise AstrovaderError(f"{out}: the table must end in .csv or .fits")
     if out.exists() and not args.overwrite:
         raise AstrovaderError(f"{out}: exists; use --overwrite to replace it")
+    from astrovader.data.reading import ReadOptions
+
+    run = _run(args.model)
     model = open_model(args.model)
-    rows = embed_to_table(model, args.data, out, args.batch_size, progress=not args.quiet)
+    rows = embed_to_table(
+        model,
+        _data(args, run),
+        out,
+        args.batch_size,
+        progress=not args.quiet,
+        model_name=args.model,
+        command=args.command_line,
+        options=ReadOptions.from_config(run.config) if run is not None else None,
+    )
     print(
         f"astrovader embed: wrote {rows} rows (id, cluster, γ over {model.n_clusters} "
         f"components, z in {model.latent_dim} dimensions) to {out}"

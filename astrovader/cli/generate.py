@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         model_name=args.model,
         progress=not args.quiet,
+        command=args.command_line,
     )
     source = "the mixture" if args.component is None else f"component {args.component}"
     print(f"wrote {args.n} synthetic galaxies from {source} (seed {seed}) to {args.out}")

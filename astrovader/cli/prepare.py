@@ -11,11 +11,13 @@ def register(subparsers) -> None:
     """Add the ``prepare`` command."""
     parser = subparsers.add_parser(
         "prepare",
-        help="crop, grey and resize SDSS cutouts into 8-bit PNGs (paper §2)",
+        help="crop, grey and resize SDSS cutouts (or FITS stamps) into 8-bit PNGs (paper §2)",
         description=(
             "Centre-crop every JPEG/PNG under RAW_DIR, optionally average the bands "
             "(--grey), resize with an antialiased bilinear filter and write 8-bit PNGs "
-            "under OUT with the same relative names. --split-ids keeps the files whose "
+            "under OUT with the same relative names. Every image HDU of a FITS file is one "
+            "stamp, scaled from raw flux as 'astrovader fit' scales it (default [scaling]) and "
+            "named by the readers' id (file[EXTNAME]). --split-ids keeps the files whose "
             "name holds a listed SDSS OBJID (the first run of 15+ digits). With --format "
             "tfrecord the images are packed into uint8 TFRecord shards under OUT instead "
             "(decoded once; 'astrovader fit OUT' and 'embed' stream them)."

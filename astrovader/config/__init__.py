@@ -10,11 +10,13 @@ from astrovader.config.core import Config, from_dict, to_dict
 from astrovader.config.files import load_config, parse_override
 from astrovader.config.rules import PRECISIONS, STRATEGIES
 from astrovader.config.sections import (
+    CatalogConfig,
     DataConfig,
     LossConfig,
     ModelConfig,
     OptimizerConfig,
     PickKConfig,
+    ScalingConfig,
     ScheduleConfig,
     TrainingConfig,
 )
@@ -22,12 +24,14 @@ from astrovader.config.sections import (
 __all__ = [
     "PRECISIONS",
     "STRATEGIES",
+    "CatalogConfig",
     "Config",
     "DataConfig",
     "LossConfig",
     "ModelConfig",
     "OptimizerConfig",
     "PickKConfig",
+    "ScalingConfig",
     "ScheduleConfig",
     "TrainingConfig",
     "from_dict",

@@ -25,6 +25,8 @@ class Config:
     """The whole configuration of a run."""
 
     data: sections.DataConfig = dataclasses.field(default_factory=sections.DataConfig)
+    scaling: sections.ScalingConfig = dataclasses.field(default_factory=sections.ScalingConfig)
+    catalog: sections.CatalogConfig = dataclasses.field(default_factory=sections.CatalogConfig)
     model: sections.ModelConfig = dataclasses.field(default_factory=sections.ModelConfig)
     schedule: sections.ScheduleConfig = dataclasses.field(default_factory=sections.ScheduleConfig)
     loss: sections.LossConfig = dataclasses.field(default_factory=sections.LossConfig)
@@ -103,8 +105,8 @@ def _coerce(where: str, annotation: Any, value: Any) -> Any:
         raise ConfigError(f"{where}: expected {names}, got {value!r}")
     if origin is tuple:
         (inner, _) = typing.get_args(annotation)
-        if not isinstance(value, list | tuple) or not value:
-            raise ConfigError(f"{where}: expected a non-empty list, got {value!r}")
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
         return tuple(_coerce(f"{where}[{i}]", inner, v) for i, v in enumerate(value))
     if annotation is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)

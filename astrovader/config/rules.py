@@ -22,6 +22,11 @@ STRATEGIES = ("auto", "default", "mirrored", "multiworker")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 XLA = ("auto", "on", "off")
 NAN_PIXELS = ("error", "zero")
+BAND_AXES = ("auto", "first", "last")
+SKIES = ("median", "none")
+INTERVALS = ("sky", "minmax", "percentile", "zscale", "none")
+STRETCHES = ("linear", "sqrt", "log", "asinh")
+SCOPES = ("image", "global")
 MAX_SEED = 2**32 - 1
 
 
@@ -59,6 +64,16 @@ def between(low, high, expected: str | None = None) -> Rule:
     return Rule(expected or f"in [{low:g}, {high:g}]", lambda v: _number(v) and low <= v <= high)
 
 
+def above(low, high) -> Rule:
+    """A number in (low, high]."""
+    return Rule(f"in ({low:g}, {high:g}]", lambda v: _number(v) and low < v <= high)
+
+
+def count(low: int, high: int) -> Rule:
+    """An integer from ``low`` to ``high`` (bounds from the hardware and the data)."""
+    return Rule(f"an integer from {low} to {high:,}", lambda v: _number(v) and low <= v <= high)
+
+
 POSITIVE = Rule("positive", lambda v: _number(v) and v > 0)
 NON_NEGATIVE = Rule("non-negative", lambda v: _number(v) and v >= 0)
 POSITIVE_INT = Rule(
@@ -70,12 +85,18 @@ STRATEGY = one_of(STRATEGIES, " or ".join(STRATEGIES))
 PRECISION = one_of(PRECISIONS, " or ".join(PRECISIONS))
 XLA_RULE = one_of(XLA, "auto, on or off")
 NAN_PIXELS_RULE = one_of(NAN_PIXELS, '"error" or "zero"')
-MINMAX_LAMBDA = Rule('positive or "none"', lambda v: v is None or (_number(v) and v > 0))
-SEED = Rule(f"an integer in [0, {MAX_SEED}]", lambda v: isinstance(v, int) and 0 <= v <= MAX_SEED)
-THREE_POSITIVE = Rule(
-    "three positive integers",
-    lambda v: len(v) == 3 and all(isinstance(i, int) and i > 0 for i in v),
+MINMAX_LAMBDA = Rule(
+    'positive (at most 10,000) or "none"', lambda v: v is None or (_number(v) and 0 < v <= 1e4)
 )
+SEED = Rule(f"an integer in [0, {MAX_SEED}]", lambda v: isinstance(v, int) and 0 <= v <= MAX_SEED)
+
+
+def three(high: int) -> Rule:
+    """Three integers from 1 to ``high``."""
+    return Rule(
+        f"three integers from 1 to {high}",
+        lambda v: len(v) == 3 and all(isinstance(i, int) and 0 < i <= high for i in v),
+    )
 
 
 def parse_minmax_lambda(value) -> float | None:
@@ -88,55 +109,78 @@ def parse_minmax_lambda(value) -> float | None:
 SECTION_RULES: dict[str, dict[str, Rule]] = {
     "data": {
         "image_size": Rule(
-            "a positive multiple of 8", lambda v: isinstance(v, int) and v > 0 and v % 8 == 0
+            "a positive multiple of 8 up to 1024",
+            lambda v: isinstance(v, int) and 0 < v <= 1024 and v % 8 == 0,
         ),
         "bands": Rule("1 (grey) or 3 (colour)", lambda v: v in (1, 3)),
         "validation_fraction": Rule("in [0, 1)", lambda v: _number(v) and 0 <= v < 1),
-        "synthetic_count": POSITIVE,
+        "synthetic_count": count(1, 10**6),
         "nan_pixels": NAN_PIXELS_RULE,
+        "crop": count(0, 65536),
+        "crop_arcsec": between(0, 3600),
+        "pixel_scale": between(0, 3600),
+        "band_axis": one_of(BAND_AXES, "auto, first or last"),
+        "max_pixels": count(1, 2**31),
+    },
+    "scaling": {
+        "sky": one_of(SKIES, '"median" or "none"'),
+        "interval": one_of(INTERVALS, "sky, minmax, percentile, zscale or none"),
+        "noise_floor": NON_NEGATIVE,
+        "lower_percentile": Rule("in [0, 100)", lambda v: _number(v) and 0 <= v < 100),
+        "upper_percentile": Rule("in (0, 100]", lambda v: _number(v) and 0 < v <= 100),
+        "stretch": one_of(STRETCHES, "linear, sqrt, log or asinh"),
+        "asinh_a": POSITIVE,
+        "log_a": POSITIVE,
+        "scope": one_of(SCOPES, '"image" or "global"'),
+        "sample": count(1, 10**6),
+        "limits": Rule(
+            "empty or [low, high] with low < high",
+            lambda v: len(v) == 0 or (len(v) == 2 and v[0] < v[1]),
+        ),
     },
     "model": {
-        "latent_dim": POSITIVE,
+        "latent_dim": count(1, 1024),
         "n_clusters": Rule(
-            'positive or "auto"', lambda v: v == "auto" or (isinstance(v, int) and v > 0)
+            'an integer from 1 to 1,000 or "auto"',
+            lambda v: v == "auto" or (isinstance(v, int) and 0 < v <= 1000),
         ),
-        "filters": THREE_POSITIVE,
-        "kernels": THREE_POSITIVE,
-        "decoder_kernels": THREE_POSITIVE,
-        "leaky_slope": NON_NEGATIVE,
-        "l2": NON_NEGATIVE,
+        "filters": three(4096),
+        "kernels": three(31),
+        "decoder_kernels": three(31),
+        "leaky_slope": between(0, 1),
+        "l2": between(0, 10),
     },
     "schedule": {
-        "gamma_epochs": NON_NEGATIVE,
-        "gmm_batches": POSITIVE,
-        "anneal_epochs": NON_NEGATIVE,
-        "static_epochs": NON_NEGATIVE,
-        "periods": NON_NEGATIVE,
-        "anneal_power": POSITIVE,
+        "gamma_epochs": count(0, 10**4),
+        "gmm_batches": count(1, 10**5),
+        "anneal_epochs": count(0, 10**4),
+        "static_epochs": count(0, 10**4),
+        "periods": count(0, 1000),
+        "anneal_power": above(0, 100),
     },
     "loss": {
         "reconstruction": RECONSTRUCTION,
-        "gamma": NON_NEGATIVE,
-        "gmm_scale": NON_NEGATIVE,
+        "gamma": between(0, 1000),
+        "gmm_scale": between(0, 1000),
         "minmax_lambda": MINMAX_LAMBDA,
     },
     "optimizer": {
-        "learning_rate": POSITIVE,
-        "min_learning_rate": POSITIVE,
-        "decay_every": POSITIVE,
-        "clip_value": POSITIVE,
+        "learning_rate": above(0, 10),
+        "min_learning_rate": above(0, 10),
+        "decay_every": count(1, 10**4),
+        "clip_value": above(0, 10**6),
     },
     "training": {
-        "batch_size": POSITIVE,
+        "batch_size": count(1, 65536),
         "seed": SEED,
         "strategy": STRATEGY,
         "precision": PRECISION,
         "xla": XLA_RULE,
     },
     "pick_k": {
-        "fits": POSITIVE_INT,
-        "batch_size": POSITIVE_INT,
-        "max_components": POSITIVE_INT,
+        "fits": count(1, 10**4),
+        "batch_size": count(1, 10**6),
+        "max_components": count(1, 1000),
         "threshold": Rule("in (0, 1)", lambda v: _number(v) and 0 < v < 1),
         "concentration": Rule('positive or "none"', lambda v: v is None or (_number(v) and v > 0)),
     },
@@ -172,12 +216,14 @@ def validate(config) -> None:
     """
     for name in SECTION_RULES:
         check_section(name, getattr(config, name))
-    o, p, s = config.optimizer, config.pick_k, config.schedule
+    o, p, s, sc = config.optimizer, config.pick_k, config.schedule, config.scaling
     if o.min_learning_rate > o.learning_rate:
         _refuse(
             "optimizer.min_learning_rate", o.min_learning_rate, "positive and at most learning_rate"
         )
     if p.batch_size <= p.max_components:
         _refuse("pick_k.batch_size", p.batch_size, "more than pick_k.max_components")
+    if sc.lower_percentile >= sc.upper_percentile:
+        _refuse("scaling.lower_percentile", sc.lower_percentile, "below upper_percentile")
     if s.total_epochs == 0:
         raise ConfigError("schedule: the schedule has no epochs (all lengths are 0)")

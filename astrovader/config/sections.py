@@ -14,10 +14,19 @@ import dataclasses
 class DataConfig:
     """Input images (method §1).
 
-    ``path`` empty means the built-in synthetic set of ``synthetic_count`` images.
-    ``strict`` makes non-image files in a data folder an error (else they are
-    skipped and counted); ``nan_pixels`` is ``"error"`` (default) or ``"zero"``
-    (replace NaN/inf pixels by 0 and report how many).
+    ``path`` is a folder of images, one image, a ``.npy`` array, TFRecord shards
+    or a catalogue table (FITS, CSV or ECSV; columns in ``[catalog]``); empty means
+    the built-in synthetic set of ``synthetic_count`` images. ``strict`` makes
+    non-image files in a data folder an error (else they are skipped and counted);
+    ``nan_pixels`` is ``"error"`` (default) or ``"zero"`` (replace NaN/inf pixels
+    by 0 and report how many).
+
+    Geometry: ``crop`` (pixels) or ``crop_arcsec`` (arcseconds, with the pixel
+    scale from the FITS WCS, the catalogue or ``pixel_scale``) centre-crops each
+    stamp before it is resized; 0 keeps the largest centred square. ``band_axis``
+    says where the bands of a 3-D FITS cube are: ``"auto"`` (the short axis, first
+    or last), ``"first"`` (B, H, W) or ``"last"`` (H, W, B). ``max_pixels`` bounds
+    the pixels of one decoded image (checked before decoding).
     """
 
     image_size: int = 128
@@ -28,6 +37,67 @@ class DataConfig:
     synthetic_count: int = 2000
     strict: bool = False
     nan_pixels: str = "error"
+    crop: int = 0
+    crop_arcsec: float = 0.0
+    pixel_scale: float = 0.0
+    band_axis: str = "auto"
+    max_pixels: int = 2**26
+
+
+@dataclasses.dataclass(frozen=True)
+class ScalingConfig:
+    """How raw-flux stamps (FITS, float ``.npy``) become pixels in [0, 1] (method §1).
+
+    With astropy.visualization: the sky (``"median"``: the sigma-clipped median of
+    each band, ``astropy.stats.sigma_clipped_stats``) is subtracted, an interval
+    maps the values onto [0, 1] with clipping, and a stretch follows. Intervals:
+    ``"sky"`` (from ``noise_floor`` times the sky's clipped standard deviation
+    above the sky to the ``upper_percentile``, so that the background is black
+    whatever the sky and the galaxy's brightness), ``"minmax"``, ``"percentile"``
+    (``lower_percentile`` to ``upper_percentile``), ``"zscale"``, or ``"none"`` for
+    values already in [0, 1]. Stretches: ``"linear"``, ``"sqrt"``, ``"log"`` with
+    ``log_a``, ``"asinh"`` with ``asinh_a``.
+    ``scope = "image"`` measures the interval on each stamp; ``"global"`` measures
+    one interval on ``sample`` stamps and writes it to ``limits``, which every
+    later reading (embed, report, resume) applies. 8- and 16-bit images (PNG,
+    JPEG, integer arrays) are display images already: they are divided by 255 or
+    65535 and not scaled.
+    """
+
+    sky: str = "median"
+    interval: str = "sky"
+    noise_floor: float = 1.0
+    lower_percentile: float = 0.5
+    upper_percentile: float = 100.0
+    stretch: str = "asinh"
+    asinh_a: float = 0.1
+    log_a: float = 1000.0
+    scope: str = "image"
+    sample: int = 500
+    limits: tuple[float, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class CatalogConfig:
+    """The columns of an input catalogue (``data.path`` a FITS, CSV or ECSV table).
+
+    Each row names one stamp: ``path_column`` (a file, relative to the
+    catalogue's folder), optionally ``hdu_column`` (the FITS HDU, or the row of
+    a ``.npy`` array), ``id_column``, ``ra_column`` and ``dec_column`` (degrees)
+    and ``pixel_scale_column`` (arcsec/pixel, for ``data.crop_arcsec``). ``"auto"``
+    finds the usual names, case-insensitively (a GalSim real-galaxy catalogue's
+    ``GAL_FILENAME``, ``GAL_HDU``, ``IDENT``, ``RA``, ``DEC``, ``PIXEL_SCALE``
+    included); ``"none"`` means the catalogue has no such column. ``columns`` are
+    further columns carried into ``clusters.csv``, ``embed`` tables and the report.
+    """
+
+    path_column: str = "auto"
+    hdu_column: str = "auto"
+    id_column: str = "auto"
+    ra_column: str = "auto"
+    dec_column: str = "auto"
+    pixel_scale_column: str = "auto"
+    columns: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,89 +1,61 @@
-"""Decode one image file to floats in [0, 1] and bring it to the wanted bands and size.
+"""Decode one stamp to floats in [0, 1] at the wanted bands and size (framework-free).
 
-Framework-free: Pillow for PNG and JPEG, :mod:`astrovader.data._png16` for 16-bit
-colour PNGs, astropy for FITS.
+Display images (8- and 16-bit PNG, JPEG; integer ``.npy`` rows) are divided by
+255 or 65535. Raw flux (FITS stamps, float ``.npy`` rows) is cropped, averaged to
+grey when one band is wanted, and scaled by :func:`astrovader.data.scaling.scale`.
+Every decoder checks the image's pixel count against ``max_pixels`` before it
+decodes anything. Pillow reads PNG and JPEG, :mod:`astrovader.data._png16`
+16-bit colour PNGs, astropy FITS.
 """
 
 from __future__ import annotations
 
-import gzip
 import io
-import zlib
 from pathlib import Path
 
 import numpy as np
-from astropy.io import fits
 from PIL import Image
 
+from astrovader.data import fits_stamps
+from astrovader.data._files import IMAGE_SUFFIXES, check_file, image_suffix, is_fits, one_line
+from astrovader.data._files import read_bytes as _read_bytes
 from astrovader.data._png16 import decode_png16, needs_png16, png_header
+from astrovader.data.scaling import scale
 from astrovader.errors import InputError
 
-IMAGE_SUFFIXES: tuple[str, ...] = (
-    ".png",
-    ".jpg",
-    ".jpeg",
-    ".fits",
-    ".fit",
-    ".fts",
-    ".fits.gz",
-    ".fit.gz",
-    ".fts.gz",
-)
-_FITS = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz")
 _TO_RGB = ("P", "PA", "CMYK", "YCbCr", "LAB", "HSV")
 
 
-def one_line(exc: object) -> str:
-    """An exception's text on one line (libraries' messages sometimes span several)."""
-    return " ".join(str(exc).split())
+def where_of(stamp) -> str:
+    """How messages name a stamp: its file, with ``[hdu]`` for one HDU or row of several."""
+    return str(stamp.path) if stamp.hdu is None else f"{stamp.path}[{stamp.hdu}]"
 
 
-def image_suffix(name: str) -> str | None:
-    """The image suffix that ``name`` ends with (lower case), or None."""
-    lower = name.lower()
-    matches = [s for s in IMAGE_SUFFIXES if lower.endswith(s)]
-    return max(matches, key=len) if matches else None
+def _too_large(where: str, height: int, width: int, limit: int) -> None:
+    if height * width > limit:
+        raise InputError(
+            f"{where}: {width}×{height} pixels exceed data.max_pixels = {limit} (checked "
+            "before decoding)"
+        )
 
 
-def decode(path: Path, nan_pixels: str = "error") -> tuple[np.ndarray, int]:
-    """Decode an image file to float32 (height, width, bands) in [0, 1].
-
-    Args:
-        path: The image file.
-        nan_pixels: ``"error"``: NaN or infinite pixels (FITS only) are an error;
-            ``"zero"``: they become 0 (the other pixels are scaled without them).
-
-    Returns:
-        The pixels and the number of NaN or infinite pixels replaced by 0.
+def decode_display(path: Path, where: str, max_pixels: int) -> np.ndarray:
+    """A PNG or JPEG file as float32 (H, W, B) in [0, 1] (alpha dropped).
 
     Raises:
-        InputError: unreadable, empty, corrupt, truncated, zero-size or non-finite;
-            the message starts with the path.
+        InputError: unreadable, empty, corrupt, truncated, zero-size or too large.
     """
-    where = str(path)
-    if not path.is_file():
-        if path.is_dir():
-            reason = "it is a directory"
-        elif path.exists():
-            reason = "not a regular file"
-        else:
-            reason = "broken symbolic link" if path.is_symlink() else "no such file"
-        raise InputError(f"{where}: cannot read image ({reason})")
-    suffix = image_suffix(path.name)
-    if suffix is None:
-        raise InputError(
-            f"{where}: not an image file (expected one of {', '.join(IMAGE_SUFFIXES)})"
-        )
-    if suffix in _FITS:
-        return _decode_fits(path, where, nan_pixels)
     data = _read_bytes(path, where)
     header = png_header(data)
-    if header is not None and 0 in header[:2]:
-        raise InputError(f"{where}: image has zero size ({header[1]}×{header[0]})")
+    if header is not None:
+        if 0 in header[:2]:
+            raise InputError(f"{where}: image has zero size ({header[1]}×{header[0]})")
+        _too_large(where, header[1], header[0], max_pixels)
     if needs_png16(data):
-        return decode_png16(data, where), 0
+        return decode_png16(data, where)
     try:
         with Image.open(io.BytesIO(data)) as image:
+            _too_large(where, image.size[1], image.size[0], max_pixels)
             image.load()
             pixels = _pillow_pixels(image, where)
     except InputError:
@@ -96,18 +68,7 @@ def decode(path: Path, nan_pixels: str = "error") -> tuple[np.ndarray, int]:
         raise InputError(f"{where}: corrupt or truncated image ({one_line(exc)})") from None
     if pixels.size == 0:
         raise InputError(f"{where}: image has zero size ({pixels.shape[0]}×{pixels.shape[1]})")
-    return pixels, 0
-
-
-def _read_bytes(path: Path, where: str) -> bytes:
-    """The whole file; an empty or unreadable file is an error."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{where}: cannot read file ({one_line(exc.strerror or exc)})") from None
-    if not data:
-        raise InputError(f"{where}: empty file")
-    return data
+    return pixels
 
 
 def _pillow_pixels(image: Image.Image, where: str) -> np.ndarray:
@@ -132,52 +93,116 @@ def _pillow_pixels(image: Image.Image, where: str) -> np.ndarray:
     return (values / 255.0).astype(np.float32)
 
 
-def _decode_fits(path: Path, where: str, nan_pixels: str) -> tuple[np.ndarray, int]:
-    """First 2-D or 3-D image HDU, min-max scaled to [0, 1] over its finite pixels."""
-    raw = _read_bytes(path, where)
-    if path.name.lower().endswith(".gz"):
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(f"{where}: corrupt or truncated gzip file ({one_line(exc)})") from None
-    data = _fits_image(io.BytesIO(raw), where)
-    if data.ndim == 2:
-        data = data[..., None]
-    elif not (data.shape[2] in (1, 3) and data.shape[0] not in (1, 3)):
-        data = np.moveaxis(data, 0, -1)
-    if data.size == 0:
-        raise InputError(f"{where}: image has zero size ({data.shape[0]}×{data.shape[1]})")
-    finite = np.isfinite(data)
-    bad = int(data.size - np.count_nonzero(finite))
+def count_bad(raw: np.ndarray, where: str, nan_pixels: str) -> int:
+    """The NaN or infinite values of a raw stamp.
+
+    Raises:
+        InputError: some, and ``nan_pixels`` is ``"error"``.
+    """
+    bad = int(raw.size - np.count_nonzero(np.isfinite(raw)))
     if bad and nan_pixels != "zero":
         raise InputError(
             f"{where}: image has {bad} NaN or infinite pixel(s) "
             '(set data.nan_pixels = "zero" to replace them by 0)'
         )
-    if bad == data.size:
-        return np.zeros(data.shape, np.float32), bad
-    # Halved so that the span of extreme values cannot overflow to infinity.
-    half = np.where(finite, data, np.nan) / 2
-    low, high = np.nanmin(half), np.nanmax(half)
-    scaled = (half - low) / (high - low) if high > low else np.zeros_like(half)
-    return np.clip(np.nan_to_num(scaled, nan=0.0), 0.0, 1.0).astype(np.float32), bad
+    return bad
 
 
-def _fits_image(source: io.BytesIO, where: str) -> np.ndarray:
-    """The data of the first HDU holding a 2-D or 3-D image (length-1 leading axes dropped)."""
+def crop_side(options, pixel_scale: float, where: str) -> int:
+    """The centre crop in pixels (0: none) from ``crop`` or ``crop_arcsec``."""
+    if options.crop_arcsec:
+        scale_ = pixel_scale or options.pixel_scale
+        if not scale_:
+            raise InputError(
+                f"{where}: data.crop_arcsec needs a pixel scale: none in the FITS header "
+                "(WCS) or the catalogue, and data.pixel_scale is 0"
+            )
+        return max(1, round(options.crop_arcsec / scale_))
+    return options.crop
+
+
+def centre_crop(pixels: np.ndarray, side: int) -> np.ndarray:
+    """The centred ``side`` × ``side`` square (the whole stamp when ``side`` is 0 or larger)."""
+    height, width = pixels.shape[:2]
+    if not side or side >= min(height, width):
+        return pixels
+    top, left = (height - side) // 2, (width - side) // 2
+    return pixels[top : top + side, left : left + side]
+
+
+def prepare_raw(raw: np.ndarray, options, pixel_scale: float, where: str) -> np.ndarray:
+    """Raw (H, W, B) flux cropped and, when one band is wanted, averaged over bands."""
+    raw = centre_crop(raw, crop_side(options, pixel_scale, where))
+    if options.bands == 1 and raw.shape[2] > 1:
+        with np.errstate(invalid="ignore"):
+            raw = raw.mean(axis=2, keepdims=True)
+    return raw
+
+
+def raw_to_pixels(raw: np.ndarray, options, pixel_scale: float, where: str) -> tuple:
+    """Raw (H, W, B) flux → cropped, band-averaged, scaled float32 pixels; and bad pixels."""
+    bad = count_bad(raw, where, options.nan_pixels)
+    raw = prepare_raw(raw, options, pixel_scale, where)
+    return scale(raw, options.scaling, options.scaling.limits, where), bad
+
+
+def raw_stamp(stamp, options) -> np.ndarray | None:
+    """A FITS stamp's cropped raw flux, as :func:`decode_stamp` scales it (None for others)."""
+    path, where = Path(stamp.path), where_of(stamp)
+    if not is_fits(path.name):
+        return None
+    check_file(path, str(path))
+    raw, header = fits_stamps.read_hdu(path, stamp.hdu, options.max_pixels, where)
+    raw = fits_stamps.to_bands_last(raw, options.band_axis, where)
+    scale_ = stamp.pixel_scale or (fits_stamps.pixel_scale(header) if options.crop_arcsec else 0.0)
+    return prepare_raw(raw, options, scale_, where)
+
+
+def _npy_row(path: Path, row: int, where: str, max_pixels: int) -> np.ndarray:
     try:
-        with fits.open(source, memmap=False) as hdus:
-            for hdu in hdus:
-                if not hdu.is_image or hdu.data is None:
-                    continue
-                array = np.asarray(hdu.data, dtype=np.float64)
-                while array.ndim > 3 and array.shape[0] == 1:
-                    array = array[0]
-                if array.ndim in (2, 3):
-                    return array
-    except Exception as exc:
-        raise InputError(f"{where}: corrupt or truncated FITS file ({one_line(exc)})") from None
-    raise InputError(f"{where}: FITS file has no image HDU with 2-D or 3-D data")
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+        values = np.asarray(array[row])
+    except (IndexError, ValueError, OSError) as exc:
+        raise InputError(f"{where}: cannot read the array row ({one_line(exc)})") from None
+    if values.ndim == 2:
+        values = values[..., None]
+    _too_large(where, values.shape[0], values.shape[1], max_pixels)
+    return values
+
+
+def decode_stamp(stamp, options) -> tuple[np.ndarray, int]:
+    """One stamp as float32 (size, size, bands) in [0, 1], and its NaN pixels replaced by 0.
+
+    Args:
+        stamp: A :class:`~astrovader.data.stamps.Stamp` (file, HDU or row, pixel scale).
+        options: The :class:`~astrovader.data.reading.ReadOptions`.
+
+    Raises:
+        InputError: anything that keeps the stamp from being read; the message starts
+            with the file (and ``[hdu]``).
+    """
+    path, where = Path(stamp.path), where_of(stamp)
+    check_file(path, str(path))
+    if path.suffix.lower() == ".npy":
+        values = _npy_row(path, stamp.hdu or 0, where, options.max_pixels)
+        if values.dtype.kind in "ui":
+            pixels, bad = values / float(np.iinfo(values.dtype).max), 0
+        else:
+            pixels, bad = raw_to_pixels(values.astype(np.float64), options, 0.0, where)
+    elif is_fits(path.name):
+        raw = raw_stamp(stamp, options)
+        bad = count_bad(raw, where, options.nan_pixels)
+        pixels = scale(raw, options.scaling, options.scaling.limits, where)
+    elif image_suffix(path.name) is None:
+        raise InputError(
+            f"{where}: not an image file (expected one of {', '.join(IMAGE_SUFFIXES)})"
+        )
+    else:
+        pixels = centre_crop(
+            decode_display(path, where, options.max_pixels), crop_side(options, 0.0, where)
+        )
+        bad = 0
+    return conform(np.asarray(pixels, np.float32), options.bands, options.size, where), bad
 
 
 def conform(pixels: np.ndarray, bands: int, size: int, where: str) -> np.ndarray:

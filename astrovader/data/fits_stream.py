@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from datetime import UTC
 from pathlib import Path
 
 from astropy.io import fits
@@ -83,3 +84,31 @@ def table_header(columns: list[fits.Column], rows: int, name: str) -> fits.Heade
 def empty_primary() -> fits.Header:
     """A primary header without data, announcing extensions."""
     return fits.Header([("SIMPLE", True), ("BITPIX", 8), ("NAXIS", 0), ("EXTEND", True)])
+
+
+def provenance(**values) -> list[fits.Card]:
+    """Standard header cards (keywords of at most 8 characters) saying what made a file.
+
+    Args:
+        **values: Keyword → value or (value, comment); ``None`` values are left out.
+            ``DATE`` (UTC, ISO 8601) and ``AVVERS`` (the astrovader version) are added.
+    """
+    from datetime import datetime
+
+    from astrovader._version import __version__
+
+    values = {
+        "DATE": (datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "file written (UTC)"),
+        "AVVERS": (__version__, "astrovader version"),
+        **values,
+    }
+    cards = []
+    for key, value in values.items():
+        if len(key) > 8:
+            raise ValueError(f"FITS keyword {key!r} is longer than 8 characters")
+        value, comment = value if isinstance(value, tuple) else (value, "")
+        if isinstance(value, str):  # FITS header text is printable ASCII
+            value = value.encode("ascii", "backslashreplace").decode("ascii")
+        if value is not None:
+            cards.append(fits.Card(key, value, comment))
+    return cards

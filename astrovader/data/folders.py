@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from astrovader.data._decode import image_suffix, one_line
+from astrovader.data._files import image_suffix, one_line
 from astrovader.errors import InputError
 
 

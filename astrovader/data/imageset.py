@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -20,12 +20,15 @@ class ImageSet:
         images: float32 array (N, S, S, B) with values in [0, 1].
         skipped: Non-image files ignored in a directory (hidden files not counted).
         replaced: NaN or infinite pixels replaced by 0 (``nan_pixels="zero"``).
+        columns: Per-object columns of an input catalogue (``ra``, ``dec`` in
+            degrees, and the extra columns asked for), aligned with ``ids``.
     """
 
     ids: tuple[str, ...]
     images: np.ndarray
     skipped: int = 0
     replaced: int = 0
+    columns: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.images.ndim != 4 or self.images.shape[0] != len(self.ids):
@@ -35,6 +38,15 @@ class ImageSet:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def subset(self, rows) -> ImageSet:
+        """The images (and columns) of ``rows``, in that order."""
+        rows = np.asarray(rows, dtype=int)
+        return ImageSet(
+            tuple(self.ids[i] for i in rows),
+            self.images[rows],
+            columns={name: np.asarray(values)[rows] for name, values in self.columns.items()},
+        )
 
 
 def _progress(total: int, enabled: bool):

@@ -1,4 +1,4 @@
-"""The paper's preprocessing of SDSS gri cutouts into 8-bit PNGs (method §1).
+"""The paper's preprocessing of SDSS gri cutouts into 8-bit PNGs (method §1), and of FITS stamps.
 
 For each 8-bit JPEG or PNG under the raw folder (colour or grey):
 
@@ -12,6 +12,12 @@ For each 8-bit JPEG or PNG under the raw folder (colour or grey):
    download script did with ``rescale_intensity``; not in the paper text);
 5. round half up and clip to 0…255, written as an 8-bit PNG (``L`` or ``RGB``), or
    packed into uint8 TFRecord shards (``output_format="tfrecord"``).
+
+Every image HDU of a FITS file under the raw folder is one stamp: it is read as
+``astrovader fit`` reads raw flux (centre crop of ``crop`` pixels, grey with
+``grey``, otherwise three bands, the default ``[scaling]`` of
+:mod:`astrovader.data.scaling`, resize to ``size``), then rounded to 8 bits.
+Output names are the readers' ids (``file[EXTNAME]`` for multi-extension files).
 
 The published download script differs from the paper text in two more ways,
 not reproduced: it weighted the bands with scikit-image's ``rgb2gray`` on
@@ -27,22 +33,20 @@ the OBJID is the first run of 15 or more digits in the file name's stem
 from __future__ import annotations
 
 import os
-import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from tqdm.auto import tqdm
 
-from astrovader._io import atomic_path
-from astrovader.data.folders import image_ids, scan_folder
+from astrovader.data._prepare_image import objid_of, prepare_pixels, prepared, write_png
+from astrovader.data.stamps import Stamp, folder_stamps
 from astrovader.errors import InputError
 
-SUFFIXES = (".jpg", ".jpeg", ".png")
+__all__ = ["PrepareOptions", "Prepared", "objid_of", "prepare_directory", "prepare_pixels"]
+
 FORMATS = ("png", "tfrecord")
-OBJID = re.compile(r"\d{15,}")
 
 
 @dataclass(frozen=True)
@@ -59,75 +63,6 @@ class Prepared:
     written: int
     not_selected: int
     missing: int
-
-
-def objid_of(path: str | os.PathLike) -> int | None:
-    """The SDSS OBJID in a file name: the first run of ≥ 15 digits of the stem."""
-    match = OBJID.search(Path(path).name.split(".")[0])
-    return int(match.group()) if match else None
-
-
-def prepare_pixels(
-    pixels: np.ndarray, crop: int, size: int, grey: bool, stretch: bool = False
-) -> np.ndarray:
-    """Crop, average, resize and quantise one image (see the module docstring).
-
-    Args:
-        pixels: uint8 array (H, W, 3) or (H, W).
-        crop: Side of the centre crop.
-        size: Side of the output.
-        grey: Average the bands.
-        stretch: Min–max stretch each image to 0…255.
-
-    Returns:
-        uint8 array (size, size) when grey or the input is grey, else (size, size, 3).
-    """
-    height, width = pixels.shape[:2]
-    if crop > min(height, width):
-        raise ValueError(f"image is {height}×{width}, smaller than the {crop}-pixel crop")
-    top, left = (height - crop) // 2, (width - crop) // 2
-    image = pixels[top : top + crop, left : left + crop].astype(np.float64)
-    if image.ndim == 2:
-        image = image[..., None]
-    if grey:
-        image = image.mean(axis=2, keepdims=True)
-    image = image.astype(np.float32)
-    if crop != size:
-        image = np.stack(
-            [
-                np.asarray(
-                    Image.fromarray(np.ascontiguousarray(image[..., k])).resize(
-                        (size, size), Image.Resampling.BILINEAR
-                    )
-                )
-                for k in range(image.shape[2])
-            ],
-            axis=-1,
-        )
-    if stretch:
-        low, high = float(image.min()), float(image.max())
-        image = (image - low) * (255.0 / (high - low)) if high > low else np.zeros_like(image)
-    out = np.clip(np.floor(image + 0.5), 0, 255).astype(np.uint8)
-    return out[..., 0] if out.shape[2] == 1 else out
-
-
-def _prepared(task: tuple[Path, int, int, bool, bool]) -> np.ndarray:
-    source, crop, size, grey, stretch = task
-    try:
-        with Image.open(source) as image:
-            if image.mode not in ("L", "RGB"):
-                image = image.convert("RGB")
-            pixels = np.asarray(image)
-        return prepare_pixels(pixels, crop, size, grey, stretch)
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise InputError(f"{source}: cannot prepare image ({' '.join(str(exc).split())})") from None
-
-
-def _write_png(task: tuple[Path, Path, int, int, bool, bool]) -> None:
-    source, target, *options = task
-    result = _prepared((source, *options))
-    with atomic_path(target) as tmp:
-        Image.fromarray(result).save(tmp, format="PNG")
 
 
 def _ordered(function, tasks, workers):
@@ -175,26 +110,27 @@ class PrepareOptions:
             raise InputError(f"crop ({self.crop}) and size ({self.size}) must be positive")
 
 
-def _sources(raw: Path, out: Path) -> list[Path]:
-    """The JPEG and PNG files under ``raw`` (the readers' walk and order)."""
+def _sources(raw: Path, out: Path) -> list[Stamp]:
+    """The JPEG, PNG and FITS stamps under ``raw`` (the readers' walk, order and ids)."""
     if not raw.is_dir():
         raise InputError(f"{raw}: not a folder")
     if out.resolve().is_relative_to(raw.resolve()):
         raise InputError(f"{out}: the output folder must not be inside {raw}")
-    images, _ = scan_folder(raw)
-    sources = [path for path in images if path.suffix.lower() in SUFFIXES]
-    if not sources:
-        raise InputError(f"{raw}: no JPEG or PNG images found")
-    return sources
+    try:
+        return folder_stamps(raw)[0]
+    except InputError as exc:
+        if "no images found" in str(exc):
+            raise InputError(f"{raw}: no JPEG, PNG or FITS images found") from None
+        raise
 
 
-def _select(raw: Path, sources: list[Path], split_ids) -> tuple[list[Path], int]:
-    """The sources whose OBJID is in ``split_ids`` and the number of split OBJIDs missing."""
+def _select(raw: Path, sources: list[Stamp], split_ids) -> tuple[list[Stamp], int]:
+    """The stamps whose OBJID is in ``split_ids`` and the number of split OBJIDs missing."""
     if split_ids is None:
         return sources, 0
     wanted = {int(i) for i in np.asarray(split_ids).ravel()}
-    found = {path: objid_of(path) for path in sources}
-    chosen = [path for path in sources if found[path] in wanted]
+    found = {stamp.id: objid_of(stamp.path) for stamp in sources}
+    chosen = [stamp for stamp in sources if found[stamp.id] in wanted]
     if not chosen:
         raise InputError(f"{raw}: none of the {len(sources)} images has an OBJID in the split")
     return chosen, len(wanted - set(found.values()))
@@ -206,7 +142,7 @@ def prepare_directory(
     options: PrepareOptions | None = None,
     split_ids: np.ndarray | None = None,
 ) -> Prepared:
-    """Prepare every JPEG/PNG under ``raw`` into PNGs, or TFRecord shards, under ``out``.
+    """Prepare every JPEG, PNG or FITS stamp under ``raw`` into PNGs or TFRecord shards.
 
     Args:
         raw: Folder of cutouts, searched recursively (hidden entries ignored).
@@ -223,14 +159,14 @@ def prepare_directory(
     raw, out = Path(raw), Path(out)
     sources = _sources(raw, out)
     chosen, missing = _select(raw, sources, split_ids)
-    names = image_ids(raw, chosen)
+    names = [stamp.id for stamp in chosen]
     done = Prepared(len(chosen), len(sources) - len(chosen), missing)
     workers = options.workers or os.cpu_count() or 1
     settings = (options.crop, options.size, options.grey, options.stretch)
     if options.output_format == "tfrecord":
         from astrovader.data.tfrecord import write_tfrecords
 
-        pixels = _ordered(_prepared, [(p, *settings) for p in chosen], workers)
+        pixels = _ordered(prepared, [(p, *settings) for p in chosen], workers)
         pairs = zip(names, pixels, strict=True)
         write_tfrecords(out, pairs, len(chosen), progress=options.progress)
         return done
@@ -238,6 +174,6 @@ def prepare_directory(
         (path, out / f"{name}.png", *settings) for path, name in zip(chosen, names, strict=True)
     ]
     with tqdm(total=len(tasks), unit="img", desc="preparing", disable=not options.progress) as bar:
-        for _ in _ordered(_write_png, tasks, workers):
+        for _ in _ordered(write_png, tasks, workers):
             bar.update()
     return done

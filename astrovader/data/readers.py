@@ -1,160 +1,206 @@
-"""Read galaxy cutouts from a directory, a ``.npy`` array or one image file (method §1).
+"""Read galaxy cutouts from a folder, a catalogue, a ``.npy`` array or one file (method §1).
 
 Framework-free (NumPy, Pillow, astropy): importing this module does not import
 TensorFlow or Keras. Every reader returns float32 pixels in [0, 1] with shape
 (size, size, bands) per image and never writes anything.
 
-Pixel scaling:
-    * 8-bit PNG and JPEG: value / 255; 16-bit PNG (grey, grey+alpha, RGB, RGBA):
-      value / 65535. Alpha is dropped.
-    * FITS (``.fits``, ``.fit``, ``.fts``, optionally gzipped): the first HDU with 2-D
-      or 3-D image data, min-max scaled per image to [0, 1] over all its bands
-      together (a constant image becomes all zeros). Cubes are read bands-first
-      (B, H, W), as astronomers write them; (H, W, B) is accepted when the last axis
-      has length 1 or 3 and the first does not. Rows are kept in file order.
-    * ``.npy``: uint8 / 255, uint16 / 65535, floats must already lie in [0, 1].
+What is read:
+    * a folder, recursively: PNG, JPEG and FITS files; every image HDU of a FITS
+      file is one stamp (:mod:`astrovader.data.fits_stamps`); other files, FITS
+      tables included, are skipped and counted (or refused with ``strict``);
+    * a catalogue (FITS table, CSV, ECSV; :mod:`astrovader.data.catalogue`): the
+      stamps its rows name, with their ids, RA/Dec and requested columns;
+    * a ``.npy`` array (:mod:`astrovader.data._npy`);
+    * one image file (a multi-extension FITS file gives all its stamps).
 
-NaN or infinite pixels (FITS, float ``.npy``) are an error, or with
-``nan_pixels="zero"`` they become 0 and the other pixels are scaled without them.
+Pixel scaling: 8-bit PNG and JPEG value / 255; 16-bit PNG value / 65535 (alpha is
+dropped); raw flux (FITS, float arrays outside [0, 1]) by the ``[scaling]``
+section (:mod:`astrovader.data.scaling`). NaN or infinite pixels are an error, or
+with ``nan_pixels="zero"`` they become 0 and are left out of the scaling.
 
-Bands and size: grey is made from colour by averaging the bands (method §1), so a
-colour image where grey is wanted is no error; a grey image where colour is wanted
-is one. Non-square images are centre-cropped to a square, then resized with an
-antialiased bilinear filter only if the side differs.
+Geometry: the centre crop of ``crop`` pixels or ``crop_arcsec`` arcseconds, grey
+made from colour by averaging the bands (a grey image where colour is wanted is
+an error), the largest centred square, then an antialiased bilinear resize to
+``size`` if the side differs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from astrovader.config.rules import NAN_PIXELS_RULE
-from astrovader.data._decode import (
-    IMAGE_SUFFIXES,
-    conform,
-    decode,
-    image_suffix,
-)
-from astrovader.data.folders import find_images, image_ids, scan_folder
+from astrovader.data._decode import decode_stamp
+from astrovader.data._files import IMAGE_SUFFIXES, image_suffix
+from astrovader.data.catalogue import is_catalogue, read_catalogue
+from astrovader.data.folders import find_images
 from astrovader.data.imageset import ImageSet, parallel_fill
+from astrovader.data.reading import ReadOptions
+from astrovader.data.stamps import Stamp, file_stamps, folder_stamps
 from astrovader.errors import InputError
 
-__all__ = ["IMAGE_SUFFIXES", "ImageSet", "find_images", "load_images", "read_image"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "ImageSet",
+    "ReadOptions",
+    "find_images",
+    "find_stamps",
+    "load_images",
+    "read_image",
+]
 
 
-def _check_args(bands: int, size: int, nan_pixels: str = "error") -> None:
-    if bands not in (1, 3):
-        raise InputError(f"bands must be 1 (grey) or 3 (colour), got {bands!r}")
-    if not isinstance(size, int | np.integer) or size <= 0:
-        raise InputError(f"image size must be a positive integer, got {size!r}")
-    try:
-        NAN_PIXELS_RULE.check("nan_pixels", nan_pixels)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
+def options_of(options: ReadOptions | None, bands=None, size=None, **fields) -> ReadOptions:
+    """``options`` (or the defaults) with the given fields replaced."""
+    given = {k: v for k, v in {"bands": bands, "size": size, **fields}.items() if v is not None}
+    return dataclasses.replace(options or ReadOptions(), **given)
 
 
-def _read(path: Path, bands: int, size: int, nan_pixels: str) -> tuple[np.ndarray, int]:
-    """One image conformed to (size, size, bands), and its count of replaced pixels."""
-    pixels, replaced = decode(path, nan_pixels)
-    return conform(pixels, bands, size, str(path)), replaced
+@dataclasses.dataclass(frozen=True)
+class Found:
+    """The stamps of a data path (not a ``.npy`` array).
+
+    Attributes:
+        stamps: The stamps, in reading order.
+        skipped: Non-image files skipped in a folder.
+        columns: Catalogue columns (``ra``, ``dec``, extras), aligned with the stamps.
+    """
+
+    stamps: list[Stamp]
+    skipped: int = 0
+    columns: dict = dataclasses.field(default_factory=dict)
 
 
-def read_image(
-    path: str | os.PathLike, bands: int, size: int, nan_pixels: str = "error"
-) -> np.ndarray:
-    """Read one PNG, JPEG or FITS file (see the module docstring for the scaling).
+def find_stamps(path: str | os.PathLike, options: ReadOptions) -> Found:
+    """The stamps a folder, a catalogue or one image file holds.
+
+    Raises:
+        InputError: a missing path, nothing to read, or an unreadable folder or table.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return Found(*folder_stamps(path, options.strict))
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    if is_catalogue(path):
+        stamps, columns = read_catalogue(path, options.catalog)
+        return Found(stamps, 0, columns)
+    suffix = image_suffix(path.name)
+    if suffix is None:
+        raise InputError(
+            f"{path}: not a directory, catalogue, .npy array or image ({', '.join(IMAGE_SUFFIXES)})"
+        )
+    return Found(file_stamps(path, path.name[: -len(suffix)]))
+
+
+def read_stamps(stamps, options: ReadOptions, workers=None, progress=True):
+    """Decode stamps in parallel: images (N, S, S, B) and the NaN pixels replaced."""
+    images = np.empty((len(stamps), options.size, options.size, options.bands), np.float32)
+    replaced = np.zeros(len(stamps), np.int64)
+
+    def work(index: int) -> None:
+        images[index], replaced[index] = decode_stamp(stamps[index], options)
+
+    parallel_fill(len(stamps), work, workers, progress)
+    return images, int(replaced.sum())
+
+
+def read_image(path: str | os.PathLike, bands=None, size=None, options=None, **fields):
+    """Read one PNG, JPEG or FITS image (the first stamp of a multi-extension file).
 
     Args:
         path: The image file.
         bands: 1 for grey (colour images are averaged) or 3 for colour.
         size: Side of the square output in pixels.
-        nan_pixels: ``"error"`` or ``"zero"`` (NaN or infinite FITS pixels become 0).
+        options: A :class:`~astrovader.data.reading.ReadOptions` (defaults otherwise).
+        **fields: Further ``ReadOptions`` fields (``nan_pixels``, ``scaling``, …).
 
     Returns:
         float32 array (size, size, bands) with values in [0, 1].
 
     Raises:
-        InputError: missing, unreadable or empty file; corrupt or truncated PNG or
-            JPEG (the whole image is decoded); zero-size image; FITS file without
-            an image HDU; NaN or infinite pixels; a grey image when ``bands`` is 3;
-            interlaced 16-bit colour PNG. The message starts with the path.
+        InputError: missing, unreadable or empty file; corrupt or truncated image;
+            zero-size or too large; FITS file without an image HDU; NaN or infinite
+            pixels; a grey image when ``bands`` is 3. The message starts with the path.
     """
-    _check_args(bands, size, nan_pixels)
-    return _read(Path(path), bands, size, nan_pixels)[0]
-
-
-def _load_directory(root: Path, bands, size, workers, progress, strict, nan_pixels) -> ImageSet:
-    paths, others = scan_folder(root)
-    if others and strict:
-        raise InputError(
-            f"{others[0]}: not an image file, and strict checking refuses non-image files "
-            f"in {root} ({len(others)} found)"
-        )
-    if not paths:
-        raise InputError(f"{root}: no images found ({len(others)} other file(s) skipped)")
-    ids = image_ids(root, paths)
-    images = np.empty((len(paths), size, size, bands), np.float32)
-    replaced = np.zeros(len(paths), np.int64)
-
-    def work(index: int) -> None:
-        images[index], replaced[index] = _read(paths[index], bands, size, nan_pixels)
-
-    parallel_fill(len(paths), work, workers, progress)
-    return ImageSet(tuple(ids), images, len(others), int(replaced.sum()))
+    options = options_of(options, bands, size, **fields)
+    path = Path(path)
+    return decode_stamp(Stamp(path.name, path), options)[0]
 
 
 def load_images(
     path: str | os.PathLike,
-    bands: int,
-    size: int,
+    bands=None,
+    size=None,
     workers: int | None = None,
     progress: bool = True,
-    strict: bool = False,
-    nan_pixels: str = "error",
+    options: ReadOptions | None = None,
+    **fields,
 ) -> ImageSet:
-    """Read a directory of images, a ``.npy`` array or one image file.
+    """Read a folder of images, a catalogue, a ``.npy`` array or one image file.
 
     Args:
-        path: A directory (searched recursively, see :func:`find_images`), a
-            ``.npy`` file holding N×H×W or N×H×W×B pixels, or one image file.
+        path: What to read (see the module docstring).
         bands: 1 (grey) or 3 (colour).
         size: Side of the square output images in pixels.
         workers: Threads decoding in parallel (default: the executor's default).
         progress: Show a progress bar.
-        strict: Refuse a directory holding non-image files (by default they are
-            skipped and counted in ``ImageSet.skipped``).
-        nan_pixels: ``"error"``, or ``"zero"`` to replace NaN and infinite pixels by
-            0 (counted in ``ImageSet.replaced``).
+        options: A :class:`~astrovader.data.reading.ReadOptions` (defaults otherwise).
+        **fields: Further ``ReadOptions`` fields (``strict``, ``nan_pixels``, …).
 
     Returns:
-        The images, float32 (N, size, size, bands) in [0, 1], with their ids.
+        The images, float32 (N, size, size, bands) in [0, 1], with their ids, the
+        number of files skipped and NaN pixels replaced, and catalogue columns.
 
     Raises:
-        InputError: a missing path, a directory without images, duplicate ids, a
-            non-image file under ``strict``, or any error of :func:`read_image` or
-            of the ``.npy`` checks; the message names the file.
+        InputError: a missing path, nothing to read, duplicate ids, a non-image file
+            under ``strict``, or any error of a stamp; the message names the file.
     """
-    _check_args(bands, size, nan_pixels)
+    options = options_of(options, bands, size, **fields)
     path = Path(path)
     # Library warnings (astropy fixing headers) would only repeat what errors say.
-    # The filters are process-wide, so only this entry point, not read_image, sets them.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if path.is_dir():
-            return _load_directory(path, bands, size, workers, progress, strict, nan_pixels)
-        if not path.exists():
-            raise InputError(f"{path}: no such file or directory")
-        if path.suffix.lower() == ".npy":
+        if path.suffix.lower() == ".npy" and not path.is_dir():
+            if not path.exists():
+                raise InputError(f"{path}: no such file or directory")
             from astrovader.data._npy import load_npy
 
-            return load_npy(path, bands, size, workers, progress, nan_pixels)
-        suffix = image_suffix(path.name)
-        if suffix is None:
-            raise InputError(
-                f"{path}: not a directory, .npy array or image ({', '.join(IMAGE_SUFFIXES)})"
-            )
-        image, replaced = _read(path, bands, size, nan_pixels)
-        return ImageSet((path.name[: -len(suffix)],), image[None], replaced=replaced)
+            return load_npy(path, options, workers, progress)
+        found = find_stamps(path, options)
+        images, replaced = read_stamps(found.stamps, options, workers, progress)
+    ids = tuple(stamp.id for stamp in found.stamps)
+    return ImageSet(ids, images, found.skipped, replaced, found.columns)
+
+
+def global_limits(path: str | os.PathLike, options: ReadOptions) -> tuple[float, float] | None:
+    """One interval for every raw stamp of ``path`` (``scaling.scope = "global"``).
+
+    Measured on at most ``scaling.sample`` stamps drawn with a fixed seed
+    (:func:`astrovader.data.scaling.measure_limits`); None when ``path`` holds no
+    raw flux (PNG, JPEG, integer or [0, 1] arrays).
+    """
+    from astrovader.data import _npy
+    from astrovader.data._decode import prepare_raw, raw_stamp
+    from astrovader.data.scaling import measure_limits
+
+    path, rng = Path(path), np.random.default_rng(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if path.suffix.lower() == ".npy":
+            array = _npy.open_array(path, options)
+            if _npy.is_display(array):
+                return None
+            rows = np.sort(rng.choice(len(array), min(len(array), options.scaling.sample), False))
+            raws = [prepare_raw(np.asarray(array[i], np.float64), options, 0.0, str(path))
+                    for i in rows]  # fmt: skip
+        else:
+            stamps = find_stamps(path, options).stamps
+            picked = rng.choice(len(stamps), min(len(stamps), options.scaling.sample), False)
+            raws = [
+                r for r in (raw_stamp(stamps[i], options) for i in np.sort(picked)) if r is not None
+            ]
+    return measure_limits(raws, options.scaling) if raws else None

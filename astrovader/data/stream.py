@@ -1,9 +1,10 @@
-"""Batches of ``(ids, images)`` from data larger than memory (folder, ``.npy``, TFRecord).
+"""Batches of ``(ids, images)`` from data larger than memory (folder, catalogue, ``.npy``, shards).
 
-Only one batch (plus, for a folder, the next one being decoded) is in memory at a
-time. Images come out as the readers make them (:mod:`astrovader.data.readers`):
-float32 (n, S, S, B) in [0, 1]; ids as :func:`~astrovader.data.readers.load_images`
-names them (relative path without suffix, or the zero-padded array index).
+Only one batch (plus, for stamps, the next one being decoded) is in memory at a
+time. Images come out as the readers make them (:mod:`astrovader.data.readers`,
+with the same :class:`~astrovader.data.reading.ReadOptions`): float32
+(n, S, S, B) in [0, 1]; ids as :func:`~astrovader.data.readers.load_images` names
+them. Catalogue columns are known up front (``columns``).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from astrovader.data._decode import conform
-from astrovader.data.catalogue import id_length
-from astrovader.data.folders import find_images, image_ids
-from astrovader.data.readers import read_image
+from astrovader.data import _npy
+from astrovader.data._decode import conform, decode_stamp
+from astrovader.data.cluster_table import id_length
+from astrovader.data.readers import find_stamps
+from astrovader.data.reading import ReadOptions
 from astrovader.errors import InputError
 
 Batches = Iterator[tuple[list[str], np.ndarray]]
@@ -32,86 +34,70 @@ class ImageStream:
         count: Number of images.
         id_length: Longest id, in UTF-8 bytes.
         batches: ``batches(batch_size)`` iterates ``(ids, images)`` in order.
+        columns: Catalogue columns in reading order (``ra``, ``dec``, extras).
     """
 
     count: int
     id_length: int
     batches: Callable[[int], Batches]
+    columns: dict = dataclasses.field(default_factory=dict)
 
 
 def _parts(n: int, size: int):
     return [slice(start, min(start + size, n)) for start in range(0, n, size)]
 
 
-def _folder(path: Path, bands: int, size: int) -> ImageStream:
-    paths, skipped = find_images(path)
-    if not paths:
-        raise InputError(f"{path}: no images found ({skipped} other file(s) skipped)")
-    ids = image_ids(path, paths)
+def _stamps(path: Path, options: ReadOptions) -> ImageStream:
+    found = find_stamps(path, options)
+    stamps = found.stamps
+    ids = [stamp.id for stamp in stamps]
 
     def batches(batch_size: int) -> Batches:
-        parts = _parts(len(paths), batch_size)
+        parts = _parts(len(stamps), batch_size)
         with ThreadPoolExecutor() as pool:
 
             def submit(part):
-                return [pool.submit(read_image, p, bands, size) for p in paths[part]]
+                return [pool.submit(decode_stamp, s, options) for s in stamps[part]]
 
             pending = submit(parts[0])
             for i, part in enumerate(parts):
                 current, pending = pending, submit(parts[i + 1]) if i + 1 < len(parts) else []
-                yield ids[part], np.stack([future.result() for future in current])
+                yield ids[part], np.stack([future.result()[0] for future in current])
 
-    return ImageStream(len(paths), id_length(ids), batches)
+    return ImageStream(len(ids), id_length(ids), batches, found.columns)
 
 
-def _npy(path: Path, bands: int, size: int) -> ImageStream:
-    try:
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
-    except Exception as exc:
-        raise InputError(f"{path}: cannot read .npy array ({' '.join(str(exc).split())})") from None
-    if array.ndim == 3:
-        array = array[..., None]
-    if array.ndim != 4 or 0 in array.shape:
-        raise InputError(f"{path}: expected an N×H×W or N×H×W×B array, got {array.shape}")
-    if array.shape[3] != bands and bands != 1:
-        raise InputError(f"{path}: array has {array.shape[3]} band(s) but {bands} are wanted")
-    divisor = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(array.dtype, 1.0)
-    if divisor == 1.0 and array.dtype.kind != "f":
-        raise InputError(
-            f"{path}: unsupported dtype {array.dtype} (expected uint8, uint16 or float)"
-        )
-    count = array.shape[0]
-    width = max(6, len(str(count - 1)))
+def _array(path: Path, options: ReadOptions) -> ImageStream:
+    array = _npy.open_array(path, options)
+    display = _npy.is_display(array)
+    ids = list(_npy.array_ids(path, array.shape[0]))
+    where = str(path)
 
     def batches(batch_size: int) -> Batches:
-        for part in _parts(count, batch_size):
-            chunk = np.asarray(array[part], dtype=np.float32) / np.float32(divisor)
-            if not (np.isfinite(chunk).all() and chunk.min() >= 0.0 and chunk.max() <= 1.0):
-                raise InputError(
-                    f"{path}: images {part.start}–{part.stop - 1} have values outside [0, 1] or "
-                    "NaN/inf (float arrays must hold pixels in [0, 1])"
-                )
-            if chunk.shape[1:] != (size, size, bands):
-                chunk = np.stack(
-                    [
-                        conform(img, bands, size, f"{path}[{part.start + i}]")
-                        for i, img in enumerate(chunk)
-                    ]
-                )
-            yield [f"{i:0{width}d}" for i in range(part.start, part.stop)], chunk
+        for part in _parts(len(ids), batch_size):
+            rows = [
+                _npy.row_pixels(array, i, display, options, where)[0]
+                for i in range(part.start, part.stop)
+            ]
+            images = [
+                conform(np.asarray(r, np.float32), options.bands, options.size, f"{where}[{i}]")
+                for i, r in zip(range(part.start, part.stop), rows, strict=True)
+            ]
+            yield ids[part], np.stack(images)
 
-    return ImageStream(count, width, batches)
+    return ImageStream(len(ids), id_length(ids), batches)
 
 
-def _tfrecord(path: Path, bands: int, size: int) -> ImageStream:
+def _tfrecord(path: Path, options: ReadOptions) -> ImageStream:
     from astrovader.data.tfrecord import read_manifest
     from astrovader.data.tfrecord_datasets import evaluation_dataset
 
     manifest = read_manifest(path)
-    if (manifest["image_size"], manifest["bands"]) != (size, bands):
+    if (manifest["image_size"], manifest["bands"]) != (options.size, options.bands):
         raise InputError(
             f"{path}: shards hold {manifest['image_size']}×{manifest['image_size']} images with "
-            f"{manifest['bands']} band(s), the model wants {size}×{size} with {bands}"
+            f"{manifest['bands']} band(s), the model wants {options.size}×{options.size} with "
+            f"{options.bands}"
         )
 
     def batches(batch_size: int) -> Batches:
@@ -121,13 +107,22 @@ def _tfrecord(path: Path, bands: int, size: int) -> ImageStream:
     return ImageStream(manifest["count"], max(1, manifest["max_id_length"]), batches)
 
 
-def open_stream(path, bands: int, size: int) -> ImageStream:
-    """Open a folder of images, a ``.npy`` array (memory-mapped) or a TFRecord directory.
+def memory_stream(imageset) -> ImageStream:
+    """An in-memory :class:`~astrovader.data.imageset.ImageSet` as a stream."""
+
+    def batches(batch_size: int) -> Batches:
+        for part in _parts(len(imageset), batch_size):
+            yield list(imageset.ids[part]), imageset.images[part]
+
+    return ImageStream(len(imageset), id_length(imageset.ids), batches, imageset.columns)
+
+
+def open_stream(path, options: ReadOptions) -> ImageStream:
+    """Open a folder, a catalogue, an image file, a ``.npy`` array or a TFRecord directory.
 
     Args:
         path: The data.
-        bands: Bands B wanted (1 grey, 3 colour).
-        size: Side S wanted in pixels.
+        options: How stamps are read (bands, size, scaling, geometry).
 
     Raises:
         InputError: a missing path, no images, duplicate ids, a bad array, or shards
@@ -135,11 +130,7 @@ def open_stream(path, bands: int, size: int) -> ImageStream:
     """
     path = Path(path)
     if (path / "manifest.json").is_file():
-        return _tfrecord(path, bands, size)
-    if path.is_dir():
-        return _folder(path, bands, size)
-    if not path.exists():
-        raise InputError(f"{path}: no such file or directory")
-    if path.suffix.lower() == ".npy":
-        return _npy(path, bands, size)
-    raise InputError(f"{path}: not a folder of images, a .npy array or a TFRecord directory")
+        return _tfrecord(path, options)
+    if path.suffix.lower() == ".npy" and path.is_file():
+        return _array(path, options)
+    return _stamps(path, options)

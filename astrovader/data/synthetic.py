@@ -34,19 +34,20 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-from pathlib import Path
 
 import numpy as np
-from PIL import Image
-from tqdm.auto import tqdm
 
-from astrovader._io import atomic_path, write_text_atomic
 from astrovader.data._galaxies import CLASS_NAMES, PARAMETERS, observe, render, sample_parameters
 from astrovader.data.imageset import ImageSet
 from astrovader.errors import InputError
 
-__all__ = ["CLASS_NAMES", "PARAMETERS", "simulate", "synthetic_imageset", "write_synthetic"]
+__all__ = [
+    "CLASS_NAMES",
+    "PARAMETERS",
+    "simulate",
+    "simulate_flux",
+    "synthetic_imageset",
+]
 
 
 def _check(n: int, size: int, bands: int) -> None:
@@ -92,6 +93,40 @@ def simulate(n: int, size: int, seed: int, bands: int = 1) -> tuple[np.ndarray, 
     return images, records
 
 
+def simulate_flux(
+    n: int, size: int, seed: int, bands: int = 1, sky: tuple[float, float] = (0.0, 0.0)
+) -> tuple[np.ndarray, list[dict]]:
+    """The galaxies of :func:`simulate` (same seed, same shapes) as raw counts, as FITS holds them.
+
+    The noiseless light of each galaxy (total flux 1 for the main galaxy) is scaled to
+    a total of ``flux`` counts, drawn log-uniformly from 2,000 to 20,000 × (size / 32)²,
+    a sky level drawn uniformly from ``sky`` (counts per pixel) is added, and Gaussian
+    noise of the Poisson variance of the counts (at least one count) is drawn. No
+    stretch, no clipping, no quantisation: float32 counts with negative noise pixels.
+
+    Returns:
+        float32 counts (n, size, size, bands) and the records of :func:`simulate`
+        with ``flux`` and ``sky`` added.
+    """
+    _check(n, size, bands)
+    low, high = sky
+    if not 0 <= low <= high:
+        raise InputError(f"the sky range must satisfy 0 ≤ low ≤ high, got {sky!r}")
+    rng = np.random.default_rng(seed)
+    params = sample_parameters(rng, n, size)
+    light = render(params, size, bands)
+    flux_rng = np.random.default_rng([seed, 1])
+    flux = np.exp(flux_rng.uniform(np.log(2000.0), np.log(20000.0), n)) * (size / 32.0) ** 2
+    levels = flux_rng.uniform(low, high, n)
+    counts = light * flux[:, None, None, None] + levels[:, None, None, None]
+    noise = flux_rng.standard_normal(counts.shape) * np.sqrt(np.maximum(counts, 1.0))
+    counts = (counts + noise).astype(np.float32)
+    _, records = simulate(n, size, seed, bands)
+    for record, f, s in zip(records, flux, levels, strict=True):
+        record.update({"flux": float(f), "sky": float(s)})
+    return counts, records
+
+
 def synthetic_imageset(n: int, size: int, seed: int, bands: int = 1) -> tuple[ImageSet, list[dict]]:
     """:func:`simulate` as an in-memory :class:`ImageSet` (float32, value / 255)."""
     images, records = simulate(n, size, seed, bands)
@@ -100,44 +135,12 @@ def synthetic_imageset(n: int, size: int, seed: int, bands: int = 1) -> tuple[Im
 
 
 def labels_csv(records: list[dict]) -> str:
-    """The records as CSV text: id, class, class_name, then the parameters."""
+    """The records as CSV text: id, class, class_name, then the parameters (6 digits)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["id", "class", "class_name", *PARAMETERS])
+    names = [key for key in records[0] if key not in ("id", "class", "class_name")]
+    writer.writerow(["id", "class", "class_name", *names])
     for record in records:
-        values = [f"{record[key]:.6g}" for key in PARAMETERS]
+        values = [f"{record[key]:.6g}" for key in names]
         writer.writerow([record["id"], record["class"], record["class_name"], *values])
     return buffer.getvalue()
-
-
-def write_synthetic(
-    out_dir: str | os.PathLike,
-    n: int,
-    size: int,
-    seed: int,
-    bands: int = 1,
-    progress: bool = True,
-) -> Path:
-    """Write ``OUT/<id>.png`` (8-bit grey or RGB) and ``OUT/labels.csv``, each atomically.
-
-    ``labels.csv`` is written last, so its presence means the set is complete.
-
-    Returns:
-        The output directory.
-
-    Raises:
-        InputError: ``out_dir`` exists and is not an empty directory, or a bad
-            argument (see :func:`simulate`).
-    """
-    out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        kind = "not empty" if out.is_dir() else "not a directory"
-        raise InputError(f"{out}: output directory exists and is {kind}")
-    images, records = simulate(n, size, seed, bands)
-    out.mkdir(parents=True, exist_ok=True)
-    pairs = zip(images, records, strict=True)
-    for image, record in tqdm(pairs, total=n, desc="writing", unit="img", disable=not progress):
-        with atomic_path(out / f"{record['id']}.png") as tmp:
-            Image.fromarray(image[..., 0] if bands == 1 else image).save(tmp, format="PNG")
-    write_text_atomic(out / "labels.csv", labels_csv(records))
-    return out

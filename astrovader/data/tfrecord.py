@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
+from astrovader._io import temporary_dir
 from astrovader.data.folders import find_images, image_id
 from astrovader.data.imageset import ImageSet
 from astrovader.errors import InputError
@@ -85,8 +85,7 @@ def write_tfrecords(
         raise InputError(f"{out}: exists and is not an empty directory")
     if isinstance(source, ImageSet):
         count = len(source)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    tmp = temporary_dir(out)
     try:
         manifest = _write_shards(tmp, _pairs(source), count, shard_bytes, progress)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))

@@ -5,29 +5,64 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from astrovader.data.catalogue import write_stream
-from astrovader.data.stream import open_stream
+from astrovader.data.cluster_table import write_stream
+from astrovader.data.fits_stream import provenance
+from astrovader.data.stream import ImageStream, open_stream
 
 
-def embed_to_table(model, data, out, batch_size: int = 180, progress: bool = True) -> int:
-    """Write ``id, cluster, γ, z`` of every image of ``data`` to ``out``, batch by batch.
+def provenance_cards(model, model_name: str = "", command: str = "") -> list:
+    """The FITS provenance of a model's outputs: file, K, J, image size, bands, scaling."""
+    from astrovader.data.scaling import describe
+
+    reading = model.read_options()
+    return provenance(
+        MODEL=(str(model_name) or None, "model file"),
+        NCLUST=(model.n_clusters, "mixture components K"),
+        NLATENT=(model.latent_dim, "latent dimensions J"),
+        IMGSIZE=(model.image_size, "image side in pixels"),
+        NBANDS=(model.bands, "image bands"),
+        SCALING=(describe(reading.scaling), "raw-flux scaling of the inputs"),
+        COMMAND=(command or None, "command that wrote the file"),
+    )
+
+
+def embed_to_table(
+    model,
+    data,
+    out,
+    batch_size: int = 180,
+    progress: bool = True,
+    model_name: str = "",
+    command: str = "",
+    options=None,
+) -> int:
+    """Write ``id, [catalogue columns], cluster, γ, z`` of every image of ``data`` to ``out``.
 
     Memory is bounded by a batch, whatever the size of ``data``. With the min-max
     transform γ depends on the batch it is computed in (method eq. 17), so
     ``batch_size`` should be the training batch (180 in the paper); the cluster,
-    the argmax of γ, and z do not depend on it.
+    the argmax of γ, and z do not depend on it. Raw flux is read the way the
+    model's training images were (:meth:`AstroVaDEr.read_options`).
 
     Args:
         model: A trained :class:`~astrovader.model.vade.AstroVaDEr`.
-        data: A folder of images, a ``.npy`` array or a TFRecord directory.
-        out: The ``.csv`` or ``.fits`` table (see :mod:`astrovader.data.catalogue`).
+        data: A folder of images, a catalogue, a ``.npy`` array, a TFRecord directory,
+            or an :class:`~astrovader.data.stream.ImageStream`.
+        out: The ``.csv`` or ``.fits`` table (see :mod:`astrovader.data.cluster_table`).
         batch_size: Images per batch.
         progress: Show a progress bar.
+        model_name: The model file, recorded in a FITS header.
+        command: The command line, recorded in a FITS header.
+        options: How to read ``data`` (:class:`~astrovader.data.reading.ReadOptions`;
+            default: the model's saved reading).
 
     Returns:
         The number of rows written.
     """
-    stream = open_stream(data, model.bands, model.image_size)
+    if not isinstance(data, ImageStream):
+        data = open_stream(data, options or model.read_options())
+    stream = data
     shape = (model.n_clusters, model.latent_dim)
     embed = functools.partial(model.embed, batch_size=batch_size)
-    return write_stream(Path(out), stream, embed, shape, batch_size, progress)
+    cards = provenance_cards(model, model_name, command)
+    return write_stream(Path(out), stream, embed, shape, batch_size, progress, cards)

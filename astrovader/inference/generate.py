@@ -4,11 +4,12 @@ z is drawn batch by batch with the model's one sampler
 (:mod:`astrovader.model.sampling`), decoded and written at once, so N is bounded
 by the disk, not the memory; a seed gives the same images whatever the batch size.
 
-FITS layout (written by :mod:`astrovader.data.fits_stream`): the primary HDU holds
-float32 images (N, S, S) for grey or (N, B, S, S) for colour, with header keys
-``COMPONENT`` (−1 for the whole mixture; a HIERARCH card, read as
-``header["COMPONENT"]``), ``MODEL`` and ``SEED``; extension ``LATENTS`` is a binary
-table with one row per image: ``Z`` (J floats) and ``COMPONENT``. A PNG folder holds
+FITS layout (written by :mod:`astrovader.data.fits_stream`, standard keywords only):
+the primary HDU holds float32 images (N, S, S) for grey or (N, B, S, S) for colour,
+with header keys ``MIXCOMP`` (the component, −1 for the whole mixture), ``SEED`` and
+the provenance (``MODEL``, ``NCLUST``, ``NLATENT``, ``IMGSIZE``, ``NBANDS``,
+``SCALING``, ``AVVERS``, ``DATE``, ``COMMAND``); extension ``LATENTS`` is a binary
+table with one row per image: ``z`` (J floats) and ``component``. A PNG folder holds
 ``000000.png``… (8-bit, round(255·x)) and ``latents.csv`` (file, component, z_0…),
 plus ``generation.toml`` with the model, seed and component.
 """
@@ -18,7 +19,6 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +27,10 @@ from astropy.io import fits
 from PIL import Image
 from tqdm.auto import tqdm
 
+from astrovader._io import temporary_dir
 from astrovader.data.fits_stream import fits_stream, table_header
 from astrovader.errors import AstrovaderError
+from astrovader.inference.embed import provenance_cards
 from astrovader.model.sampling import check_component
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts")
@@ -46,7 +48,15 @@ def _check_out(out: Path) -> bool:
 
 
 def generate(
-    model, out, n: int, component=None, seed=None, batch_size=256, model_name="", progress=True
+    model,
+    out,
+    n: int,
+    component=None,
+    seed=None,
+    batch_size=256,
+    model_name="",
+    progress=True,
+    command: str = "",
 ) -> int:
     """Write n synthetic galaxies to ``out``: a ``.fits`` file or a new PNG folder.
 
@@ -59,6 +69,7 @@ def generate(
         batch_size: Images decoded at a time.
         model_name: Recorded as ``MODEL``.
         progress: Show a progress bar.
+        command: The command line, recorded as ``COMMAND``.
 
     Returns:
         The seed used.
@@ -75,6 +86,7 @@ def generate(
         "component": -1 if component is None else int(component),
         "model": str(model_name),
         "seed": seed,
+        "command": command,
     }
     decoded = (
         (z, comps, model.decode(z, batch_size=batch_size))
@@ -92,11 +104,12 @@ def _cube_headers(n: int, model, meta: dict) -> tuple[list[fits.Header], np.dtyp
     for axis, length in enumerate(reversed(shape), start=1):
         primary[f"NAXIS{axis}"] = length
     primary["EXTEND"] = True
-    primary.append(fits.Card("HIERARCH COMPONENT", meta["component"], "-1: drawn from pi"))
-    primary["MODEL"] = meta["model"]
+    primary["MIXCOMP"] = (meta["component"], "mixture component; -1: drawn from pi")
     primary["SEED"] = (meta["seed"], "numpy SeedSequence seed")
-    rows = np.dtype([("Z", ">f4", (j,)), ("COMPONENT", ">i4")])
-    columns = [fits.Column("Z", f"{j}E"), fits.Column("COMPONENT", "J")]
+    for card in provenance_cards(model, meta["model"], meta["command"]):
+        primary.append(card)
+    rows = np.dtype([("z", ">f4", (j,)), ("component", ">i4")])
+    columns = [fits.Column("z", f"{j}E"), fits.Column("component", "J")]
     return [primary, table_header(columns, n, "LATENTS")], rows
 
 
@@ -109,15 +122,14 @@ def _write_fits(out: Path, n: int, model, meta: dict, decoded, bar) -> None:
             images = images[..., 0] if model.bands == 1 else np.moveaxis(images, -1, 1)
             stream.write(0, done * per_image, np.ascontiguousarray(images, dtype=">f4").tobytes())
             record = np.empty(len(z), rows)
-            record["Z"], record["COMPONENT"] = z, comps
+            record["z"], record["component"] = z, comps
             stream.write(1, done * rows.itemsize, record.tobytes())
             done += len(z)
             bar.update(len(z))
 
 
 def _write_pngs(out: Path, n: int, model, meta: dict, decoded, bar) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp = temporary_dir(out)
     try:
         width = max(6, len(str(n - 1)))
         done = 0
@@ -134,7 +146,8 @@ def _write_pngs(out: Path, n: int, model, meta: dict, decoded, bar) -> None:
                     writer.writerow([name, int(comp), *(f"{v:.7g}" for v in vector)])
                 done += len(z)
                 bar.update(len(z))
-        (tmp / "generation.toml").write_text(tomli_w.dumps({**meta, "n": n}))
+        record = {k: v for k, v in meta.items() if v != "" or k != "command"}
+        (tmp / "generation.toml").write_text(tomli_w.dumps({**record, "n": n}))
         os.replace(tmp, out)
     finally:
         if tmp.exists():

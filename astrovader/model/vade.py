@@ -8,6 +8,7 @@ from keras import ops
 
 from astrovader._version import __version__
 from astrovader.config.rules import RECONSTRUCTION, parse_minmax_lambda
+from astrovader.data.reading import ReadOptions
 from astrovader.model import gmm_math, replicas
 from astrovader.model.api import InferenceMixin
 from astrovader.model.cluster_probability import ClusterProbability
@@ -26,6 +27,7 @@ SETTINGS = (
     "minmax_lambda",
     "upsampling",
     "seed",
+    "reading",
 )
 
 
@@ -63,6 +65,9 @@ class AstroVaDEr(InferenceMixin, keras.Model):
             (the published network's Keras 2 behaviour, see
             :class:`~astrovader.model.network.LegacyBilinearUpSampling2D`).
         seed: Seed of the reparameterisation noise.
+        reading: How the training images were read (scaling of raw flux, crop,
+            band axis: :meth:`astrovader.data.reading.ReadOptions.saved`), kept so
+            that every later reading of raw data matches; None for the defaults.
         **kwargs: Standard model arguments.
     """
 
@@ -81,6 +86,7 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         minmax_lambda=50.0,
         upsampling: str = "bilinear",
         seed: int | None = None,
+        reading: dict | None = None,
         **kwargs,
     ):
         kwargs.setdefault("name", "astrovader")
@@ -96,6 +102,7 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         self.minmax_lambda = parse_minmax_lambda(minmax_lambda)
         self.upsampling = upsampling
         self.seed = seed
+        self.reading = reading
         geometry = Geometry(**{name: getattr(self, name) for name in _NETWORK})
         self.encoder = build_encoder(geometry, self.kernels)
         self.decoder = build_decoder(geometry, self.decoder_kernels, upsampling)
@@ -272,4 +279,9 @@ class AstroVaDEr(InferenceMixin, keras.Model):
             reconstruction=config.loss.reconstruction,
             minmax_lambda=config.loss.minmax_lambda,
             seed=config.training.seed,
+            reading=ReadOptions.from_config(config).saved(),
         )
+
+    def read_options(self, **given) -> ReadOptions:
+        """How to read images for this model: its size, bands and saved reading settings."""
+        return ReadOptions.from_saved(self.bands, self.image_size, self.reading, **given)

@@ -42,7 +42,7 @@ def embed_source(source: str | Path, data: str | Path | None = None) -> tuple[np
     else:
         raise AstrovaderError(f"{source}: neither a run directory nor a .keras model file")
     if data is not None:
-        images = load_images(data, bands=model.bands, size=model.image_size).images
+        images = load_images(data, options=model.read_options()).images
         what = str(Path(data))
     else:
         images = run.training_images().images

@@ -95,14 +95,22 @@ def _check_clusters(session: Session) -> None:
             f"model.n_clusters = {config.model.n_clusters} is more than the "
             f"{inputs.n_train} training images"
         )
+    if config.training.batch_size > inputs.n_train:
+        raise AstrovaderError(
+            f"training.batch_size = {config.training.batch_size} is more than the "
+            f"{inputs.n_train} training images"
+        )
 
 
 def build_session(config: Config, strategy, source, out, options: FitOptions) -> Session:
     """Read the data, build and compile the model, and restore a resumed run."""
+    from astrovader.data.sources import with_measured_limits
     from astrovader.model.vade import AstroVaDEr
     from astrovader.training.inputs import run_inputs
 
     keras.utils.set_random_seed(config.training.seed)
+    if not options.resume:
+        config = with_measured_limits(config)
     session = Session(config, strategy, RunDirectory(source), RunDirectory(out), options)
     session.inputs = run_inputs(config, distribute.worker_count(strategy))
     _check_clusters(session)

@@ -53,7 +53,7 @@ def run_inputs(config: Config, workers: int = 1) -> RunInputs:
 
 
 def _in_memory(config: Config) -> RunInputs:
-    from astrovader.data.catalogue import write_clusters
+    from astrovader.data.cluster_table import write_clusters
     from astrovader.data.sources import load_data
 
     data = load_data(config)
@@ -64,13 +64,14 @@ def _in_memory(config: Config) -> RunInputs:
 
     def write(model, out):
         z_mean, _ = model.encode(data.images, batch)
-        write_clusters(out, data.ids, model.latent_probabilities(z_mean, batch), z_mean)
+        gamma = model.latent_probabilities(z_mean, batch)
+        write_clusters(out, data.ids, gamma, z_mean, columns=data.columns)
 
     return RunInputs(train, validation, len(train_idx), len(val_idx), write)
 
 
 def _shards(path: Path, config: Config, workers: int) -> RunInputs:
-    from astrovader.data.catalogue import write_stream
+    from astrovader.data.cluster_table import write_stream
     from astrovader.data.stream import open_stream
 
     manifest = tfrecord.read_manifest(path)
@@ -92,7 +93,7 @@ def _shards(path: Path, config: Config, workers: int) -> RunInputs:
         validation = tfrecord_datasets.evaluation_dataset(path, batch, ~keep, workers=workers)
 
     def write(model, out):
-        stream = open_stream(path, model.bands, model.image_size)
+        stream = open_stream(path, model.read_options())
         embed = functools.partial(model.embed, batch_size=batch)
         write_stream(out, stream, embed, (model.n_clusters, model.latent_dim), batch, False)
 

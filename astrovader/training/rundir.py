@@ -119,7 +119,7 @@ class RunDirectory:
 
     def clusters(self) -> dict[str, np.ndarray]:
         """The cluster table (``id``, ``cluster``, ``gamma``, ``z``)."""
-        from astrovader.data.catalogue import read_clusters
+        from astrovader.data.cluster_table import read_clusters
 
         return read_clusters(self.clusters_path)
 

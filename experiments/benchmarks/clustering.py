@@ -92,7 +92,7 @@ def run_astrovader(config, images, workdir: Path):
     """
     import keras
 
-    from astrovader.data.catalogue import read_clusters
+    from astrovader.data.cluster_table import read_clusters
     from astrovader.training.run import fit_run
 
     class InitialPartition(keras.callbacks.Callback):

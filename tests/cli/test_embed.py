@@ -6,7 +6,7 @@ from astropy.table import Table
 from PIL import Image
 
 from astrovader.cli import main
-from astrovader.data.catalogue import read_clusters
+from astrovader.data.cluster_table import read_clusters
 from astrovader.data.tfrecord import write_tfrecords
 
 N, SIZE, BATCH = 23, 16, 5
@@ -94,7 +94,9 @@ def test_errors_exit_2_and_write_nothing(model_file, sources, tmp_path, capsys):
     assert "exists; use --overwrite" in capsys.readouterr().err
     assert out.read_text() == "keep me"
     bad = tmp_path / "bad.npy"
-    np.save(bad, np.full((7, SIZE, SIZE), 2.0, np.float32))
+    flux = np.full((7, SIZE, SIZE), 2.0, np.float32)
+    flux[5, 1, 1] = np.nan
+    np.save(bad, flux)
     assert main(["embed", str(model_file), str(bad), "--out", str(tmp_path / "b.csv")]) == 2
-    assert "values outside [0, 1]" in capsys.readouterr().err
+    assert "bad.npy[5]: image has 1 NaN or infinite pixel(s)" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.npy", "t.csv"]

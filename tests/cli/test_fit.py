@@ -114,7 +114,11 @@ def test_installed_command_reports_bad_input(tmp_path):
         check=False,
     )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].endswith('must be positive or "none"')
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .endswith('must be positive (at most 10,000) or "none"')
+    )
     assert "loss.minmax_lambda" in result.stderr
 
 

@@ -80,8 +80,10 @@ def test_generate_fits_from_the_published_model(paper_model, tmp_path, capsys):
     with fits.open(out) as hdus:
         assert hdus[0].data.shape == (3, 128, 128)
         header = hdus[0].header
-        assert (header["COMPONENT"], header["SEED"], header["MODEL"]) == (4, 8, str(paper_model))
-        assert hdus["LATENTS"].data["Z"].shape == (3, 20)
+        assert (header["MIXCOMP"], header["SEED"], header["MODEL"]) == (4, 8, str(paper_model))
+        assert (header["NCLUST"], header["NLATENT"], header["IMGSIZE"]) == (12, 20, 128)
+        assert header["COMMAND"].startswith("astrovader generate ")
+        assert hdus["LATENTS"].data["z"].shape == (3, 20)
         assert 0.2 < hdus[0].data.max() <= 1.5
 
 

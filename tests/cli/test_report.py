@@ -5,7 +5,8 @@ import pytest
 from astropy.table import Table
 
 from astrovader.cli import main
-from astrovader.data.synthetic import CLASS_NAMES, write_synthetic
+from astrovader.data.simulation import write_simulation
+from astrovader.data.synthetic import CLASS_NAMES
 
 pytestmark = pytest.mark.slow
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.slow
 def inputs(tmp_path_factory):
     """60 new synthetic galaxies (with labels.csv) and a GZ2-style FITS table of half of them."""
     root = tmp_path_factory.mktemp("report-cli")
-    write_synthetic(root / "sims", 60, 32, seed=5, progress=False)
+    write_simulation(root / "sims", 60, 32, seed=5, progress=False)
     ids = [f"gal_{i:06d}" for i in range(0, 60, 2)]
     (root / "nolabels.csv").write_text("id,kind\ngal_000001,1\n")
     Table(

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 
+from astrovader.config.sections import ScalingConfig
 from astrovader.data.readers import IMAGE_SUFFIXES, ImageSet, find_images, load_images
 from astrovader.errors import InputError
 
@@ -84,20 +85,24 @@ def test_npy_uint8_uint16_and_float(tmp_path, pixels):
     assert resized.shape == (2, 8, 8, 3) and 0 <= resized.min() and resized.max() <= 1
 
 
+AS_IS = {"scaling": ScalingConfig(interval="none")}
+
+
 @pytest.mark.parametrize(
-    ("array", "pattern"),
+    ("array", "fields", "pattern"),
     [
-        (np.full((2, 4, 4), 1.5), r"\[0, 1\] but range from 1\.5 to 1\.5"),
-        (np.array([[[np.nan]]]), "NaN"),
-        (np.zeros((2, 4, 4), np.int64), "dtype int64"),
-        (np.zeros((4, 4)), "shape"),
-        (np.zeros((2, 4, 4), np.uint8), "1 band"),
+        (np.full((2, 4, 4), 1.5), AS_IS, r"range from 1\.5 to 1\.5, .*already in \[0, 1\]"),
+        (np.array([[[np.nan]]]), {}, "NaN"),
+        (np.zeros((2, 4, 4), np.int64), {}, "dtype int64"),
+        (np.zeros((4, 4)), {}, "shape"),
+        (np.zeros((2, 4, 4), np.uint8), {}, "1 band"),
     ],
 )
-def test_npy_errors(tmp_path, array, pattern):
+def test_npy_errors(tmp_path, array, fields, pattern):
     np.save(tmp_path / "bad.npy", array)
+    bands = 3 if "band" in pattern else 1
     with pytest.raises(InputError, match=rf"bad\.npy.*{pattern}"):
-        load_images(tmp_path / "bad.npy", 3 if "band" in pattern else 1, 4, progress=False)
+        load_images(tmp_path / "bad.npy", bands, 4, progress=False, **fields)
 
 
 def test_readers_do_not_import_tensorflow():

@@ -121,7 +121,7 @@ def test_bad_inputs(tmp_path):
     with pytest.raises(InputError, match=r"nowhere: not a folder"):
         prepare_directory(tmp_path / "nowhere", tmp_path / "out", PrepareOptions(progress=False))
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InputError, match=r"empty: no JPEG or PNG images found"):
+    with pytest.raises(InputError, match=r"empty: no JPEG, PNG or FITS images found"):
         prepare_directory(tmp_path / "empty", tmp_path / "out", PrepareOptions(progress=False))
     small = tmp_path / "small"
     small.mkdir()
@@ -139,7 +139,7 @@ def test_bad_inputs(tmp_path):
 
 
 def test_tfrecord_shards_hold_the_pngs_pixels_and_the_readers_ids(raw, tmp_path):
-    from astrovader.data.readers import load_images
+    from astrovader.data.readers import ReadOptions, load_images
     from astrovader.data.stream import open_stream
 
     prepare_directory(raw, tmp_path / "png", PrepareOptions(grey=True, workers=1, progress=False))
@@ -150,7 +150,7 @@ def test_tfrecord_shards_hold_the_pngs_pixels_and_the_readers_ids(raw, tmp_path)
     )
     assert done.written == 4
     expected = load_images(tmp_path / "png", size=128, bands=1)
-    batches = list(open_stream(tmp_path / "shards", bands=1, size=128).batches(3))
+    batches = list(open_stream(tmp_path / "shards", ReadOptions(1, 128)).batches(3))
     ids = [i for batch_ids, _ in batches for i in batch_ids]
     pixels = np.concatenate([images for _, images in batches])
     assert (
@@ -179,3 +179,21 @@ def test_tfrecord_output_must_be_new_and_names_must_be_unique(raw, tmp_path):
             raw, tmp_path / "y", PrepareOptions(workers=1, progress=False, output_format="tfrecord")
         )
     assert not (tmp_path / "y").exists()
+
+
+def test_fits_stamps_are_prepared_like_the_readers_read_them(tmp_path, shared_dir):
+    from astrovader.data.readers import load_images
+
+    aegis = shared_dir / "data" / "hst_aegis"
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for name in ("AEGIS_F606w_images_01.fits", "AEGIS_F606w_catalog.fits"):
+        (raw / name).write_bytes((aegis / name).read_bytes())
+    done = prepare_directory(raw, tmp_path / "out", PrepareOptions(crop=40, size=32, grey=True))
+    assert done.written == 3
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == [f"AEGIS_F606w_images_01[{i}].png" for i in range(3)]
+    read = load_images(raw, 1, 32, crop=40, progress=False)
+    for i, name in enumerate(names):
+        png = np.asarray(Image.open(tmp_path / "out" / name), dtype=np.float64) / 255
+        np.testing.assert_allclose(png, read.images[i, ..., 0], atol=0.5 / 255 + 1e-6)

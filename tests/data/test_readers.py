@@ -9,6 +9,7 @@ import pytest
 from astropy.io import fits
 from PIL import Image
 
+from astrovader.config.sections import ScalingConfig
 from astrovader.data.readers import read_image
 from astrovader.errors import InputError
 
@@ -113,23 +114,25 @@ def test_jpeg_matches_pillow_decode(tmp_path, pixels):
     np.testing.assert_array_equal(read_image(path, 3, 16), expected.astype(np.float32))
 
 
-def test_fits_min_max_scaling_2d_and_cubes(tmp_path):
+def test_fits_min_max_scaling_2d_and_cubes(tmp_path, minmax):
     a = RNG.normal(100, 30, (3, 8, 8))
     fits.writeto(tmp_path / "cube.fits", a)
     scaled = (a - a.min()) / (a.max() - a.min())
-    out = read_image(tmp_path / "cube.fits", 3, 8)
+    out = read_image(tmp_path / "cube.fits", 3, 8, scaling=minmax)
     np.testing.assert_allclose(out, np.moveaxis(scaled, 0, -1), atol=1e-6)
     fits.writeto(tmp_path / "last.fits", np.moveaxis(a, 0, -1))
-    np.testing.assert_allclose(read_image(tmp_path / "last.fits", 3, 8), out, atol=1e-6)
+    np.testing.assert_allclose(
+        read_image(tmp_path / "last.fits", 3, 8, scaling=minmax), out, atol=1e-6
+    )
     fits.writeto(tmp_path / "flat.fit", a[1])
     np.testing.assert_allclose(
-        read_image(tmp_path / "flat.fit", 1, 8)[..., 0],
+        read_image(tmp_path / "flat.fit", 1, 8, scaling=minmax)[..., 0],
         (a[1] - a[1].min()) / (a[1].max() - a[1].min()),
         atol=1e-6,
     )
 
 
-def test_fits_image_in_extension_and_gzip(tmp_path):
+def test_fits_image_in_extension_and_gzip(tmp_path, minmax):
     a = RNG.random((6, 6))
     hdus = fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(a)])
     hdus.writeto(tmp_path / "ext.fits")
@@ -137,7 +140,8 @@ def test_fits_image_in_extension_and_gzip(tmp_path):
         f.write((tmp_path / "ext.fits").read_bytes())
     expected = (a - a.min()) / (a.max() - a.min())
     for name in ("ext.fits", "z.fits.gz"):
-        np.testing.assert_allclose(read_image(tmp_path / name, 1, 6)[..., 0], expected, atol=1e-6)
+        got = read_image(tmp_path / name, 1, 6, scaling=minmax)[..., 0]
+        np.testing.assert_allclose(got, expected, atol=1e-6)
 
 
 def test_fits_errors(tmp_path):
@@ -161,9 +165,11 @@ def test_truncated_fits(tmp_path):
         read_image(tmp_path / "cut.fits", 1, 64)
 
 
-def test_constant_fits_becomes_zeros(tmp_path):
+def test_constant_fits_becomes_zeros(tmp_path, minmax):
     fits.writeto(tmp_path / "flat.fits", np.full((5, 5), 7.0))
-    np.testing.assert_array_equal(read_image(tmp_path / "flat.fits", 1, 5), np.zeros((5, 5, 1)))
+    for scaling in (minmax, ScalingConfig()):
+        got = read_image(tmp_path / "flat.fits", 1, 5, scaling=scaling)
+        np.testing.assert_array_equal(got, np.zeros((5, 5, 1)))
 
 
 def test_resize_only_when_needed_and_antialiased(tmp_path, pixels):

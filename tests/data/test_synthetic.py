@@ -9,12 +9,12 @@ from PIL import Image
 from sklearn.linear_model import LogisticRegression
 
 from astrovader.data.readers import load_images
+from astrovader.data.simulation import write_simulation
 from astrovader.data.synthetic import (
     CLASS_NAMES,
     PARAMETERS,
     simulate,
     synthetic_imageset,
-    write_synthetic,
 )
 from astrovader.errors import InputError
 
@@ -124,7 +124,7 @@ def test_synthetic_imageset_matches_simulate():
 
 
 def test_write_synthetic_files_and_labels(tmp_path):
-    out = write_synthetic(tmp_path / "set", 15, 16, seed=2, progress=False)
+    out = write_simulation(tmp_path / "set", 15, 16, seed=2, progress=False)
     images, records = simulate(15, 16, seed=2)
     files = sorted(p.name for p in out.iterdir())
     assert files == sorted([f"{r['id']}.png" for r in records] + ["labels.csv"])
@@ -151,10 +151,10 @@ def test_write_synthetic_refuses_non_empty_and_writes_colour(tmp_path):
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("x")
     with pytest.raises(InputError, match=r"full.*not empty"):
-        write_synthetic(tmp_path / "full", 5, 16, seed=0, progress=False)
+        write_simulation(tmp_path / "full", 5, 16, seed=0, progress=False)
     assert [p.name for p in (tmp_path / "full").iterdir()] == ["keep.txt"]
     (tmp_path / "empty").mkdir()
-    write_synthetic(tmp_path / "empty", 5, 16, seed=0, bands=3, progress=False)
+    write_simulation(tmp_path / "empty", 5, 16, seed=0, bands=3, progress=False)
     assert Image.open(tmp_path / "empty" / "gal_000000.png").mode == "RGB"
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from astrovader.config import Config
-from astrovader.data.catalogue import read_clusters
+from astrovader.data.cluster_table import read_clusters
 from astrovader.data.tfrecord import write_tfrecords
 from astrovader.errors import InputError
 from astrovader.training.inputs import run_inputs

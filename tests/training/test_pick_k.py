@@ -79,7 +79,7 @@ def test_consensus_is_the_mode_smaller_on_a_tie_and_spread_the_quartiles():
 @pytest.mark.parametrize(
     ("embedding", "settings", "message"),
     [
-        (np.zeros((100, 2)), {"fits": 0}, "fits must be a positive integer, got 0"),
+        (np.zeros((100, 2)), {"fits": 0}, "fits must be an integer from 1 to 10,000, got 0"),
         (np.zeros((100, 2)), {"threshold": 1.5}, r"threshold must be in \(0, 1\)"),
         (np.zeros((100, 2)), {"max_components": 100}, "max_components = 100 needs mini-batches"),
         (np.zeros((100, 2)), {"threshold": 0.005}, "not above 1/B = 0.01"),

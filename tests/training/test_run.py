@@ -7,7 +7,7 @@ import pytest
 
 import astrovader
 from astrovader.config import load_config
-from astrovader.data.catalogue import read_clusters
+from astrovader.data.cluster_table import read_clusters
 from astrovader.data.synthetic import synthetic_imageset
 from astrovader.training.history import COLUMNS
 

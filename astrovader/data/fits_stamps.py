@@ -1,0 +1,180 @@
+"""FITS stamps: which HDUs hold images, their ids, their pixels and band axis (framework-free).
+
+Every HDU with 2-D or 3-D image data is one stamp, whether it is the primary
+HDU or an extension (a multi-extension file of cutouts is the usual layout of
+survey cutout collections). A file holding one such HDU gives one stamp named
+after the file; a file holding several gives ``file[EXTNAME]`` for HDUs with a
+unique ``EXTNAME`` and ``file[index]`` (the HDU number, 0 for the primary)
+otherwise. A FITS file without image data (a catalogue table) holds no stamp.
+
+Cubes: a 3-D stamp's band axis is its first axis (FITS order (B, H, W)) or its
+last (H, W, B). With ``band_axis = "auto"`` it is, in this order: an end axis of
+length 1; the only end axis of at most :data:`MAX_BANDS` values; or, when both
+ends are that short, the end that leaves a square image ((B, S, S) or
+(S, S, B)), else the shorter end. Any other shape (such as (32, 32, 32) or
+(5, 40, 5)) is ambiguous and refused with an error that names
+the ``data.band_axis`` setting (``"first"`` or ``"last"`` decide).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+
+from astrovader.data._files import one_line
+from astrovader.errors import InputError
+
+MAX_BANDS = 16
+
+
+def _open(path: Path):
+    try:
+        return fits.open(path, memmap=False, lazy_load_hdus=True)
+    except Exception as exc:
+        raise InputError(f"{path}: corrupt or truncated FITS file ({one_line(exc)})") from None
+
+
+def _is_stamp(hdu) -> bool:
+    return bool(hdu.is_image) and hdu.header.get("NAXIS", 0) >= 2
+
+
+def image_hdus(path: Path) -> list[tuple[int, str]]:
+    """(index, EXTNAME or "") of every HDU of ``path`` with 2-D or 3-D image data.
+
+    Raises:
+        InputError: the file cannot be read as FITS.
+    """
+    found = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hdus = _open(path)
+        try:
+            for index, hdu in enumerate(hdus):
+                if _is_stamp(hdu):
+                    found.append((index, str(hdu.header.get("EXTNAME", "")).strip()))
+        except Exception as exc:
+            raise InputError(f"{path}: corrupt or truncated FITS file ({one_line(exc)})") from None
+        finally:
+            hdus.close()
+    return found
+
+
+def stamp_ids(file_id: str, hdus: list[tuple[int, str]]) -> list[str]:
+    """The ids of a file's stamps (see the module docstring)."""
+    if len(hdus) == 1:
+        return [file_id]
+    names = [name for _, name in hdus]
+    return [
+        f"{file_id}[{name}]" if name and names.count(name) == 1 else f"{file_id}[{index}]"
+        for index, name in hdus
+    ]
+
+
+def read_hdu(
+    path: Path, index: int | None, max_pixels: int, where: str = ""
+) -> tuple[np.ndarray, fits.Header]:
+    """The raw data (float64, leading length-1 axes dropped) and header of one stamp.
+
+    Args:
+        path: The FITS file (optionally gzipped).
+        index: The HDU; None takes the first HDU with image data.
+        max_pixels: The most pixels a stamp may hold (checked before reading the data).
+        where: The stamp, for messages (default: the file).
+
+    Raises:
+        InputError: unreadable, no image HDU, zero size, or too many pixels.
+    """
+    where = where or str(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hdus = _open(path)
+        try:
+            if index is None:
+                index = next((i for i, hdu in enumerate(hdus) if _is_stamp(hdu)), None)
+                if index is None:
+                    raise InputError(f"{path}: FITS file has no image HDU with 2-D or 3-D data")
+            hdu = hdus[index]
+            if not hdu.is_image:
+                raise InputError(f"{where}: HDU {index} holds no image")
+            header = hdu.header.copy()
+            axes = [header.get(f"NAXIS{i}", 0) for i in range(1, header.get("NAXIS", 0) + 1)]
+            if 0 in axes:
+                raise InputError(f"{where}: image has zero size ({'×'.join(map(str, axes[::-1]))})")
+            if math.prod(axes) > max_pixels:
+                raise InputError(
+                    f"{where}: {'×'.join(map(str, axes[::-1]))} values exceed "
+                    f"data.max_pixels = {max_pixels} (checked before decoding)"
+                )
+            data = hdu.data
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError(f"{path}: corrupt or truncated FITS file ({one_line(exc)})") from None
+        finally:
+            hdus.close()
+    if data is None or data.size == 0:
+        raise InputError(f"{where}: image has zero size")
+    array = np.asarray(data, dtype=np.float64)
+    while array.ndim > 3 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim not in (2, 3):
+        raise InputError(f"{where}: image data has {array.ndim} dimensions, not 2 or 3")
+    return array, header
+
+
+def band_axis(shape: tuple[int, int, int], setting: str) -> int:
+    """0 or 2: the band axis of a cube (``setting`` is ``data.band_axis``); −1 if ambiguous."""
+    if setting == "first":
+        return 0
+    if setting == "last":
+        return 2
+    first, middle, last = shape
+    if 1 in (first, last):
+        return 0 if first == 1 else 2
+    short_first, short_last = first <= MAX_BANDS, last <= MAX_BANDS
+    if short_first != short_last:
+        return 0 if short_first else 2
+    if short_first and middle == last != first:
+        return 0
+    if short_first and middle == first != last:
+        return 2
+    if short_first and first != last:
+        return 0 if first < last else 2
+    return -1
+
+
+def to_bands_last(array: np.ndarray, setting: str, where: str) -> np.ndarray:
+    """A 2-D stamp as (H, W, 1), a cube as (H, W, B).
+
+    Raises:
+        InputError: an ambiguous cube under ``data.band_axis = "auto"``.
+    """
+    if array.ndim == 2:
+        return array[..., None]
+    axis = band_axis(array.shape, setting)
+    if axis < 0:
+        raise InputError(
+            f"{where}: cannot tell the band axis of a cube of shape {array.shape}; set "
+            'data.band_axis = "first" for (B, H, W) or "last" for (H, W, B)'
+        )
+    return np.moveaxis(array, 0, -1) if axis == 0 else array
+
+
+def pixel_scale(header: fits.Header) -> float:
+    """Arcseconds per pixel from a celestial WCS in ``header`` (0 when there is none)."""
+    from astropy.wcs import WCS
+    from astropy.wcs.utils import proj_plane_pixel_scales
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            wcs = WCS(header, naxis=2)
+        except Exception:
+            return 0.0
+        if not wcs.has_celestial:
+            return 0.0
+        return float(np.mean(proj_plane_pixel_scales(wcs.celestial)) * 3600.0)

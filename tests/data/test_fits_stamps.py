@@ -1,0 +1,136 @@
+"""FITS layouts: multi-extension files, cube orientation, tables in folders, .npy ids, limits."""
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from astrovader.data.fits_stamps import band_axis
+from astrovader.data.readers import load_images, read_image
+from astrovader.errors import InputError
+
+RNG = np.random.default_rng(11)
+
+
+def _mef(path, named=False, count=3, primary_stamp=True):
+    arrays = [RNG.normal(0, 1, (8, 8 + i)) for i in range(count)]
+    first = fits.PrimaryHDU(arrays[0]) if primary_stamp else fits.PrimaryHDU()
+    rest = arrays[1:] if primary_stamp else arrays
+    hdus = [first, *(fits.ImageHDU(a, name=f"G{i}" if named else None) for i, a in enumerate(rest))]
+    fits.HDUList(hdus).writeto(path)
+    return arrays
+
+
+def test_every_image_hdu_is_one_stamp_with_stable_ids(tmp_path, minmax):
+    arrays = _mef(tmp_path / "pack.fits")
+    _mef(tmp_path / "named.fits", named=True, primary_stamp=False)
+    fits.writeto(tmp_path / "one.fits", arrays[0])
+    table = fits.BinTableHDU.from_columns([fits.Column(name="x", format="E", array=[1.0])])
+    fits.HDUList([fits.PrimaryHDU(), table]).writeto(tmp_path / "catalog.fits")
+    got = load_images(tmp_path, 1, 8, progress=False, scaling=minmax)
+    assert got.ids == (
+        "named[G0]",
+        "named[G1]",
+        "named[G2]",
+        "one",
+        "pack[0]",
+        "pack[1]",
+        "pack[2]",
+    )
+    assert got.skipped == 1  # the catalogue table
+    for i, array in enumerate(arrays):
+        side = min(array.shape)
+        top, left = (array.shape[0] - side) // 2, (array.shape[1] - side) // 2
+        square = array[top : top + side, left : left + side]
+        expected = (square - array.min()) / (array.max() - array.min())
+        np.testing.assert_allclose(got.images[4 + i, ..., 0], expected, atol=1e-6)
+    again = load_images(tmp_path / "pack.fits", 1, 8, progress=False, scaling=minmax)
+    assert again.ids == ("pack[0]", "pack[1]", "pack[2]")
+    np.testing.assert_array_equal(again.images, got.images[4:])
+
+
+def test_hst_aegis_files_give_ten_stamps(shared_dir):
+    data = shared_dir / "data" / "hst_aegis"
+    got = load_images(data, 1, 32, progress=False)
+    assert len(got) == 10 and got.skipped == 3  # two catalogues and the README
+    assert "AEGIS_F606w_images_01[0]" in got.ids and "AEGIS_F814w_images_02[1]" in got.ids
+    assert np.isfinite(got.images).all() and 0.5 < got.images.max() <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("shape", "axis"),
+    [
+        ((3, 16, 16), 0),
+        ((16, 16, 3), 2),
+        ((32, 32, 5), 2),
+        ((5, 32, 32), 0),
+        ((3, 12, 10), 0),
+        ((1, 7, 9), 0),
+        ((9, 7, 1), 2),
+        ((32, 32, 32), -1),
+        ((5, 40, 5), -1),
+        ((40, 30, 20), -1),
+    ],
+)
+def test_band_axis_rule(shape, axis):
+    assert band_axis(shape, "auto") == axis
+
+
+def test_bands_last_cube_is_read_and_ambiguous_cube_is_refused(tmp_path, minmax):
+    cube = RNG.normal(0, 1, (32, 32, 5))
+    fits.writeto(tmp_path / "hwb.fits", cube)
+    fits.writeto(tmp_path / "bhw.fits", np.moveaxis(cube, -1, 0))
+    last = read_image(tmp_path / "hwb.fits", 1, 32, scaling=minmax)
+    first = read_image(tmp_path / "bhw.fits", 1, 32, scaling=minmax)
+    np.testing.assert_allclose(last, first, atol=1e-6)
+    mean = cube.mean(axis=2)
+    np.testing.assert_allclose(
+        last[..., 0], (mean - mean.min()) / (mean.max() - mean.min()), atol=1e-6
+    )
+    fits.writeto(tmp_path / "cube.fits", RNG.normal(0, 1, (32, 32, 32)))
+    with pytest.raises(
+        InputError, match=r"cube\.fits: cannot tell the band axis .* data\.band_axis"
+    ):
+        read_image(tmp_path / "cube.fits", 1, 32)
+    forced = read_image(tmp_path / "cube.fits", 1, 32, band_axis="last", scaling=minmax)
+    assert forced.shape == (32, 32, 1)
+
+
+def test_npy_raw_flux_is_scaled_and_companion_ids_name_it(tmp_path):
+    flux = RNG.normal(100.0, 5.0, (4, 16, 16))
+    np.save(tmp_path / "cut.npy", flux)
+    (tmp_path / "cut_ids.txt").write_text("a\nb\nc\nd\n")
+    got = load_images(tmp_path / "cut.npy", 1, 16, progress=False)
+    assert got.ids == ("a", "b", "c", "d")
+    assert got.images.min() == 0.0 and got.images.max() == pytest.approx(1.0, abs=1e-6)
+    (tmp_path / "cut_ids.txt").write_text("a\nb\n")
+    with pytest.raises(InputError, match=r"cut_ids\.txt: 2 ids for the 4 images"):
+        load_images(tmp_path / "cut.npy", 1, 16, progress=False)
+
+
+def test_crop_in_pixels_and_arcseconds(tmp_path, minmax):
+    image = np.zeros((64, 64))
+    image[24:40, 24:40] = RNG.random((16, 16)) + 1
+    wcs = {"CTYPE1": "RA---TAN", "CTYPE2": "DEC--TAN", "CRPIX1": 32, "CRPIX2": 32}
+    header = fits.Header({**wcs, "CDELT1": -0.5 / 3600, "CDELT2": 0.5 / 3600})
+    fits.writeto(tmp_path / "wcs.fits", image, header)
+    centre = image[24:40, 24:40]
+    expected = (centre - centre.min()) / (centre.max() - centre.min())
+    by_pixels = read_image(tmp_path / "wcs.fits", 1, 16, crop=16, scaling=minmax)
+    np.testing.assert_allclose(by_pixels[..., 0], expected, atol=1e-6)
+    by_angle = read_image(tmp_path / "wcs.fits", 1, 16, crop_arcsec=8.0, scaling=minmax)
+    np.testing.assert_allclose(by_angle, by_pixels, atol=1e-6)
+    fits.writeto(tmp_path / "plain.fits", image)
+    with pytest.raises(InputError, match=r"plain\.fits: data\.crop_arcsec needs a pixel scale"):
+        read_image(tmp_path / "plain.fits", 1, 16, crop_arcsec=8.0)
+    given = {"crop_arcsec": 8.0, "pixel_scale": 0.5, "scaling": minmax}
+    scaled = read_image(tmp_path / "plain.fits", 1, 16, **given)
+    np.testing.assert_allclose(scaled, by_pixels, atol=1e-6)
+
+
+def test_pixel_limit_is_checked_before_decoding(tmp_path, pixels):
+    fits.writeto(tmp_path / "big.fits", np.zeros((64, 64), np.float32))
+    with pytest.raises(InputError, match=r"big\.fits: 64×64 values exceed data\.max_pixels = 1000"):
+        read_image(tmp_path / "big.fits", 1, 8, max_pixels=1000)
+    png = pixels.save(tmp_path / "big.png", pixels.u8(64, 64))
+    with pytest.raises(InputError, match=r"big\.png: 64×64 pixels exceed data\.max_pixels"):
+        read_image(png, 1, 8, max_pixels=1000)
