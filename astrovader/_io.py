@@ -93,13 +93,36 @@ def remove_stale(directory: str | os.PathLike, recursive: bool = True) -> int:
     return removed
 
 
+def _acquire(path: Path):
+    """Open and lock ``path``, or return the holder's process id (a string) if it is held."""
+    while True:
+        handle = open(path, "a+")  # kept open while the lock is held
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES, errno.EAGAIN):
+                handle.close()
+                raise
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            return holder
+        try:  # the previous holder may have removed the file before we locked it
+            if os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino:
+                return handle
+        except FileNotFoundError:
+            pass
+        handle.close()
+
+
 @contextlib.contextmanager
 def directory_lock(directory: str | os.PathLike):
     """Hold an exclusive lock on ``directory`` (created if needed) while the block runs.
 
     The lock is ``fcntl.flock`` on ``DIRECTORY/.astrovader.lock``, which holds the
-    writer's process id; the system releases it when the process ends, however it
-    ends, so a crash never leaves the directory locked.
+    writer's process id and is removed when the block ends. The system releases
+    the lock when the process ends, however it ends, so a crash never leaves the
+    directory locked (a stale lock file is simply locked again).
 
     Raises:
         AstrovaderError: another process holds the lock; the message names the
@@ -107,25 +130,22 @@ def directory_lock(directory: str | os.PathLike):
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    handle = open(directory / LOCK_NAME, "a+")
+    path = directory / LOCK_NAME
+    handle = _acquire(path)
+    if isinstance(handle, str):
+        raise AstrovaderError(
+            f"{directory}: in use by another astrovader process (PID {handle}); wait for it "
+            "to finish or stop it"
+        )
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES, errno.EAGAIN):
-                raise
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise AstrovaderError(
-                f"{directory}: in use by another astrovader process (PID {holder}); wait for "
-                "it to finish or stop it"
-            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")
         handle.flush()
         yield directory
     finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
         handle.close()
 
 

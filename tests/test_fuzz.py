@@ -390,3 +390,49 @@ def test_fits_of_random_shape_and_values(work, array, bands_size, nan):
         return
     _check_images(imageset, bands, size)
     assert imageset.replaced == bad
+
+
+# --- the command line ----------------------------------------------------------------------
+
+CLI_FUZZ = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=False,  # new examples on every run, as the command line meets new files
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+@CLI_FUZZ
+@given(
+    st.sampled_from(list(TEMPLATES)),
+    st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), max_size=6),
+    st.floats(0, 1),
+    st.sampled_from([16, 100, 10**6]),
+    st.booleans(),
+)
+def test_the_prepare_command_on_mutated_files(capsys, suffix, edits, keep, limit, grey):
+    """``astrovader prepare`` (framework-free) on damaged files of every kind, and images
+    beyond a pixel limit: exit 0, or 2 with one error line and nothing written."""
+    from astrovader.cli import main
+
+    content = bytearray(TEMPLATES[suffix])
+    for where, value in edits:
+        content[int(where * len(content))] = value
+    content = bytes(content[: max(1, round(keep * len(content)))])
+    root = Path(tempfile.mkdtemp())
+    (root / "raw").mkdir()
+    (root / "raw" / f"x{suffix.replace('.16', '')}").write_bytes(content)
+    Image.fromarray(_PIXELS).save(root / "raw" / "good.png")
+    argv = ["prepare", str(root / "raw"), str(root / "out"), "--crop", "8", "--size", "8"]
+    options = ["--workers", "1", "--quiet", "--max-pixels", str(limit)]
+    status = main([*argv, *options, *(["--grey"] if grey else [])])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    if limit < 120:  # the 10×12 good image is over the limit (unless the damaged file fails first)
+        over = f"good.png: 10×12 pixels exceed data.max_pixels = {limit}" in err
+        assert status == 2 and (over or f"{root / 'raw' / 'x'}." in err), err
+    if status == 2:
+        assert len([line for line in err.splitlines() if "error:" in line]) == 1, err
+    else:
+        assert status == 0, err
+        assert (root / "out" / "good.png").is_file()

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from astrovader._io import directory_lock, remove_stale
 from astrovader.analysis import clustering, gallery, metrics
 from astrovader.analysis.charts import loss_curves
 from astrovader.analysis.gz2 import GZ2Columns, read_catalogue
@@ -178,16 +179,19 @@ def make_report(
         lambda: _objects(ctx, silhouette),
     ]
     sections, values = [], {}
-    for step in tqdm(steps, desc="report", unit="part", disable=not options.progress):
-        result = step()
-        if isinstance(result, tuple):
-            result, values = result
-        if result is not None:
-            sections.append(result)
+    with directory_lock(out):
+        remove_stale(out)
+        for step in tqdm(steps, desc="report", unit="part", disable=not options.progress):
+            result = step()
+            if isinstance(result, tuple):
+                result, values = result
+            if result is not None:
+                sections.append(result)
     summary = [
         f"Run {Path(run).resolve().name}: {len(inputs.ids)} objects, K = {ctx.k} components, "
         f"J = {inputs.z.shape[1]} latent variables.",
         *inputs.notes,
         ", ".join(f"{k} = {v:.4g}" for k, v in values.items() if k != "n_labelled") + ".",
     ]
-    return write_page(out / "index.html", "AstroVaDEr report", sections, summary)
+    with directory_lock(out):
+        return write_page(out / "index.html", "AstroVaDEr report", sections, summary)

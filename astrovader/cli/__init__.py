@@ -49,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     except AstrovaderError as exc:
         print(f"astrovader {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # an output that could not be written: a full disk, no permission
+        where = f"{exc.filename}: " if exc.filename else ""
+        reason = exc.strerror or " ".join(str(exc).split())
+        print(f"astrovader {args.command}: error: {where}{reason}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"astrovader {args.command}: interrupted", file=sys.stderr)
         return 130

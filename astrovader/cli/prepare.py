@@ -41,6 +41,12 @@ def register(subparsers) -> None:
         help="8-bit PNGs (default), or uint8 TFRecord shards that fit and embed stream",
     )
     parser.add_argument("--workers", type=positive, help="processes (default: all cores)")
+    parser.add_argument(
+        "--max-pixels",
+        type=positive,
+        default=2**26,
+        help="the most pixels one image may have, checked before decoding (2^26)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 

@@ -13,8 +13,8 @@ import numpy as np
 from PIL import Image
 
 from astrovader._io import atomic_path
-from astrovader.data._decode import decode_stamp
-from astrovader.data._files import is_fits
+from astrovader.data._decode import decode_display, decode_stamp
+from astrovader.data._files import check_file, is_fits
 from astrovader.data.reading import ReadOptions
 from astrovader.errors import InputError
 
@@ -72,26 +72,28 @@ def prepare_pixels(
 
 
 def prepared(task: tuple) -> np.ndarray:
-    """uint8 pixels of one stamp: ``(stamp, crop, size, grey, stretch)``."""
-    stamp, crop, size, grey, stretch = task
+    """uint8 pixels of one stamp: ``(stamp, crop, size, grey, stretch, max_pixels)``.
+
+    Every file is decoded by the readers' decoders, so the pixel limit is checked
+    before anything is decoded and damaged files give the readers' messages.
+    """
+    stamp, crop, size, grey, stretch, max_pixels = task
     if is_fits(stamp.path.name):
-        options = ReadOptions(bands=1 if grey else 3, size=size, crop=crop)
+        options = ReadOptions(bands=1 if grey else 3, size=size, crop=crop, max_pixels=max_pixels)
         pixels = decode_stamp(stamp, options)[0] * 255.0
         out = np.clip(np.floor(pixels + 0.5), 0, 255).astype(np.uint8)
         return out[..., 0] if out.shape[2] == 1 else out
-    source = stamp.path
+    check_file(stamp.path, str(stamp.path))
+    pixels = decode_display(stamp.path, str(stamp.path), max_pixels) * 255.0
     try:
-        with Image.open(source) as image:
-            if image.mode not in ("L", "RGB"):
-                image = image.convert("RGB")
-            pixels = np.asarray(image)
-        return prepare_pixels(pixels, crop, size, grey, stretch)
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise InputError(f"{source}: cannot prepare image ({' '.join(str(exc).split())})") from None
+        return prepare_pixels(pixels[..., 0] if pixels.shape[2] == 1 else pixels, crop, size,
+                              grey, stretch)  # fmt: skip
+    except ValueError as exc:
+        raise InputError(f"{stamp.path}: cannot prepare image ({exc})") from None
 
 
 def write_png(task: tuple) -> None:
-    """Prepare ``(stamp, target, crop, size, grey, stretch)`` into the PNG ``target``."""
+    """Prepare ``(stamp, target, crop, size, grey, stretch, max_pixels)`` into a PNG."""
     stamp, target, *options = task
     result = prepared((stamp, *options))
     with atomic_path(target) as tmp:

@@ -47,9 +47,21 @@ def find_images(directory: str | os.PathLike) -> tuple[list[Path], int]:
     return images, len(others)
 
 
+def safe_text(text: str) -> str:
+    r"""``text`` with the undecodable bytes of a non-UTF-8 file name written as ``\xNN``.
+
+    Python keeps such bytes as surrogate escapes, which no UTF-8 output (CSV, FITS,
+    the terminal) can hold; ids and messages carry them in this escaped form.
+    """
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def image_id(root: Path, path: Path) -> str:
-    """An image's id: its path under ``root`` without the image suffix ("a/b.fits.gz" → "a/b")."""
-    return path.relative_to(root).as_posix()[: -len(image_suffix(path.name))]
+    """An image's id: its path under ``root`` without the image suffix ("a/b.fits.gz" → "a/b").
+
+    File names that are not UTF-8 are carried escaped (:func:`safe_text`).
+    """
+    return safe_text(path.relative_to(root).as_posix()[: -len(image_suffix(path.name))])
 
 
 def image_ids(root: Path, paths: list[Path]) -> list[str]:

@@ -93,6 +93,7 @@ class PrepareOptions:
             ``"tfrecord"``: uint8 shards (:mod:`astrovader.data.tfrecord`) with the
             ids the image readers give (relative path without suffix); the output
             must not exist or be empty, and appears complete or not at all.
+        max_pixels: The most pixels one image may have (checked before decoding).
     """
 
     crop: int = 192
@@ -102,6 +103,7 @@ class PrepareOptions:
     workers: int | None = None
     progress: bool = True
     output_format: str = "png"
+    max_pixels: int = 2**26
 
     def __post_init__(self):
         if self.output_format not in FORMATS:
@@ -162,7 +164,7 @@ def prepare_directory(
     names = [stamp.id for stamp in chosen]
     done = Prepared(len(chosen), len(sources) - len(chosen), missing)
     workers = options.workers or os.cpu_count() or 1
-    settings = (options.crop, options.size, options.grey, options.stretch)
+    settings = (options.crop, options.size, options.grey, options.stretch, options.max_pixels)
     if options.output_format == "tfrecord":
         from astrovader.data.tfrecord import write_tfrecords
 

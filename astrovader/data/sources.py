@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from astrovader.config import Config
 from astrovader.data.readers import ImageSet, ReadOptions, global_limits, load_images
 from astrovader.data.scaling import describe
 
 log = logging.getLogger(__name__)
+
+
+def with_data_path(config: Config, data_path: str | None) -> Config:
+    """The configuration with ``data.path`` recorded (absolute, so that a resume finds it)."""
+    if data_path is None:
+        return config
+    return config.replace(data={"path": str(Path(data_path).resolve())})
 
 
 def with_measured_limits(config: Config) -> Config:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from astrovader.data.pipeline import augment
+from astrovader.data.pipeline import EpochCounter, augment, batch_key, keyed, shuffled_blocks
 from astrovader.data.tfrecord import read_manifest
 
 SHUFFLE_RECORDS = 8192
@@ -22,20 +22,24 @@ _FEATURES = {
 }
 
 
-def _records(path, manifest, shuffle_seed=None, keep=None, workers=1):
+def _files(path, manifest) -> list[str]:
+    return [str(Path(path) / shard["file"]) for shard in manifest["shards"]]
+
+
+def _records(files, manifest, order_key=None, keep=None, workers=1):
     """Parsed records (id, index, uint8 image) from the shards, in order unless shuffled.
 
-    A multi-worker strategy gives each worker its own shards (FILE sharding);
-    with fewer shards than ``workers``, every worker reads every shard and keeps
-    its part of the batches (DATA sharding).
+    With ``order_key`` (a stateless key) the shard order is shuffled and shards
+    are read eight at a time, record by record. A multi-worker strategy gives each
+    worker its own shards (FILE sharding); with fewer shards than ``workers``,
+    every worker reads every shard and keeps its part of the batches (DATA sharding).
     """
-    files = [str(Path(path) / shard["file"]) for shard in manifest["shards"]]
     block = max(shard["count"] for shard in manifest["shards"])
-    ds = tf.data.Dataset.from_tensor_slices(files)
-    if shuffle_seed is not None:
-        ds = ds.shuffle(len(files), seed=shuffle_seed, reshuffle_each_iteration=True)
+    ds = tf.constant(files)
+    if order_key is not None:
+        ds = tf.random.experimental.stateless_shuffle(ds, order_key)
         block = 1
-    ds = ds.interleave(
+    ds = tf.data.Dataset.from_tensor_slices(ds).interleave(
         tf.data.TFRecordDataset,
         cycle_length=min(len(files), 8),
         block_length=block,
@@ -46,13 +50,14 @@ def _records(path, manifest, shuffle_seed=None, keep=None, workers=1):
     if keep is not None:
         mask = tf.constant(np.asarray(keep, dtype=bool))
         ds = ds.filter(lambda r: tf.gather(mask, r["index"]))
-    if len(files) < workers:
-        options = tf.data.Options()
-        options.experimental_distribute.auto_shard_policy = (
-            tf.data.experimental.AutoShardPolicy.DATA
-        )
-        ds = ds.with_options(options)
-    return ds
+    return _data_sharded(ds) if len(files) < workers else ds
+
+
+def _data_sharded(ds: tf.data.Dataset) -> tf.data.Dataset:
+    """``ds`` with multi-worker sharding by data (each worker keeps its part of the batches)."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return ds.with_options(options)
 
 
 def _decoder(manifest):
@@ -66,14 +71,22 @@ def _decoder(manifest):
 
 
 def training_dataset(
-    path, batch_size: int, seed: int, flips: bool, keep=None, workers: int = 1
+    path,
+    batch_size: int,
+    seed: int,
+    flips: bool,
+    keep=None,
+    workers: int = 1,
+    counter=None,
 ) -> tf.data.Dataset:
-    """Shuffled, flipped batches of float32 images from the shards.
+    """Shuffled, flipped batches of float32 images from the shards, one epoch per iteration.
 
-    Shards are read in a shuffled order, eight at a time in parallel; records
-    pass a shuffle buffer of up to 8192 (a full shuffle for smaller datasets),
-    then are batched, decoded and flipped as :func:`~astrovader.data.pipeline.augment`
-    does for in-memory arrays, and prefetched.
+    Each epoch reads the shards in an order shuffled by the key (seed, epoch),
+    eight at a time in parallel; each block of up to 8192 records (a full shuffle
+    for smaller datasets) is permuted by the key (seed, epoch), then they are batched,
+    decoded and flipped as :func:`~astrovader.data.pipeline.augment` does for
+    in-memory arrays, and prefetched: a resumed run sees the batches an
+    uninterrupted one sees (:mod:`astrovader.data.pipeline`).
 
     Args:
         path: The dataset directory.
@@ -81,16 +94,29 @@ def training_dataset(
         seed: Seed of the shard order, the shuffle and the flips.
         flips: Random horizontal and vertical flips.
         keep: Optional (count,) booleans: the records to use (a training split).
-        workers: Workers of a multi-worker strategy: with fewer shards than
-            workers, every worker reads every shard and keeps its part (DATA
-            sharding) instead of reading its own shards.
+        workers: Workers of a multi-worker strategy: every worker reads every
+            shard and keeps its part of the batches (DATA sharding; the epochs'
+            shard orders are not file-shardable).
+        counter: The :class:`~astrovader.data.pipeline.EpochCounter` giving the epoch
+            each iteration produces (default: always epoch 0).
     """
     manifest = read_manifest(path)
-    records = _records(path, manifest, seed, keep, workers)
+    files = _files(path, manifest)
     buffer = min(manifest["count"], SHUFFLE_RECORDS)
-    ds = records.map(lambda r: r["image"]).shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size).map(_decoder(manifest), num_parallel_calls=tf.data.AUTOTUNE)
-    return augment(ds, seed, flips)
+    decode = _decoder(manifest)
+
+    def epoch(e):
+        records = _records(files, manifest, batch_key(seed, e, -1), keep)
+        images = shuffled_blocks(records.map(lambda r: r["image"]), buffer, batch_key(seed, e, -2))
+        batches = images.batch(batch_size).map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+        return keyed(batches, seed, e)
+
+    counter = counter or EpochCounter()
+    kept = manifest["count"] if keep is None else int(np.count_nonzero(keep))
+    epochs = counter.epochs().flat_map(epoch)
+    steps = -(-kept // batch_size)
+    ds = augment(epochs.apply(tf.data.experimental.assert_cardinality(steps)), flips)
+    return _data_sharded(ds) if workers > 1 else ds
 
 
 def evaluation_dataset(path, batch_size: int, keep=None, with_ids: bool = False, workers: int = 1):
@@ -105,7 +131,7 @@ def evaluation_dataset(path, batch_size: int, keep=None, with_ids: bool = False,
     """
     manifest = read_manifest(path)
     decode = _decoder(manifest)
-    ds = _records(path, manifest, keep=keep, workers=workers).batch(batch_size)
+    ds = _records(_files(path, manifest), manifest, keep=keep, workers=workers).batch(batch_size)
     if with_ids:
         ds = ds.map(lambda r: (r["id"], decode(r["image"])), num_parallel_calls=tf.data.AUTOTUNE)
     else:

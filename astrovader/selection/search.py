@@ -30,7 +30,7 @@ from hyperopt.exceptions import AllTrialsFailed
 from hyperopt.pyll import rec_eval
 from tqdm.auto import tqdm
 
-from astrovader._io import write_text_atomic
+from astrovader._io import directory_lock, remove_stale, write_text_atomic
 from astrovader.config import Config
 from astrovader.errors import AstrovaderError
 from astrovader.selection import records
@@ -214,12 +214,14 @@ def run_search(
         "objective": options.objective,
         "seed": options.seed,
     }
-    _check_same_search(out, meta)
-    trials = records.load_trials(out)
-    done = min(len(trials), options.max_evals)
-    with tqdm(total=options.max_evals, initial=done, desc="search trials") as bar:
-        search = _Search(space, base, out, options, bar)
-        run = _search_local if options.backend == "local" else _search_spark
-        trials = run(search, trials)
-    records.record_trials(trials, out, options.objective)
-    return records.write_best(trials, out, options.objective)
+    with directory_lock(out):
+        remove_stale(out)
+        _check_same_search(out, meta)
+        trials = records.load_trials(out)
+        done = min(len(trials), options.max_evals)
+        with tqdm(total=options.max_evals, initial=done, desc="search trials") as bar:
+            search = _Search(space, base, out, options, bar)
+            run = _search_local if options.backend == "local" else _search_spark
+            trials = run(search, trials)
+        records.record_trials(trials, out, options.objective)
+        return records.write_best(trials, out, options.objective)

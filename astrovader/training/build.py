@@ -7,16 +7,17 @@ import dataclasses
 
 import keras
 
+from astrovader._io import directory_lock, remove_stale
 from astrovader.config import Config
 from astrovader.errors import AstrovaderError
 from astrovader.training import distribute, precision
 from astrovader.training.auto_clusters import auto_model_config
-from astrovader.training.callbacks import S3VDCSchedule, learning_rate_schedule
-from astrovader.training.checkpoint import RunCheckpoint, restore
+from astrovader.training.callbacks import EpochKey, S3VDCSchedule, learning_rate_schedule
+from astrovader.training.checkpoint import RunCheckpoint, check_resumable, restore
 from astrovader.training.gmm_init import GMMInitialisation
 from astrovader.training.history import HistoryWriter
 from astrovader.training.nan_guard import NaNGuard
-from astrovader.training.rundir import RunDirectory
+from astrovader.training.rundir import RunDirectory, check_out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,8 +103,22 @@ def _check_clusters(session: Session) -> None:
         )
 
 
-def build_session(config: Config, strategy, source, out, options: FitOptions) -> Session:
-    """Read the data, build and compile the model, and restore a resumed run."""
+def build_session(
+    config: Config, strategy, source, out, options: FitOptions, hold=None, images=None
+) -> Session:
+    """Read the data, build and compile the model, and restore a resumed run.
+
+    Args:
+        config: The run's configuration.
+        strategy: The distribution strategy.
+        source: The run directory resumed from.
+        out: The run directory written.
+        options: The fit options.
+        hold: ``hold(context_manager)`` keeps a context open for the whole run
+            (``contextlib.ExitStack.enter_context``): the output directory's lock is
+            taken through it just before the first write, after every input check.
+        images: The images of ``config.data``, already read (None reads them).
+    """
     from astrovader.data.sources import with_measured_limits
     from astrovader.model.vade import AstroVaDEr
     from astrovader.training.inputs import run_inputs
@@ -112,21 +127,30 @@ def build_session(config: Config, strategy, source, out, options: FitOptions) ->
     if not options.resume:
         config = with_measured_limits(config)
     session = Session(config, strategy, RunDirectory(source), RunDirectory(out), options)
-    session.inputs = run_inputs(config, distribute.worker_count(strategy))
+    session.inputs = run_inputs(config, distribute.worker_count(strategy), images)
     _check_clusters(session)
     session.policy = precision.resolve_precision(config.training.precision)
     session.xla = precision.resolve_xla(config.training.xla, strategy.num_replicas_in_sync)
-    checkpoint = session.source.checkpoint if options.resume else None
+    resuming = options.resume and session.source.checkpoint.exists()
+    if resuming:
+        check_resumable(config, session.source.checkpoints)
     with session.scope():
+        checkpoint = session.source.checkpoint if resuming else None
         model = AstroVaDEr.from_settings(auto_model_config(config, checkpoint))
         optimizer = precision.wrap_optimizer(
             keras.optimizers.Adam(config.optimizer.learning_rate), session.policy
         )
         model.compile(optimizer=optimizer, jit_compile=session.xla)
+        if hold is not None:
+            hold(directory_lock(session.out.path))
+            if not options.resume:
+                check_out(session.out, options.overwrite)
+                session.out.clear()
+            remove_stale(session.out.path)
         session.out.path.mkdir(parents=True, exist_ok=True)
         if not options.resume:
             config.save(session.out.config_path)
-        if options.resume:
+        if resuming:
             session.initial_epoch = restore(model, session.source.checkpoints)
     model.skip_nonfinite = options.on_nan == "skip-batch"
     session.model = model
@@ -144,12 +168,13 @@ def callbacks(session: Session, guard: NaNGuard) -> tuple[GMMInitialisation, lis
         config.training.seed,
     )
     return gmm_init, [
+        EpochKey(session.inputs.counter),
         gmm_init,
         S3VDCSchedule(config),
         learning_rate_schedule(config),
         guard,
         HistoryWriter(out.history_path, config.schedule),
-        RunCheckpoint(out.checkpoints, guard),
+        RunCheckpoint(out.checkpoints, guard, config),
         keras.callbacks.TensorBoard(out.tensorboard, write_graph=False, profile_batch=0),
         *session.options.callbacks,
     ]

@@ -8,6 +8,23 @@ from astrovader.config import Config
 from astrovader.training.schedule import learning_rate_at, loss_weights, phase_at
 
 
+class EpochKey(keras.callbacks.Callback):
+    """Key the training data to the epoch: first of the callbacks, at every epoch's start.
+
+    Args:
+        counter: The :class:`~astrovader.data.pipeline.EpochCounter` of the run's
+            training dataset (None: nothing to key).
+    """
+
+    def __init__(self, counter):
+        super().__init__()
+        self.counter = counter
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.counter is not None:
+            self.counter.set(epoch)
+
+
 class S3VDCSchedule(keras.callbacks.Callback):
     """Set w_KL and w_GMM at the start of each epoch from its phase and β.
 

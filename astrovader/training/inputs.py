@@ -19,7 +19,7 @@ import numpy as np
 
 from astrovader.config import Config
 from astrovader.data import tfrecord, tfrecord_datasets
-from astrovader.data.pipeline import evaluation_dataset, training_dataset
+from astrovader.data.pipeline import EpochCounter, evaluation_dataset, training_dataset
 from astrovader.data.split import split_indices
 from astrovader.errors import InputError
 
@@ -29,12 +29,17 @@ class RunInputs:
     """Training and validation batches, their sizes, and the clusters.csv writer.
 
     Attributes:
-        train: Shuffled, augmented training batches.
+        train: The shuffled, augmented training batches of one epoch, the one
+            ``counter`` names (each epoch keyed by the seed and its number, so a
+            resumed run sees the batches an uninterrupted one sees).
         validation: Validation batches, or None without a validation split.
         n_train: Training images.
         n_val: Validation images.
         write_clusters: ``write_clusters(model, path)`` writes every image's
             ``id, cluster, γ, z`` to ``path``.
+        batch_size: Images per batch.
+        counter: The epoch the training batches are drawn for (set by
+            :class:`~astrovader.training.callbacks.EpochKey`).
     """
 
     train: object
@@ -42,24 +47,34 @@ class RunInputs:
     n_train: int
     n_val: int
     write_clusters: Callable
+    batch_size: int = 1
+    counter: object = None
 
 
-def run_inputs(config: Config, workers: int = 1) -> RunInputs:
-    """The datasets for ``config`` (``workers``: processes of a multi-worker strategy)."""
+def run_inputs(config: Config, workers: int = 1, images=None) -> RunInputs:
+    """The datasets for ``config``.
+
+    Args:
+        config: The run's configuration.
+        workers: Processes of a multi-worker strategy.
+        images: The images of ``config.data``, already read (an
+            :class:`~astrovader.data.imageset.ImageSet`); None reads them.
+    """
     path = config.data.path
     if path and tfrecord.is_tfrecord_dir(path):
         return _shards(Path(path), config, workers)
-    return _in_memory(config)
+    return _in_memory(config, images)
 
 
-def _in_memory(config: Config) -> RunInputs:
+def _in_memory(config: Config, data=None) -> RunInputs:
     from astrovader.data.cluster_table import write_clusters
     from astrovader.data.sources import load_data
 
-    data = load_data(config)
+    data = data if data is not None else load_data(config)
     batch, seed = config.training.batch_size, config.training.seed
     train_idx, val_idx = split_indices(len(data.images), config.data.validation_fraction, seed)
-    train = training_dataset(data.images[train_idx], batch, seed, config.data.flips)
+    counter = EpochCounter()
+    train = training_dataset(data.images[train_idx], batch, seed, config.data.flips, counter)
     validation = evaluation_dataset(data.images[val_idx], batch) if len(val_idx) else None
 
     def write(model, out):
@@ -67,7 +82,7 @@ def _in_memory(config: Config) -> RunInputs:
         gamma = model.latent_probabilities(z_mean, batch)
         write_clusters(out, data.ids, gamma, z_mean, columns=data.columns)
 
-    return RunInputs(train, validation, len(train_idx), len(val_idx), write)
+    return RunInputs(train, validation, len(train_idx), len(val_idx), write, batch, counter)
 
 
 def _shards(path: Path, config: Config, workers: int) -> RunInputs:
@@ -87,7 +102,9 @@ def _shards(path: Path, config: Config, workers: int) -> RunInputs:
     train_idx, val_idx = split_indices(count, config.data.validation_fraction, seed)
     keep = np.zeros(count, bool)
     keep[train_idx] = True
-    train = tfrecord_datasets.training_dataset(path, batch, seed, config.data.flips, keep, workers)
+    counter = EpochCounter()
+    flips = config.data.flips
+    train = tfrecord_datasets.training_dataset(path, batch, seed, flips, keep, workers, counter)
     validation = None
     if len(val_idx):
         validation = tfrecord_datasets.evaluation_dataset(path, batch, ~keep, workers=workers)
@@ -97,4 +114,4 @@ def _shards(path: Path, config: Config, workers: int) -> RunInputs:
         embed = functools.partial(model.embed, batch_size=batch)
         write_stream(out, stream, embed, (model.n_clusters, model.latent_dim), batch, False)
 
-    return RunInputs(train, validation, len(train_idx), len(val_idx), write)
+    return RunInputs(train, validation, len(train_idx), len(val_idx), write, batch, counter)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import shutil
@@ -12,12 +13,12 @@ from pathlib import Path
 
 from astrovader._io import atomic_path
 from astrovader.config import Config
-from astrovader.errors import AstrovaderError, RunExistsError
+from astrovader.errors import AstrovaderError
 from astrovader.training.auto_clusters import choose_clusters
 from astrovader.training.build import FitOptions, Session, build_session, callbacks
 from astrovader.training.checkpoint import restore
 from astrovader.training.nan_guard import NaNGuard
-from astrovader.training.rundir import RunDirectory
+from astrovader.training.rundir import RunDirectory, check_out
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ def fit_run(
     verbose: int | str = "auto",
     on_nan: str = "stop",
     callbacks: tuple = (),
+    images=None,
 ) -> Path:
     """Train a model and write the run directory.
 
@@ -52,6 +54,9 @@ def fit_run(
             ``"skip-batch"``: batches with non-finite loss or gradients are skipped
             (counted in the ``skipped_batches`` log).
         callbacks: Extra Keras callbacks, run after the schedule's own.
+        images: The images of ``config.data``, already read (an
+            :class:`~astrovader.data.imageset.ImageSet`, as the command line reads
+            them before TensorFlow starts); None reads them.
 
     Returns:
         The run directory (see :class:`~astrovader.training.rundir.RunDirectory`).
@@ -61,33 +66,28 @@ def fit_run(
     options = FitOptions(resume, overwrite, verbose, on_nan, tuple(callbacks))
     run = RunDirectory(out)
     if resume:
-        if not run.checkpoint.exists():
-            raise AstrovaderError(f"{run.path}: no checkpoint to resume from")
+        if not run.config_path.exists():
+            raise AstrovaderError(f"{run.path}: no run to resume (no config.toml)")
         config = run.config
+        if not run.checkpoint.exists():
+            log.info("%s: no epoch had finished; starting the run again from epoch 1", run.path)
     else:
         config = config or Config()
+        check_out(run, overwrite)
     strategy = distribute.make_strategy(config.training.strategy)
-    if distribute.is_chief(strategy):
-        if not resume:
-            _check_out(run, overwrite)
-        return _train(build_session(config, strategy, run.path, run.path, options))
-    scratch = Path(tempfile.mkdtemp(prefix="astrovader-worker-"))
-    try:
-        session = build_session(config, strategy, run.path, scratch / "run", options)
-        if resume:
+    with contextlib.ExitStack() as stack:
+        if distribute.is_chief(strategy):
+            session = build_session(
+                config, strategy, run.path, run.path, options, stack.enter_context, images
+            )
+            return _train(session)
+        scratch = Path(tempfile.mkdtemp(prefix="astrovader-worker-"))
+        stack.callback(shutil.rmtree, scratch, ignore_errors=True)
+        session = build_session(config, strategy, run.path, scratch / "run", options, None, images)
+        if resume and run.checkpoint.exists():
             shutil.copytree(run.checkpoints, session.out.checkpoints, dirs_exist_ok=True)
         _train(session)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
     return run.path
-
-
-def _check_out(run: RunDirectory, overwrite: bool) -> None:
-    if run.path.exists() and not run.path.is_dir():
-        raise AstrovaderError(f"{run.path}: exists and is not a directory")
-    taken = run.taken()
-    if taken and not overwrite:
-        raise RunExistsError(f"{run.path}: already holds a run ({taken[0]})")
 
 
 def _train(session: Session) -> Path:
@@ -129,20 +129,22 @@ def _train(session: Session) -> Path:
 
 def _epochs(session: Session, gmm_init, every: list, guard: NaNGuard) -> None:
     """``model.fit`` over the schedule; with ``n_clusters = "auto"``, pick K in between."""
-    config, total = session.config, session.config.schedule.total_epochs
+    config, total, inputs = session.config, session.config.schedule.total_epochs, session.inputs
     fit_args = {
-        "validation_data": session.inputs.validation,
+        "validation_data": inputs.validation,
         "callbacks": every,
         "verbose": _verbosity(session.options.verbose),
         "shuffle": False,
     }
+
+    def fit(first: int, last: int) -> None:
+        session.model.fit(inputs.train, epochs=last, initial_epoch=first, **fit_args)
+
     epoch = session.initial_epoch
     if session.auto and not session.model.prior.is_initialized:
         gamma_end = min(config.schedule.gamma_epochs, total)
         if epoch < gamma_end:
-            session.model.fit(
-                session.inputs.train, epochs=gamma_end, initial_epoch=epoch, **fit_args
-            )
+            fit(epoch, gamma_end)
             epoch = gamma_end
         if epoch < total and not guard.failure:
             gmm_init.set_model(session.model)
@@ -157,7 +159,7 @@ def _epochs(session: Session, gmm_init, every: list, guard: NaNGuard) -> None:
                 )
             session.model.skip_nonfinite = session.options.on_nan == "skip-batch"
     if epoch < total and not guard.failure:
-        session.model.fit(session.inputs.train, epochs=total, initial_epoch=epoch, **fit_args)
+        fit(epoch, total)
 
 
 def _roll_back(model, out: RunDirectory, failure: str):
@@ -175,11 +177,3 @@ def _verbosity(verbose):
     if verbose == "auto":
         return 1 if sys.stdout.isatty() else 2
     return verbose
-
-
-def run_config_for(config: Config, data_path: str | None) -> Config:
-    """The configuration with the data path recorded (absolute, so that resume finds it)."""
-    if data_path is None:
-        return config
-    data = dataclasses.replace(config.data, path=str(Path(data_path).resolve()))
-    return dataclasses.replace(config, data=data)

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import shutil
 from pathlib import Path
 
 import numpy as np
 
 from astrovader.config import Config, load_config
 from astrovader.data.imageset import ImageSet
-from astrovader.errors import AstrovaderError
+from astrovader.errors import AstrovaderError, RunExistsError
 
 RUN_FILES = ("config.toml", "model.keras", "history.csv", "clusters.csv")
 
@@ -86,6 +87,13 @@ class RunDirectory:
     def taken(self) -> list[str]:
         """The run files (and the checkpoint folder) already present."""
         return [name for name in (*RUN_FILES, "checkpoints") if (self.path / name).exists()]
+
+    def clear(self) -> None:
+        """Remove the files of a previous run (``--overwrite``), keeping anything else."""
+        for name in RUN_FILES:
+            (self.path / name).unlink(missing_ok=True)
+        for folder in (self.checkpoints, self.tensorboard, self.pick_k):
+            shutil.rmtree(folder, ignore_errors=True)
 
     def check_finished(self) -> RunDirectory:
         """This run, after checking that it holds every file of a finished run.
@@ -153,3 +161,17 @@ class RunDirectory:
         images = self.images(progress)
         train, _ = self.split(len(images))
         return ImageSet(tuple(images.ids[i] for i in train), images.images[train])
+
+
+def check_out(run: RunDirectory, overwrite: bool) -> None:
+    """A new run may be written to ``run`` (empty, or ``overwrite``).
+
+    Raises:
+        AstrovaderError: not a directory.
+        RunExistsError: it already holds a run and ``overwrite`` is false.
+    """
+    if run.path.exists() and not run.path.is_dir():
+        raise AstrovaderError(f"{run.path}: exists and is not a directory")
+    taken = run.taken()
+    if taken and not overwrite:
+        raise RunExistsError(f"{run.path}: already holds a run ({taken[0]})")

@@ -87,9 +87,10 @@ def write_sets(engine: str, n: int, size: int, seed: int, sky: float, root: Path
 
 def cluster(folder: Path, config, out: Path) -> dict:
     """Train on a folder with the preset, as ``astrovader fit`` does; the run's clusters."""
-    from astrovader.training.run import fit_run, run_config_for
+    from astrovader.data.sources import with_data_path
+    from astrovader.training.run import fit_run
 
-    run = fit_run(run_config_for(config, str(folder)), out, verbose=0)
+    run = fit_run(with_data_path(config, str(folder)), out, verbose=0)
     return read_clusters(run / "clusters.csv")
 
 

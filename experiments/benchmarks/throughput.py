@@ -35,7 +35,7 @@ import numpy as np
 import tensorflow as tf
 
 from astrovader.config import Config
-from astrovader.data.pipeline import training_dataset
+from astrovader.data.pipeline import EpochCounter, training_dataset
 from astrovader.data.tfrecord import write_tfrecords
 from astrovader.data.tfrecord_datasets import training_dataset as tfrecord_dataset
 from astrovader.model.vade import AstroVaDEr
@@ -139,7 +139,9 @@ def time_loader(config, args, workdir):
     )
     pipelines = {
         "loader_tfrecord_images_per_s": tfrecord_dataset(shards, batch, 0, True),
-        "loader_in_memory_images_per_s": training_dataset(pixels / np.float32(255), batch, 0, True),
+        "loader_in_memory_images_per_s": training_dataset(
+            pixels / np.float32(255), batch, 0, True, EpochCounter()
+        ),
     }
     out = {}
     for name, ds in pipelines.items():

@@ -92,7 +92,7 @@ def test_refuses_to_overwrite_a_run(tmp_path, cli_error):
 
 def test_resume_without_checkpoint(tmp_path, cli_error):
     err = cli_error(["fit", "--resume", str(tmp_path)])
-    assert "no checkpoint" in err
+    assert f"{tmp_path}: no run to resume (no config.toml)" in err
 
 
 def test_installed_command_reports_bad_input(tmp_path):

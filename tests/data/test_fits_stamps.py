@@ -134,3 +134,35 @@ def test_pixel_limit_is_checked_before_decoding(tmp_path, pixels):
     png = pixels.save(tmp_path / "big.png", pixels.u8(64, 64))
     with pytest.raises(InputError, match=r"big\.png: 64×64 pixels exceed data\.max_pixels"):
         read_image(png, 1, 8, max_pixels=1000)
+
+
+def _png_claiming(width, height, depth, colour_type) -> bytes:
+    """A PNG whose header announces a huge image, with a few bytes of compressed rows."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
+    rows = zlib.compress(b"\x00" * 1000)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(("depth", "colour_type"), [(16, 2), (16, 0), (8, 0), (8, 2)])
+def test_decompression_bombs_are_refused_before_decoding(tmp_path, depth, colour_type):
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_claiming(12000, 12000, depth, colour_type))
+    with pytest.raises(InputError, match=r"bomb\.png: 12000×12000 pixels exceed data\.max_pixels"):
+        read_image(path, 1, 32)
+
+
+def test_a_real_large_png_is_refused_with_the_default_limit(tmp_path):
+    from PIL import Image
+
+    Image.new("L", (9000, 8000)).save(tmp_path / "big.png")
+    with pytest.raises(InputError, match=r"big\.png: 9000×8000 pixels exceed data\.max_pixels"):
+        load_images(tmp_path, 1, 32, progress=False)

@@ -129,7 +129,9 @@ def test_bad_inputs(tmp_path):
     (small / "b.jpg").write_bytes(b"\xff\xd8 not a jpeg")
     with pytest.raises(InputError, match=r"a\.png: cannot prepare image .*smaller than the 192"):
         prepare_directory(small, tmp_path / "out", PrepareOptions(workers=1, progress=False))
-    with pytest.raises(InputError, match=r"b\.jpg: cannot prepare image"):
+    with pytest.raises(
+        InputError, match=r"b\.jpg: corrupt file or not an image Pillow can identify"
+    ):
         prepare_directory(
             small, tmp_path / "out", PrepareOptions(crop=64, size=32, workers=2, progress=False)
         )

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from astrovader.data.pipeline import EpochCounter
 from astrovader.data.readers import load_images
 from astrovader.data.tfrecord import pack_folder, read_manifest, to_uint8, write_tfrecords
 from astrovader.data.tfrecord_datasets import evaluation_dataset, training_dataset
@@ -74,16 +75,20 @@ def test_training_batches_cover_the_kept_records_once_per_epoch(tmp_path):
     )
     keep = np.ones(20, bool)
     keep[[2, 5, 11]] = False
-    ds = training_dataset(out, batch_size=6, seed=1, flips=False, keep=keep)
+    counter = EpochCounter()
+    ds = training_dataset(out, 6, seed=1, flips=False, keep=keep, counter=counter)
     expected = sorted(p.tobytes() for p in pixels[keep])
     epochs = []
-    for _ in range(2):
+    for epoch in range(2):
+        counter.set(epoch)
         batches = [b.numpy() for b in ds]
         assert [len(b) for b in batches] == [6, 6, 5]
-        seen = np.concatenate(batches)
-        assert sorted(to_uint8(s).tobytes() for s in seen) == expected
-        epochs.append(seen)
+        epochs.append(np.concatenate(batches))
+        assert sorted(to_uint8(s).tobytes() for s in epochs[-1]) == expected
     assert not np.array_equal(epochs[0], epochs[1]), "the order should change between epochs"
+    fresh = EpochCounter(1)
+    resumed = training_dataset(out, 6, seed=1, flips=False, keep=keep, counter=fresh)
+    np.testing.assert_array_equal(np.concatenate([b.numpy() for b in resumed]), epochs[1])
     held_out_ids, _ = _read_all(out, keep=~keep)
     assert held_out_ids == [ids[i] for i in (2, 5, 11)]
 

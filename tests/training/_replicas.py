@@ -86,6 +86,30 @@ def helpers(strategy):
     }
 
 
+def vade_steps(strategy):
+    """Two epochs of VaDE steps from one state (a well-conditioned, initialised prior)."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from astrovader.model.vade import AstroVaDEr
+
+    rng = np.random.default_rng(4)
+    x = rng.random((32, 16, 16, 1)).astype("float32")
+    keras.utils.set_random_seed(5)
+    with strategy.scope():
+        model = AstroVaDEr(image_size=16, latent_dim=2, n_clusters=3, filters=(4, 4, 4), seed=9)
+        model.prior.set_mixture([0.3, 0.3, 0.4], rng.normal(0, 0.1, (3, 2)), np.full((3, 2), 0.5))
+        model.gmm_weight.assign(0.3)
+        model.clip_value.assign(1.0)
+        model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    history = model.fit(tf.data.Dataset.from_tensor_slices(x).batch(16), epochs=2, verbose=0)
+    return {
+        "losses": {k: [float(v) for v in vals] for k, vals in history.history.items()},
+        "weights": [w.tolist() for w in model.get_weights()],
+    }
+
+
 def mirrored(out: Path):
     import tensorflow as tf
 
@@ -98,6 +122,9 @@ def mirrored(out: Path):
     from astrovader.training.history import read_history
 
     result = {"helpers": helpers(distribute.make_strategy("mirrored"))}
+    result["steps"] = {
+        name: vade_steps(distribute.make_strategy(name)) for name in ("default", "mirrored")
+    }
     Config().replace(**TINY).save(out / "tiny.toml")
     for strategy in ("default", "mirrored"):
         run = out / strategy
