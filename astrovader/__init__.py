@@ -15,6 +15,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __all__ = [
     "AstroVaDEr",
+    "Clusterer",
     "Config",
     "__version__",
     "import_paper_weights",
@@ -28,6 +29,10 @@ def __getattr__(name: str):
         from astrovader.model.loading import load_model
 
         return load_model
+    if name == "Clusterer":
+        from astrovader.api.clusterer import Clusterer
+
+        return Clusterer
     if name == "AstroVaDEr":
         from astrovader.model.vade import AstroVaDEr
 

@@ -18,7 +18,9 @@ import fcntl
 import os
 import re
 import shutil
+import signal
 import tempfile
+import threading
 from pathlib import Path
 
 from astrovader.errors import AstrovaderError
@@ -167,3 +169,23 @@ def check_free_space(directory: str | os.PathLike, needed: int, what: str) -> No
             f"{directory}: only {free / 1e6:.1f} MB free, {what} needs about "
             f"{(needed + margin) / 1e6:.1f} MB"
         )
+
+
+@contextlib.contextmanager
+def deferred_interrupts():
+    """Hold Ctrl-C (SIGINT) back while a file is written; it takes effect right after.
+
+    An interrupt inside h5py's writer can leave its global lock held, and the
+    process then hangs at exit instead of stopping. Only the main thread receives
+    SIGINT, so elsewhere (and where ``pthread_sigmask`` does not exist) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -4,22 +4,56 @@ from pathlib import Path
 
 import pytest
 
-from astrovader.config import Config, load_config, parse_override
+from astrovader.config import PAPER_METHOD, Config, ModelConfig, load_config, parse_override
 from astrovader.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_paper_file_equals_the_defaults():
-    assert load_config(ROOT / "experiments" / "paper.toml") == Config()
+def test_paper_file_is_the_paper_method_with_every_new_option_off():
+    paper = load_config(ROOT / "experiments" / "paper.toml")
+    assert paper == Config.paper()
+    for section, values in PAPER_METHOD.items():
+        for key, value in values.items():
+            assert getattr(getattr(paper, section), key) == value, f"{section}.{key}"
+    assert not paper.augment.active
+    assert (paper.mixture.update, paper.mixture.pi, paper.mixture.gamma_from) == (
+        "gradient",
+        "free",
+        "sample",
+    )
+    # Every option beyond the paper is in PAPER_METHOD: the package defaults differ
+    # from the paper in exactly those keys.
+    for section in ("augment", "mixture"):
+        assert set(PAPER_METHOD[section]) >= {
+            k
+            for k, v in vars(getattr(Config(), section)).items()
+            if v != PAPER_METHOD[section].get(k)
+        }
 
 
-def test_defaults_are_the_papers():
-    c = Config()
+def test_paper_values():
+    c = Config.paper()
     assert (c.model.latent_dim, c.model.n_clusters, c.model.filters) == (20, 12, (64, 64, 16))
     assert c.schedule.total_epochs == 350
     assert (c.loss.gamma, c.loss.gmm_scale, c.loss.minmax_lambda) == (0.0005, 0.3, 50.0)
+    assert (c.model.l2, c.model.l2_scaling, c.schedule.beta_per) == (0.01, "none", "epoch")
     assert c.training.batch_size == 180
+
+
+def test_the_defaults_are_the_measured_method():
+    c = Config()
+    assert c.augment.active and c.mixture.update == "em" and c.mixture.pi == "simplex"
+    assert c.loss.minmax_lambda is None and c.schedule.beta_per == "step"
+
+
+def test_l2_scales_with_the_pixel_count():
+    model = Config().model
+    assert model.l2_factor(128, 1) == pytest.approx(model.l2)
+    assert Config(model=ModelConfig(l2=0.01)).model.l2_factor(128, 1) == pytest.approx(0.01)
+    assert ModelConfig(l2=0.01).l2_factor(32, 1) == pytest.approx(0.01 / 16)
+    assert ModelConfig(l2=0.01).l2_factor(64, 3) == pytest.approx(0.01 * 3 / 4)
+    assert ModelConfig(l2=0.01, l2_scaling="none").l2_factor(32, 1) == 0.01
 
 
 def test_toml_round_trip_with_none_lambda(tmp_path):

@@ -71,7 +71,8 @@ def test_published_file_gives_documented_values(tmp_path):
         for key, value in values.items():
             assert getattr(getattr(config, section), key) == value, f"{section}.{key}"
     assert isinstance(config.loss.gamma, float) and isinstance(config.training.batch_size, int)
-    defaults = Config()
+    defaults = Config.paper()  # a published file runs the paper's method
+    assert not config.augment.active and config.mixture.update == "gradient"
     assert config.loss.minmax_lambda == defaults.loss.minmax_lambda
     assert config.training.seed == defaults.training.seed
     assert config.schedule.total_epochs == 350

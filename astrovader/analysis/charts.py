@@ -16,6 +16,12 @@ LOSS_PANELS = (
     ("kl", "unit-Gaussian KL"),
     ("gmm_kl", "GMM KL"),
 )
+LOSS_UNITS = {
+    "loss": "loss per image",
+    "reconstruction": "squared error per image",
+    "kl": "nats per image",
+    "gmm_kl": "nats per image",
+}
 PHASE_COLOURS = {"gamma": "#e8e8e8", "anneal": "#fde3c8", "static": "#d7e8f7"}
 
 
@@ -52,6 +58,7 @@ def loss_curves(rows: list[dict], stem: str | Path) -> list[Path]:
         ax.plot(epochs[keep], _column(rows, f"val_{key}")[keep], "k--", label="validation")
         ax.set_title(label, fontsize=9)
         ax.set_xlabel("epoch")
+        ax.set_ylabel(LOSS_UNITS[key], fontsize=8)
     handles = [
         axes[0].get_lines()[0],
         axes[0].get_lines()[1],

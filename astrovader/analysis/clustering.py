@@ -22,9 +22,12 @@ def occupancy(ctx: Context, silhouette: np.ndarray) -> Section:
     cuts = ctx.options.gamma_cuts
     counts = metrics.occupancy(ctx.inputs.gamma, cuts)
     pi = ctx.inputs.model.mixture()["pi"]
+    weight = pi / pi.sum()
+    share = np.bincount(ctx.labels, minlength=ctx.k) / max(len(ctx.labels), 1)
     columns = {
         "component": np.arange(ctx.k),
-        "weight": pi / pi.sum(),
+        "weight": weight,
+        "share": share,
         **{f"n_{name}": values for name, values in counts.items()},
         "mean_silhouette": metrics.per_component_mean(silhouette, ctx.labels, ctx.k),
     }
@@ -35,6 +38,20 @@ def occupancy(ctx: Context, silhouette: np.ndarray) -> Section:
         f"Objects with γ above {cut:g} in some component: {n} of {len(ctx.labels)}."
         for cut, n in zip(cuts, anywhere, strict=True)
     ]
+    worst = int(np.argmax(np.abs(share - weight)))
+    text.append(
+        "weight is the prior π_c of the mixture; share is the fraction of objects whose argmax "
+        "γ is c. They differ where components overlap or differ in width: a broad component "
+        "takes the argmax of objects in the tails of narrow ones, so its share exceeds its "
+        f"weight. Largest difference: component {worst}, weight {weight[worst]:.2f} against "
+        f"share {share[worst]:.2f}."
+    )
+    empty = [c for c in range(ctx.k) if share[c] == 0]
+    if empty:
+        text.append(
+            f"Empty components (no object by argmax γ): {', '.join(map(str, empty))}; they are "
+            "left out of the galleries, generation and deblending."
+        )
     return Section(
         "Occupancy",
         text,
@@ -53,15 +70,18 @@ def mean_gamma(ctx: Context) -> Section:
     }
     write_table(columns, ctx.table("mean_gamma"))
     charts.heatmap(
-        matrix.T,
+        matrix,
         ctx.figure("mean_gamma"),
-        "label (argmax γ)",
         "component of γ",
+        "label (argmax γ)",
         "Mean γ of each label's objects",
     )
     return Section(
         "Mean γ matrix",
-        ["Row c: the mean γ in each component of the objects labelled c."],
+        [
+            "Row c (of the figure and the table): the mean γ in each component of the objects "
+            "labelled c; a row without objects is blank."
+        ],
         [("figures/mean_gamma", "Mean γ per label and component (paper Fig. 5)")],
         [("tables/mean_gamma", columns)],
     )
@@ -87,6 +107,32 @@ def tsne_map(ctx: Context) -> tuple[str, str] | None:
         points, ctx.labels[pick], ctx.figure("tsne"), f"t-SNE of {len(pick)} embeddings"
     )
     return ("figures/tsne", "t-SNE map coloured by component")
+
+
+def metric_notes(labels, truth, k: int) -> dict[str, str]:
+    """One line per headline metric: what it measures, its direction and its chance level.
+
+    ASCII only: the table is also written as FITS.
+    """
+    chance = ""
+    if truth is not None and len(truth):
+        largest = np.bincount(truth).max() / len(truth)
+        chance = f"; chance about {max(largest, 1 / k):.2f} (largest class share)"
+    return {
+        "calinski_harabasz": "between- over within-component dispersion of the embedding; "
+        "higher is better; no fixed scale (compare runs on the same data only)",
+        "simplified_silhouette": "mean (b - a)/max(a, b), a and b the distances of an "
+        "embedding to its own and the nearest other centroid; in [-1, 1], about 0 at random",
+        "marginal_log_likelihood": "mean log p(z) of the embeddings under the learned "
+        "mixture, in nats per object; higher is a better fit of the prior",
+        "acc": "fraction of labelled objects in their class's component after the best "
+        f"one-to-one matching{chance}",
+        "nmi": "normalised mutual information of components and classes; 0 for random "
+        "labels, 1 for a perfect match",
+        "ari": "adjusted Rand index of components and classes; 0 for random labels by "
+        "construction, 1 for a perfect match",
+        "n_labelled": "objects with a known class",
+    }
 
 
 def scores(ctx: Context, silhouette: np.ndarray) -> tuple[Section, dict[str, float]]:
@@ -127,7 +173,12 @@ def scores(ctx: Context, silhouette: np.ndarray) -> tuple[Section, dict[str, flo
         )
         section.tables.append(("tables/confusion", columns))
         section.figures.append(("figures/confusion", "Objects per true class and component"))
-    table = {"metric": np.array(list(values)), "value": np.array(list(values.values()))}
+    notes = metric_notes(ctx.labels, inputs.truth[known] if known is not None else None, ctx.k)
+    table = {
+        "metric": np.array(list(values)),
+        "value": np.array(list(values.values())),
+        "meaning": np.array([notes.get(name, "") for name in values]),
+    }
     write_table(table, ctx.table("metrics"))
     section.tables.insert(0, ("tables/metrics", table))
     tsne = tsne_map(ctx)

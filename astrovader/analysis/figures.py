@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from astrovader._io import atomic_path
@@ -91,9 +93,15 @@ def image_grid(
     side = next((r.shape[1] for r in rows if r.size), 1)
     step = side + 2
     n_rows, n_cols = max(len(rows), 1), max((len(r) for r in rows), default=1) or 1
-    fig = Figure(figsize=(cell * n_cols, cell * n_rows))
-    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    fig = Figure(figsize=(cell * n_cols + (0.9 if residual_rows else 0.0), cell * n_rows))
+    ax = fig.add_axes((0.0, 0.0, 0.88 if residual_rows else 1.0, 1.0))
     ax.imshow(canvas, interpolation="nearest")
+    if residual_rows:
+        limit = max((np.abs(rows[i]).max() for i in residual_rows if rows[i].size), default=1.0)
+        scale = ScalarMappable(Normalize(-(limit or 1.0), limit or 1.0), cmap="RdBu_r")
+        bar = fig.colorbar(scale, cax=fig.add_axes((0.9, 0.15, 0.025, 0.7)))
+        bar.set_label("residual x − x̂ (pixel value)", fontsize=7)
+        bar.ax.tick_params(labelsize=6)
     ax.axis("off")
     for r, label in enumerate(row_labels if row_labels is not None else []):
         ax.text(-3, r * step + side / 2, str(label), ha="right", va="center", fontsize=7)

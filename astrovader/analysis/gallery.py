@@ -36,6 +36,11 @@ class Context:
         """Number of mixture components."""
         return self.inputs.gamma.shape[1]
 
+    @property
+    def occupied(self) -> list[int]:
+        """The components that hold at least one object by argmax γ."""
+        return [int(c) for c in np.flatnonzero(np.bincount(self.labels, minlength=self.k))]
+
     def figure(self, name: str) -> Path:
         """Stem of a figure file."""
         return self.out / "figures" / name
@@ -95,11 +100,12 @@ def reconstructions(ctx: Context) -> Section:
 def members(ctx: Context) -> Section:
     """Per component: the highest-γ objects and a random selection (Figs. 6–7)."""
     x, gamma, n = ctx.inputs.images, ctx.inputs.gamma, ctx.options.n_examples
-    top = [latent.top_gamma(gamma, c, n) for c in range(ctx.k)]
+    occupied = ctx.occupied
+    top = [latent.top_gamma(gamma, c, n) if c in occupied else [] for c in range(ctx.k)]
     image_grid(
         [x[i] for i in top],
         ctx.figure("top_gamma"),
-        [f"{c}" for c in range(ctx.k)],
+        [f"{c}" if c in occupied else f"{c} (empty)" for c in range(ctx.k)],
         title="Highest γ per component",
     )
     rand = [latent.random_members(ctx.labels, c, n, ctx.rng) for c in range(ctx.k)]
@@ -122,11 +128,13 @@ def members(ctx: Context) -> Section:
 def generation(ctx: Context) -> Section:
     """Synthetic images drawn from each mixture component (Fig. 9)."""
     model, n, seed = ctx.inputs.model, ctx.options.n_examples, ctx.options.seed
-    rows = [model.generate(n, component=c, seed=seed + c) for c in range(ctx.k)]
-    image_grid(rows, ctx.figure("generated"), list(range(ctx.k)), title="z ~ N(μ_c, σ²_c)")
+    occupied = ctx.occupied
+    rows = [model.generate(n, component=c, seed=seed + c) for c in occupied]
+    image_grid(rows, ctx.figure("generated"), occupied, title="z ~ N(μ_c, σ²_c)")
+    left_out = [c for c in range(ctx.k) if c not in occupied]
     return Section(
         "Generation",
-        [],
+        [f"Empty components left out: {', '.join(map(str, left_out))}."] if left_out else [],
         [
             ("figures/generated", "Synthetic galaxies per component (paper Fig. 9)"),
         ],
@@ -189,6 +197,10 @@ def deblending(ctx: Context, morph) -> Section:
     """Interpolation from an object with companions to a lookalike (Fig. 12)."""
     x, z = ctx.inputs.images, ctx.inputs.z
     pairs = latent.deblending_pairs(x, ctx.inputs.gamma, morph, ctx.options.n_examples)
+    occupied = set(ctx.occupied)
+    pairs = [
+        p for p in pairs if p["source_component"] in occupied and p["target_component"] in occupied
+    ]
     which = ", ".join(map(str, morph)) if morph else "all (none given)"
     if not pairs:
         return Section("Deblending", [f"Morphological components: {which}; no pair found."])

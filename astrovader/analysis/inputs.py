@@ -101,9 +101,9 @@ def load_inputs(run: str | Path, data: str | Path | None = None, labels=None) ->
         labels: A labels CSV; without it the built-in synthetic set's classes are
             used, or a ``labels.csv`` beside the images of a directory.
     """
+    from astrovader.data._files import is_tfrecord_dir
     from astrovader.data.sources import load_data
     from astrovader.data.synthetic import synthetic_imageset
-    from astrovader.data.tfrecord import is_tfrecord_dir
 
     run = RunDirectory(run).check_finished()
     config = run.config

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from astrovader._io import directory_lock, remove_stale
 from astrovader.analysis import clustering, gallery, metrics
+from astrovader.analysis.anomaly import anomaly
 from astrovader.analysis.charts import loss_curves
 from astrovader.analysis.gz2 import GZ2Columns, read_catalogue
 from astrovader.analysis.html import Section, write_page
@@ -97,6 +98,15 @@ def _reconstruction_mse(inputs, batch: int, progress: bool) -> np.ndarray:
     return np.concatenate(parts)
 
 
+def _warnings(run) -> Section | None:
+    """What the failure checks of ``fit`` found (``warnings.txt``), first on the page."""
+    path = Path(run) / "warnings.txt"
+    if not path.is_file():
+        return None
+    found = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    return Section("Warnings from training", found) if found else None
+
+
 def _losses(ctx: gallery.Context) -> Section:
     if not ctx.inputs.history:
         return Section("Training losses", ["history.csv holds no epoch."])
@@ -165,6 +175,7 @@ def make_report(
     silhouette = metrics.simplified_silhouette(inputs.z, labels_)
     morph = morphological_components(ctx)
     steps = [
+        lambda: _warnings(run),
         lambda: _losses(ctx),
         lambda: gallery.reconstructions(ctx),
         lambda: clustering.occupancy(ctx, silhouette),
@@ -176,6 +187,7 @@ def make_report(
         lambda: gallery.deblending(ctx, morph),
         lambda: clustering.scores(ctx, silhouette),
         lambda: clustering.galaxy_zoo(ctx, catalogue) if catalogue is not None else None,
+        lambda: anomaly(ctx),
         lambda: _objects(ctx, silhouette),
     ]
     sections, values = [], {}

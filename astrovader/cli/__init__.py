@@ -17,6 +17,7 @@ import sys
 
 from astrovader._version import __version__
 from astrovader.cli._logging import command_logging
+from astrovader.cli._quiet import quiet_native_logs
 from astrovader.errors import AstrovaderError
 
 
@@ -35,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in command_modules():
         importlib.import_module(f"astrovader.cli.{name}").register(subparsers)
+    for command in subparsers.choices.values():
+        command.add_argument(
+            "--verbose", action="store_true", help="show TensorFlow's own log lines too"
+        )
     return parser
 
 
@@ -42,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit status (2 for bad input)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if argv is None and not args.verbose:
+        quiet_native_logs()
     args.command_line = shlex.join(["astrovader", *(sys.argv[1:] if argv is None else argv)])
     try:
         with command_logging(args.command, quiet=getattr(args, "quiet", False)):

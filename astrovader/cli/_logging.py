@@ -7,6 +7,8 @@ import logging
 import sys
 import warnings
 
+from tqdm.auto import tqdm
+
 from astrovader.errors import AstrovaderWarning
 
 
@@ -22,6 +24,16 @@ class _Lines(logging.Formatter):
         return self.prefix + kind + record.getMessage()
 
 
+class _BarSafe(logging.Handler):
+    """Write records with ``tqdm.write`` on stderr, so that a progress bar is redrawn below."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:
+            self.handleError(record)
+
+
 @contextlib.contextmanager
 def command_logging(command: str, quiet: bool = False):
     """Print the ``astrovader`` loggers' records and :class:`AstrovaderWarning` on stderr.
@@ -31,7 +43,7 @@ def command_logging(command: str, quiet: bool = False):
         quiet: Only warnings and errors (no progress messages).
     """
     logger = logging.getLogger("astrovader")
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _BarSafe()
     handler.setFormatter(_Lines(command))
     previous = (logger.level, logger.propagate)
     logger.addHandler(handler)

@@ -40,6 +40,14 @@ def register(subparsers) -> None:
         help="images per batch (180, the paper's training batch: with the min-max transform "
         "γ depends on the batch; the cluster and z do not)",
     )
+    parser.add_argument(
+        "--likelihood-samples",
+        type=int,
+        default=8,
+        metavar="S",
+        help="draws of the anomaly score log_likelihood, an importance-sampled log p(x) "
+        "(8; S decoder passes per image; 0: no score column)",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing TABLE")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
@@ -71,6 +79,9 @@ def _data(args, run):
 def run(args: argparse.Namespace) -> int:
     """Embed the data and print a one-line summary."""
     from astrovader.data.cluster_table import TABLE_SUFFIXES
+
+    if not Path(args.model).exists():  # before TensorFlow loads
+        raise AstrovaderError(f"{args.model}: no such model file")
     from astrovader.inference.embed import embed_to_table
     from astrovader.model.loading import open_model
 
@@ -92,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         model_name=args.model,
         command=args.command_line,
         options=ReadOptions.from_config(run.config) if run is not None else None,
+        likelihood_samples=args.likelihood_samples,
     )
     print(
         f"astrovader embed: wrote {rows} rows (id, cluster, γ over {model.n_clusters} "

@@ -6,14 +6,28 @@ import argparse
 import shlex
 import sys
 from importlib import resources
+from pathlib import Path
 
 from astrovader.cli._options import add_overrides
 from astrovader.errors import AstrovaderError, RunExistsError
 
 
+def preset(name: str) -> str:
+    """Path of a built-in configuration by name (``quickstart``), or ``name`` if it is a file."""
+    if Path(name).exists() or name.endswith((".toml", ".ini", ".cfg")):
+        return name
+    path = resources.files("astrovader") / "presets" / f"{name}.toml"
+    if not path.is_file():
+        names = sorted(p.name[: -len(".toml")] for p in path.parent.iterdir() if p.is_file())
+        raise AstrovaderError(
+            f"--config {name}: no such file, and not a preset name ({', '.join(names)})"
+        )
+    return str(path)
+
+
 def quickstart_preset() -> str:
     """Path of the built-in quick-start configuration (synthetic galaxies, short schedule)."""
-    return str(resources.files("astrovader") / "presets" / "quickstart.toml")
+    return preset("quickstart")
 
 
 def register(subparsers) -> None:
@@ -32,7 +46,12 @@ def register(subparsers) -> None:
         metavar="DATA",
         help="folder of PNG/JPEG/FITS images or a .npy array (default: built-in synthetic set)",
     )
-    parser.add_argument("--config", metavar="FILE", help="TOML or published INI configuration")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML or published INI configuration, or a preset name (quickstart: small images, "
+        "short schedule)",
+    )
     add_overrides(parser)
     parser.add_argument(
         "--strategy",
@@ -51,6 +70,11 @@ def register(subparsers) -> None:
         "or skip the batch",
     )
     parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="train on when the embedding has collapsed at the GMM initialisation",
+    )
     parser.set_defaults(run=run)
 
 
@@ -71,17 +95,37 @@ def _config(args: argparse.Namespace):
         return run.config, run
     if args.data and any(o.strip().startswith("data.path") for o in args.overrides):
         raise AstrovaderError("give the images either as DATA or as --set data.path, not both")
-    path = args.config or (None if args.data else quickstart_preset())
+    path = preset(args.config) if args.config else (None if args.data else quickstart_preset())
     config = with_data_path(load_config(path, args.overrides), args.data)
     run = RunDirectory(args.out)
     check_out(run, args.overwrite)
     return config, run
 
 
+def summary(run) -> str:
+    """The end of ``fit``: cluster sizes and mean max γ per component, and the next command."""
+    from astrovader.data.cluster_table import read_clusters
+
+    table = read_clusters(Path(run) / "clusters.csv")
+    gamma, labels = table["gamma"], table["cluster"]
+    lines = ["cluster  objects  share  mean max γ"]
+    for c in range(gamma.shape[1]):
+        members = labels == c
+        count = int(members.sum())
+        confidence = f"{gamma[members].max(1).mean():.2f}" if count else "—"
+        lines.append(f"{c:>7}  {count:>7}  {count / max(len(labels), 1):>5.0%}  {confidence:>10}")
+    empty = int(sum(1 for c in range(gamma.shape[1]) if not (labels == c).any()))
+    if empty:
+        lines.append(f"{empty} component(s) hold no object")
+    report = shlex.join(["astrovader", "report", str(run), "--out", str(Path(run) / "report")])
+    lines.append(f"next: {report}")
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     """Check the configuration and read the images, then start TensorFlow and train."""
+    from astrovader.data._files import is_tfrecord_dir
     from astrovader.data.sources import load_data, with_measured_limits
-    from astrovader.data.tfrecord import is_tfrecord_dir
 
     if args.strategy:
         args.overrides = [*args.overrides, f"training.strategy={args.strategy}"]
@@ -91,17 +135,22 @@ def run(args: argparse.Namespace) -> int:
         if not (config.data.path and is_tfrecord_dir(config.data.path)):
             config = config if args.resume else with_measured_limits(config)
             images = load_data(config, progress=not args.quiet)
+        from astrovader.training.progress import PhaseProgress
         from astrovader.training.run import fit_run
 
+        progress = () if args.quiet else (PhaseProgress(config, config.training.batch_size),)
         fit_run(
             None if args.resume else config,
             run_dir.path,
             resume=bool(args.resume),
             overwrite=args.overwrite,
-            verbose=0 if args.quiet else "auto",
+            verbose=0,
             on_nan=args.on_nan,
+            callbacks=progress,
             images=images,
+            force=args.force,
         )
+        print(summary(run_dir.path), file=sys.stderr)
     except RunExistsError as exc:
         raise AstrovaderError(
             f"{exc}; use --resume to continue it or --overwrite to replace it"

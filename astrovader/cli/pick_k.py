@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from pathlib import Path
 
 from astrovader.cli._options import options_from
 from astrovader.config.sections import PickKConfig
+from astrovader.errors import AstrovaderError
 
 DEFAULTS = PickKConfig()
 SETTINGS = (
@@ -64,9 +66,11 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Embed, count, write the table, summary and histogram, print the consensus."""
+    if not Path(args.source).exists():  # before TensorFlow loads
+        raise AstrovaderError(f"{args.source}: neither a run directory nor a .keras model file")
     from astrovader.selection.embedding import embed_source
     from astrovader.training import pick_k
-    from astrovader.training.pick_k_report import check_out, describe, write_report
+    from astrovader.training.pick_k_report import caveats, check_out, describe, write_report
 
     settings = dataclasses.asdict(options_from(PickKConfig, args))
     pick_k.check_settings(**settings)
@@ -76,4 +80,6 @@ def run(args: argparse.Namespace) -> int:
     result = pick_k.count_components(z, **settings, seed=args.seed, progress=True)
     write_report(out, result, description)
     print(f"astrovader pick-k: {describe(result)}; wrote {out}")
+    for caveat in caveats(result):
+        print(f"astrovader pick-k: warning: {caveat}", file=sys.stderr)
     return 0

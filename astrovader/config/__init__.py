@@ -8,6 +8,7 @@ whose values are checked by the rules of :mod:`~astrovader.config.rules`;
 
 from astrovader.config.core import Config, from_dict, to_dict
 from astrovader.config.files import load_config, parse_override
+from astrovader.config.options import PAPER_METHOD, AugmentConfig, MixtureConfig
 from astrovader.config.rules import PRECISIONS, STRATEGIES
 from astrovader.config.sections import (
     CatalogConfig,
@@ -22,12 +23,15 @@ from astrovader.config.sections import (
 )
 
 __all__ = [
+    "PAPER_METHOD",
     "PRECISIONS",
     "STRATEGIES",
+    "AugmentConfig",
     "CatalogConfig",
     "Config",
     "DataConfig",
     "LossConfig",
+    "MixtureConfig",
     "ModelConfig",
     "OptimizerConfig",
     "PickKConfig",

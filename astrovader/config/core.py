@@ -16,7 +16,7 @@ from typing import Any
 import tomli_w
 
 from astrovader._io import write_text_atomic
-from astrovader.config import rules, sections
+from astrovader.config import options, rules, sections
 from astrovader.errors import ConfigError
 
 
@@ -35,10 +35,17 @@ class Config:
     )
     training: sections.TrainingConfig = dataclasses.field(default_factory=sections.TrainingConfig)
     pick_k: sections.PickKConfig = dataclasses.field(default_factory=sections.PickKConfig)
+    augment: options.AugmentConfig = dataclasses.field(default_factory=options.AugmentConfig)
+    mixture: options.MixtureConfig = dataclasses.field(default_factory=options.MixtureConfig)
 
     def replace(self, **changes: dict[str, Any]) -> Config:
         """A copy with some keys changed, e.g. ``replace(model={"n_clusters": 5})``."""
         return from_dict(merge(to_dict(self), changes))
+
+    @classmethod
+    def paper(cls, **changes: dict[str, Any]) -> Config:
+        """The paper's method: every option beyond it off (:data:`.options.PAPER_METHOD`)."""
+        return Config().replace(**merge(options.PAPER_METHOD, changes))
 
     def to_toml(self) -> str:
         """The configuration as TOML text (``"none"`` for None)."""

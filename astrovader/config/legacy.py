@@ -142,7 +142,7 @@ def read_legacy_config(path: str | os.PathLike, base: Config | None = None) -> C
     except (configparser.Error, UnicodeDecodeError) as exc:
         message = " ".join(str(exc).split())
         raise ConfigError(f"{path}: not a valid INI config ({message})") from None
-    data = to_dict(base or Config())
+    data = to_dict(base or Config.paper())
     for section in parser.sections():
         if section not in SECTIONS:
             raise ConfigError(

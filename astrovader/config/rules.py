@@ -149,6 +149,7 @@ SECTION_RULES: dict[str, dict[str, Rule]] = {
         "decoder_kernels": three(31),
         "leaky_slope": between(0, 1),
         "l2": between(0, 10),
+        "l2_scaling": one_of(("none", "pixels"), '"none" or "pixels"'),
     },
     "schedule": {
         "gamma_epochs": count(0, 10**4),
@@ -157,6 +158,8 @@ SECTION_RULES: dict[str, dict[str, Rule]] = {
         "static_epochs": count(0, 10**4),
         "periods": count(0, 1000),
         "anneal_power": above(0, 100),
+        "epoch_images": count(0, 10**9),
+        "beta_per": one_of(("epoch", "step"), '"epoch" or "step"'),
     },
     "loss": {
         "reconstruction": RECONSTRUCTION,
@@ -176,6 +179,22 @@ SECTION_RULES: dict[str, dict[str, Rule]] = {
         "strategy": STRATEGY,
         "precision": PRECISION,
         "xla": XLA_RULE,
+    },
+    "augment": {
+        "shift": between(0, 0.5),
+        "zoom": between(1, 2),
+        "brightness": between(0, 0.9),
+        "noise": between(0, 1),
+        "target": one_of(("view", "original"), '"view" or "original"'),
+        "consistency": between(0, 1000),
+        "tied_views": Rule("1, 4 or 8", lambda v: v in (1, 4, 8)),
+    },
+    "mixture": {
+        "update": one_of(("gradient", "em"), '"gradient" or "em"'),
+        "pi": one_of(("free", "simplex"), '"free" or "simplex"'),
+        "gamma_from": one_of(("sample", "mean", "target"), "sample, mean or target"),
+        "respawn": between(0, 1),
+        "restarts": count(1, 100),
     },
     "pick_k": {
         "fits": count(1, 10**4),

@@ -114,12 +114,31 @@ class ModelConfig:
     kernels: tuple[int, ...] = (3, 5, 5)
     decoder_kernels: tuple[int, ...] = (5, 5, 5)
     leaky_slope: float = 0.1
-    l2: float = 0.01
+    l2: float = 0.0016
+    l2_scaling: str = "pixels"
+
+    def l2_factor(self, image_size: int, bands: int) -> float:
+        """The L2 factor of every kernel and bias for images of this size and bands.
+
+        ``l2`` itself, or with ``l2_scaling = "pixels"`` ``l2`` × D / 128² (D = S²·B
+        pixels of an image): the penalty is added to D·MSE, so the paper's 0.01 at
+        128² grey corresponds to 6.25·10⁻⁴ at 32² (method §9).
+        """
+        if self.l2_scaling == "none":
+            return self.l2
+        return self.l2 * image_size * image_size * bands / 128**2
 
 
 @dataclasses.dataclass(frozen=True)
 class ScheduleConfig:
-    """The s3VDC phase lengths in epochs (method §5, paper Table 1)."""
+    """The s3VDC phase lengths in epochs (method §5, paper Table 1).
+
+    ``epoch_images`` > 0 makes every epoch of the schedule that many images (steps of
+    ``training.batch_size``) whatever the size of the data, so that 2,000 and
+    2,000,000 images get comparable training; 0 is one pass over the training
+    images (the paper). ``beta_per = "step"`` raises the annealing weight β every
+    step instead of every epoch (the paper).
+    """
 
     gamma_epochs: int = 100
     gmm_batches: int = 200
@@ -127,6 +146,8 @@ class ScheduleConfig:
     static_epochs: int = 25
     periods: int = 5
     anneal_power: float = 3.0
+    epoch_images: int = 0
+    beta_per: str = "step"
 
     @property
     def total_epochs(self) -> int:
@@ -140,8 +161,8 @@ class LossConfig:
 
     reconstruction: str = "mse"
     gamma: float = 0.0005
-    gmm_scale: float = 0.3
-    minmax_lambda: float | None = 50.0
+    gmm_scale: float = 0.05
+    minmax_lambda: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)

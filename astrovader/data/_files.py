@@ -67,3 +67,11 @@ def read_bytes(path: Path, where: str) -> bytes:
     if not data:
         raise InputError(f"{where}: empty file")
     return data
+
+
+TFRECORD_MANIFEST = "manifest.json"
+
+
+def is_tfrecord_dir(path) -> bool:
+    """Whether ``path`` is a directory of TFRecord shards (:mod:`astrovader.data.tfrecord`)."""
+    return (Path(path) / TFRECORD_MANIFEST).is_file()

@@ -1,11 +1,12 @@
 """Cluster tables (``clusters.csv``, ``embed`` outputs): the one writer and the reader.
 
-Columns: ``id``, ``cluster`` (argmax of γ), γ and z (μ̃). A ``.csv`` table holds
-``id, cluster, p_0…p_{K−1}, z_0…z_{J−1}`` (values to 6 significant digits); a
-``.fits`` table is one binary table extension ``CLUSTERS`` with vector columns
-``gamma`` (K) and ``z`` (J) in float32. Rows are written chunk by chunk, so a
-table of any length needs the memory of one chunk, and the file appears only
-when every announced row is written. Framework-free.
+Columns: ``id``, ``cluster`` (argmax of γ), γ and z (μ̃), then optionally the anomaly
+score ``log_likelihood`` (:mod:`astrovader.model.likelihood`). A ``.csv`` table holds
+``id, cluster, p_0…p_{K−1}, z_0…z_{J−1}[, log_likelihood]`` (values to 6 significant
+digits); a ``.fits`` table is one binary table extension ``CLUSTERS`` with vector
+columns ``gamma`` (K) and ``z`` (J) in float32 and ``log_likelihood`` in float64.
+Rows are written chunk by chunk, so a table of any length needs the memory of one
+chunk, and the file appears only when every announced row is written. Framework-free.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from astrovader.errors import InputError
 
 TABLE_SUFFIXES = (".csv", ".fits", ".fit", ".fts")
 UNITS = {"ra": "deg", "dec": "deg"}
+SCORE = "log_likelihood"
 
 
 def _format(values: np.ndarray) -> tuple[str, str]:
@@ -48,21 +50,22 @@ def _cell(value) -> str:
     return _text(value)
 
 
-def _csv_rows(writer, n_clusters: int, latent_dim: int, columns: dict):
+def _csv_rows(writer, n_clusters: int, latent_dim: int, columns: dict, scores: bool = False):
     header = ["id", *columns, "cluster", *(f"p_{k}" for k in range(n_clusters))]
-    writer.writerow(header + [f"z_{j}" for j in range(latent_dim)])
+    writer.writerow(header + [f"z_{j}" for j in range(latent_dim)] + [SCORE] * scores)
 
-    def write(start, ids, gamma, z, clusters):
+    def write(start, ids, gamma, z, clusters, score=None):
         extra = [np.asarray(v)[start : start + len(ids)] for v in columns.values()]
         for i, (name, cluster) in enumerate(zip(ids, clusters, strict=True)):
             cells = [_cell(e[i]) for e in extra]
             numbers = [f"{v:.6g}" for v in (*gamma[i], *z[i])]
-            writer.writerow([name, *cells, int(cluster), *numbers])
+            tail = [f"{float(score[i]):.8g}"] if scores else []
+            writer.writerow([name, *cells, int(cluster), *numbers, *tail])
 
     return write
 
 
-def _fits_layout(count, n_clusters, latent_dim, id_length, columns, cards):
+def _fits_layout(count, n_clusters, latent_dim, id_length, columns, cards, scores=False):
     """The headers and the row dtype of a FITS cluster table."""
     formats = {name: _format(np.asarray(values)) for name, values in columns.items()}
     fits_columns = [
@@ -71,6 +74,7 @@ def _fits_layout(count, n_clusters, latent_dim, id_length, columns, cards):
         fits.Column(name="cluster", format="J"),
         fits.Column(name="gamma", format=f"{n_clusters}E"),
         fits.Column(name="z", format=f"{latent_dim}E"),
+        *([fits.Column(name=SCORE, format="D")] if scores else []),
     ]
     dtype = np.dtype(
         [
@@ -79,6 +83,7 @@ def _fits_layout(count, n_clusters, latent_dim, id_length, columns, cards):
             ("cluster", ">i4"),
             ("gamma", ">f4", (n_clusters,)),
             ("z", ">f4", (latent_dim,)),
+            *([(SCORE, ">f8")] if scores else []),
         ]
     )
     primary, table = empty_primary(), table_header(fits_columns, count, "CLUSTERS")
@@ -89,13 +94,15 @@ def _fits_layout(count, n_clusters, latent_dim, id_length, columns, cards):
 
 
 def _fits_rows(stream, dtype: np.dtype, columns: dict):
-    def write(start, ids, gamma, z, clusters):
+    def write(start, ids, gamma, z, clusters, score=None):
         rows = np.empty(len(ids), dtype)
         rows["id"] = [name.encode() for name in ids]
         for name, values in columns.items():
             part = np.asarray(values)[start : start + len(ids)]
             rows[name] = [_text(v).encode() for v in part] if dtype[name].kind == "S" else part
         rows["cluster"], rows["gamma"], rows["z"] = clusters, gamma, z
+        if SCORE in dtype.names:
+            rows[SCORE] = score
         stream.write(1, start * dtype.itemsize, rows.tobytes())
 
     return write
@@ -110,8 +117,9 @@ def cluster_table(
     id_length: int,
     columns: dict | None = None,
     cards: list | None = None,
+    scores: bool = False,
 ):
-    """Open a table of ``count`` rows; yield ``write(ids, gamma, z)`` to append rows.
+    """Open a table of ``count`` rows; yield ``write(ids, gamma, z[, score])`` to append rows.
 
     Args:
         path: ``.csv`` or ``.fits`` (``.fit``, ``.fts``) output.
@@ -123,6 +131,7 @@ def cluster_table(
             (``ra``/``dec`` with unit ``deg`` in FITS), lower-case names.
         cards: Header cards of a FITS table (provenance; see
             :func:`astrovader.data.fits_stream.provenance`).
+        scores: Add the ``log_likelihood`` column (``write`` then takes the scores).
 
     Raises:
         InputError: another suffix, or not exactly ``count`` rows written.
@@ -137,17 +146,19 @@ def cluster_table(
             tmp = stack.enter_context(atomic_path(path))
             handle = stack.enter_context(tmp.open("w", newline=""))
             writer = csv.writer(handle, lineterminator="\n")
-            rows = _csv_rows(writer, n_clusters, latent_dim, columns)
+            rows = _csv_rows(writer, n_clusters, latent_dim, columns, scores)
         else:
             layout = _fits_layout(
-                count, n_clusters, latent_dim, max(1, id_length), columns, cards or []
+                count, n_clusters, latent_dim, max(1, id_length), columns, cards or [], scores
             )
             rows = _fits_rows(stack.enter_context(fits_stream(path, layout[0])), layout[1], columns)
 
-        def write(ids, gamma, z):
+        def write(ids, gamma, z, score=None):
             nonlocal written
             gamma, z = np.asarray(gamma), np.asarray(z)
-            rows(written, list(ids), gamma, z, np.argmax(gamma, axis=1))
+            if scores and (score is None or len(score) != len(gamma)):
+                raise ValueError("the table has a log_likelihood column: give one score per row")
+            rows(written, list(ids), gamma, z, np.argmax(gamma, axis=1), score)
             written += len(gamma)
 
         yield write
@@ -160,34 +171,45 @@ def id_length(ids) -> int:
     return max((len(str(i).encode()) for i in ids), default=1)
 
 
-def write_clusters(path: str | Path, ids, gamma: np.ndarray, z: np.ndarray, columns=None):
-    """Write a whole cluster table at once (see :func:`cluster_table`)."""
+def write_clusters(
+    path: str | Path, ids, gamma: np.ndarray, z: np.ndarray, columns=None, score=None
+):
+    """Write a whole cluster table at once (see :func:`cluster_table`); ``score`` optional."""
     gamma, z = np.asarray(gamma), np.asarray(z)
     shape = (len(gamma), gamma.shape[1], z.shape[1], id_length(ids))
-    with cluster_table(path, *shape, columns=columns) as write:
-        write(ids, gamma, z)
+    with cluster_table(path, *shape, columns=columns, scores=score is not None) as write:
+        write(ids, gamma, z, score)
 
 
 def write_stream(
-    path, stream, embed, shape: tuple[int, int], batch_size: int, progress=True, cards=None
+    path,
+    stream,
+    embed,
+    shape: tuple[int, int],
+    batch_size: int,
+    progress=True,
+    cards=None,
+    scores: bool = False,
 ):
     """Write the cluster table of every image of ``stream``, one batch at a time.
 
     Args:
         path: The ``.csv`` or ``.fits`` table.
         stream: An :class:`~astrovader.data.stream.ImageStream`.
-        embed: ``embed(images) → (gamma, z)`` for one batch (a model's ``embed``).
+        embed: ``embed(images) → (gamma, z)`` for one batch (a model's ``embed``), or
+            ``(gamma, z, score)`` with ``scores``.
         shape: (K, J), the columns of γ and z.
         batch_size: Images per batch.
         progress: Show a progress bar.
         cards: FITS header cards (provenance).
+        scores: Write the ``log_likelihood`` column (the third output of ``embed``).
 
     Returns:
         The number of rows written.
     """
     table = (path, stream.count, *shape, stream.id_length)
     with (
-        cluster_table(*table, columns=stream.columns, cards=cards) as write,
+        cluster_table(*table, columns=stream.columns, cards=cards, scores=scores) as write,
         tqdm(total=stream.count, desc="embedding", unit="img", disable=not progress) as bar,
     ):
         for ids, images in stream.batches(batch_size):
@@ -210,6 +232,7 @@ def read_clusters(path: str | Path) -> dict[str, np.ndarray]:
     at = header.index("cluster")
     p_cols = [i for i, name in enumerate(header) if i > at and name.startswith("p_")]
     z_cols = [i for i, name in enumerate(header) if i > at and name.startswith("z_")]
+    score = header.index(SCORE) if SCORE in header else None
     columns = {}
     for i in range(1, at):
         values = np.array([r[i] for r in body])
@@ -223,4 +246,5 @@ def read_clusters(path: str | Path) -> dict[str, np.ndarray]:
         "gamma": np.array([[float(r[i]) for i in p_cols] for r in body]).reshape(len(body), -1),
         "z": np.array([[float(r[i]) for i in z_cols] for r in body]).reshape(len(body), -1),
         "columns": columns,
+        **({SCORE: np.array([float(r[score]) for r in body])} if score is not None else {}),
     }

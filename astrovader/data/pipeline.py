@@ -85,7 +85,12 @@ def _flip(images, key):
 
 
 def training_dataset(
-    images: np.ndarray, batch_size: int, seed: int, flips: bool, counter: EpochCounter
+    images: np.ndarray,
+    batch_size: int,
+    seed: int,
+    flips: bool,
+    counter: EpochCounter,
+    epoch_images: int = 0,
 ) -> tf.data.Dataset:
     """The batches of one epoch, the counter's (see the module docstring).
 
@@ -95,19 +100,28 @@ def training_dataset(
         seed: The run's seed.
         flips: Apply the random flips (training only; never rotations, see the paper §2).
         counter: The epoch each iteration produces.
+        epoch_images: Images per epoch (``schedule.epoch_images``), drawn from
+            consecutive shuffled passes, pass p keyed by (seed, e, −1 − p); 0 is
+            one pass over the images (the paper).
 
     Returns:
-        ⌈N / batch_size⌉ batches per iteration.
+        ⌈images per epoch / batch_size⌉ batches per iteration.
     """
     pixels = tf.constant(images)
     count = len(images)
+    per_epoch = epoch_images or count
+    passes = -(-per_epoch // count)
 
     def epoch(e):
-        order = tf.random.experimental.stateless_shuffle(tf.range(count), batch_key(seed, e, -1))
+        orders = [
+            tf.random.experimental.stateless_shuffle(tf.range(count), batch_key(seed, e, -1 - p))
+            for p in range(passes)
+        ]
+        order = tf.concat(orders, axis=0)[:per_epoch]
         batches = tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
         return keyed(batches.map(lambda rows: tf.gather(pixels, rows)), seed, e)
 
-    steps = -(-count // batch_size)
+    steps = -(-per_epoch // batch_size)
     epochs = counter.epochs().flat_map(epoch)
     return augment(epochs.apply(tf.data.experimental.assert_cardinality(steps)), flips)
 

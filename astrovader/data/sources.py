@@ -32,7 +32,7 @@ def with_measured_limits(config: Config) -> Config:
     scaling = config.scaling
     if not config.data.path or scaling.scope != "global" or scaling.limits:
         return config
-    from astrovader.data.tfrecord import is_tfrecord_dir
+    from astrovader.data._files import is_tfrecord_dir
 
     if is_tfrecord_dir(config.data.path):
         return config

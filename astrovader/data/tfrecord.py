@@ -24,11 +24,13 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from astrovader._io import temporary_dir
+from astrovader.data._files import TFRECORD_MANIFEST
+from astrovader.data._files import is_tfrecord_dir as is_tfrecord_dir
 from astrovader.data.folders import find_images, image_id
 from astrovader.data.imageset import ImageSet
 from astrovader.errors import InputError
 
-MANIFEST = "manifest.json"
+MANIFEST = TFRECORD_MANIFEST
 FORMAT = "astrovader-tfrecord"
 SHARD_BYTES = 128 * 2**20
 
@@ -135,11 +137,6 @@ def _write_shards(tmp: Path, pairs, count, shard_bytes, progress) -> dict:
         "max_id_length": max_id,
         "shards": shards,
     }
-
-
-def is_tfrecord_dir(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is a directory written by :func:`write_tfrecords`."""
-    return (Path(path) / MANIFEST).is_file()
 
 
 def read_manifest(path: str | os.PathLike) -> dict:

@@ -78,6 +78,7 @@ def training_dataset(
     keep=None,
     workers: int = 1,
     counter=None,
+    epoch_images: int = 0,
 ) -> tf.data.Dataset:
     """Shuffled, flipped batches of float32 images from the shards, one epoch per iteration.
 
@@ -99,22 +100,32 @@ def training_dataset(
             shard orders are not file-shardable).
         counter: The :class:`~astrovader.data.pipeline.EpochCounter` giving the epoch
             each iteration produces (default: always epoch 0).
+        epoch_images: Images per epoch (``schedule.epoch_images``): that many from
+            consecutive passes, pass p keyed by (seed, epoch, −1 − 2p); 0 is one pass.
     """
     manifest = read_manifest(path)
     files = _files(path, manifest)
     buffer = min(manifest["count"], SHUFFLE_RECORDS)
     decode = _decoder(manifest)
 
+    kept = manifest["count"] if keep is None else int(np.count_nonzero(keep))
+    per_epoch = epoch_images or kept
+    passes = -(-per_epoch // kept)
+
+    def one_pass(e, p):
+        records = _records(files, manifest, batch_key(seed, e, -1 - 2 * p), keep)
+        key = batch_key(seed, e, -2 - 2 * p)
+        return shuffled_blocks(records.map(lambda r: r["image"]), buffer, key)
+
     def epoch(e):
-        records = _records(files, manifest, batch_key(seed, e, -1), keep)
-        images = shuffled_blocks(records.map(lambda r: r["image"]), buffer, batch_key(seed, e, -2))
+        images = tf.data.Dataset.range(passes).flat_map(lambda p: one_pass(e, p))
+        images = images.take(per_epoch)
         batches = images.batch(batch_size).map(decode, num_parallel_calls=tf.data.AUTOTUNE)
         return keyed(batches, seed, e)
 
     counter = counter or EpochCounter()
-    kept = manifest["count"] if keep is None else int(np.count_nonzero(keep))
     epochs = counter.epochs().flat_map(epoch)
-    steps = -(-kept // batch_size)
+    steps = -(-per_epoch // batch_size)
     ds = augment(epochs.apply(tf.data.experimental.assert_cardinality(steps)), flips)
     return _data_sharded(ds) if workers > 1 else ds
 

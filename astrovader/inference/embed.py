@@ -35,8 +35,9 @@ def embed_to_table(
     model_name: str = "",
     command: str = "",
     options=None,
+    likelihood_samples: int = 0,
 ) -> int:
-    """Write ``id, [catalogue columns], cluster, γ, z`` of every image of ``data`` to ``out``.
+    """Write ``id, [catalogue columns], cluster, γ, z[, log_likelihood]`` of every image.
 
     Memory is bounded by a batch, whatever the size of ``data``. With the min-max
     transform γ depends on the batch it is computed in (method eq. 17), so
@@ -55,6 +56,8 @@ def embed_to_table(
         command: The command line, recorded in a FITS header.
         options: How to read ``data`` (:class:`~astrovader.data.reading.ReadOptions`;
             default: the model's saved reading).
+        likelihood_samples: Draws S of the anomaly score ``log_likelihood``
+            (:mod:`astrovader.model.likelihood`; S decoder passes per image); 0: no score.
 
     Returns:
         The number of rows written.
@@ -64,5 +67,12 @@ def embed_to_table(
     stream = data
     shape = (model.n_clusters, model.latent_dim)
     embed = functools.partial(model.embed, batch_size=batch_size)
+    if likelihood_samples:
+
+        def embed(images):
+            score = model.log_likelihood(images, likelihood_samples, batch_size=batch_size)
+            return (*model.embed(images, batch_size=batch_size), score)
+
     cards = provenance_cards(model, model_name, command)
-    return write_stream(Path(out), stream, embed, shape, batch_size, progress, cards)
+    scores = bool(likelihood_samples)
+    return write_stream(Path(out), stream, embed, shape, batch_size, progress, cards, scores)

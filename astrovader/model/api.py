@@ -6,6 +6,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from astrovader.model import likelihood
 from astrovader.model.sampling import latent_batches
 
 
@@ -93,6 +94,32 @@ class InferenceMixin:
         z_mean = ops.cast(z_mean, "float32")
         pi, mu, var = self.prior(None)
         return self.gamma_layer([z_mean, pi, mu, var]), z_mean
+
+    def log_likelihood(self, x, samples: int = 16, seed: int = 0, batch_size: int = 180):
+        """The anomaly score log p̂(x) (N,) of each image, from ``samples`` draws (eq. A4).
+
+        See :mod:`astrovader.model.likelihood`. The draws come from a NumPy
+        ``default_rng(seed)`` (one documented convention), so a score is
+        reproducible and does not depend on the batch size.
+        """
+        x = np.asarray(x, dtype="float32")
+        rng = np.random.default_rng(seed)
+        noise = rng.standard_normal((samples, len(x), self.latent_dim)).astype("float32")
+        pi, mu, var = self.prior(None)
+        out = []
+        for part in _batches(len(x), batch_size):
+            z_mean, z_log_var = (ops.cast(t, "float32") for t in self.encoder(x[part]))
+            weights = []
+            for s in range(samples):
+                z = z_mean + ops.exp(0.5 * z_log_var) * noise[s, part]
+                x_hat = self.decoder(z, training=False)
+                weights.append(
+                    likelihood.log_importance_weights(
+                        x[part], x_hat, z, z_mean, z_log_var, pi, mu, var, self.reconstruction
+                    )
+                )
+            out.append(ops.convert_to_numpy(likelihood.combine(ops.stack(weights))))
+        return np.concatenate(out) if out else np.zeros(0, "float32")
 
     def mixture(self) -> dict[str, np.ndarray]:
         """The prior: ``pi`` (K,), ``mu`` (K, J), ``var`` (K, J), scikit-learn's layout."""

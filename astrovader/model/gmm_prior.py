@@ -33,13 +33,15 @@ class GMMPrior(keras.layers.Layer):
 
     The weights are ``theta_p`` (π), ``u_p`` (μ) and ``lambda_p`` (σ²), as in the
     published network. π and σ² are kept strictly positive by
-    :class:`PositiveFloor`; π need not sum to one. The prior is frozen (its
+    :class:`PositiveFloor`; π need not sum to one, unless ``simplex`` is set, when
+    the layer returns π / Σπ (method §9; the paper leaves π free). The prior is frozen (its
     gradients are zero) until :meth:`set_from_sklearn` initialises it; the
     ``initialized`` flag is a weight, so it survives saving and checkpoints.
 
     Args:
         n_clusters: K.
         latent_dim: J.
+        simplex: Return π normalised to sum to one.
         **kwargs: Standard layer arguments.
 
     Call arguments:
@@ -50,8 +52,11 @@ class GMMPrior(keras.layers.Layer):
         while the prior is not initialised.
     """
 
-    def __init__(self, n_clusters: int, latent_dim: int, **kwargs):
+    def __init__(self, n_clusters: int, latent_dim: int, simplex: bool = False, **kwargs):
         super().__init__(**kwargs)
+        if not isinstance(simplex, bool):
+            raise ValueError(f"simplex must be True or False, got {simplex!r}")
+        self.simplex = simplex
         for name, value in (("n_clusters", n_clusters), ("latent_dim", latent_dim)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -86,7 +91,10 @@ class GMMPrior(keras.layers.Layer):
             value = ops.convert_to_tensor(weight)
             return gate * value + (1.0 - gate) * ops.stop_gradient(value)
 
-        return gated(self.pi), gated(self.mu), gated(self.var)
+        pi = gated(self.pi)
+        if self.simplex:
+            pi = pi / ops.sum(pi)
+        return pi, gated(self.mu), gated(self.var)
 
     def set_from_sklearn(self, mixture) -> None:
         """Write a fitted diagonal scikit-learn mixture into the prior and unfreeze it.
@@ -132,4 +140,5 @@ class GMMPrior(keras.layers.Layer):
             **super().get_config(),
             "n_clusters": self.n_clusters,
             "latent_dim": self.latent_dim,
+            "simplex": self.simplex,
         }

@@ -104,12 +104,15 @@ class Geometry:
     l2: float
 
 
-def build_encoder(geometry: Geometry, kernels: tuple[int, ...]) -> keras.Model:
+def build_encoder(
+    geometry: Geometry, kernels: tuple[int, ...], name: str = "encoder"
+) -> keras.Model:
     """Encoder: three (Conv → LeakyReLU → Conv → LeakyReLU → MaxPool 2×2) blocks.
 
     Args:
         geometry: Image size, bands, J, filters, slope and L2.
         kernels: Kernel sides of the three blocks (published 3, 5, 5).
+        name: The model's name (a second copy, the teacher, needs its own).
 
     Returns:
         A model mapping (N, S, S, B) images to ``[z_mean, z_log_var]``, each (N, J).
@@ -126,7 +129,7 @@ def build_encoder(geometry: Geometry, kernels: tuple[int, ...]) -> keras.Model:
     x = layers.Flatten(name="Flat")(x)
     z_mean = _dense(g.latent_dim, "latentmean", g.l2, dtype="float32")(x)
     z_log_var = _dense(g.latent_dim, "latentlog_var", g.l2, dtype="float32")(x)
-    return keras.Model(inputs, [z_mean, z_log_var], name="encoder")
+    return keras.Model(inputs, [z_mean, z_log_var], name=name)
 
 
 def build_decoder(

@@ -127,7 +127,7 @@ def replica_rows(sample, inputs):
     tiled = [ops.tile(t, (replicas,) + (1,) * (len(t.shape) - 1)) for t in inputs]
     out = sample(tiled)
     n = ops.shape(inputs[0])[0]
-    blocks = ops.reshape(out, (replicas, n, *out.shape[1:]))
+    blocks = ops.reshape(out, (replicas, n, *ops.shape(out)[1:]))
     return ops.take(blocks, context.replica_id_in_sync_group, axis=0)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import tensorflow as tf
 from keras import ops
 
 from astrovader._version import __version__
 from astrovader.config.rules import RECONSTRUCTION, parse_minmax_lambda
+from astrovader.data.augment import view_settings
 from astrovader.data.reading import ReadOptions
 from astrovader.model import gmm_math, replicas
 from astrovader.model.api import InferenceMixin
@@ -15,8 +18,10 @@ from astrovader.model.cluster_probability import ClusterProbability
 from astrovader.model.gmm_prior import GMMPrior
 from astrovader.model.network import Geometry, build_decoder, build_encoder
 from astrovader.model.reparameterize import Reparameterize
+from astrovader.model.targets import consistency_loss, tied_target
+from astrovader.model.views import RandomViews
 
-LOSS_TERMS = ("loss", "reconstruction", "kl", "gmm_kl")
+LOSS_TERMS = ("loss", "reconstruction", "kl", "gmm_kl", "consistency")
 _NETWORK = ("image_size", "bands", "latent_dim", "filters", "leaky_slope", "l2")
 SETTINGS = (
     *_NETWORK,
@@ -28,7 +33,14 @@ SETTINGS = (
     "upsampling",
     "seed",
     "reading",
+    "views",
+    "gamma_from",
+    "pi_simplex",
+    "mixture_update",
+    "tied_views",
+    "consistency",
 )
+GAMMA_SOURCES = ("sample", "mean", "target")
 
 
 @keras.saving.register_keras_serializable(package="astrovader")
@@ -68,6 +80,17 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         reading: How the training images were read (scaling of raw flux, crop,
             band axis: :meth:`astrovader.data.reading.ReadOptions.saved`), kept so
             that every later reading of raw data matches; None for the defaults.
+        views: Settings of the :class:`~astrovader.model.views.RandomViews`
+            that training sees instead of the images (method §9), or None (the paper).
+        gamma_from: γ of the mixture KL from the sampled z (``"sample"``, the
+            paper), from μ̃ (``"mean"``) or from the tied target of the image's
+            unaugmented views (``"target"``, method §9 eq. A1).
+        pi_simplex: Keep π on the simplex (π / Σπ).
+        mixture_update: ``"gradient"`` (the paper) or ``"em"``: the prior takes
+            no gradient steps and is set by :class:`~astrovader.training.mixture_em.MixtureEM`.
+        tied_views: Flips and quarter turns (1, 4 or 8) whose μ̃ share the target γ.
+        consistency: Weight of KL(target ‖ γ of the view) after the GMM
+            initialisation (method §9 eq. A3); 0 is off (the paper).
         **kwargs: Standard model arguments.
     """
 
@@ -87,6 +110,12 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         upsampling: str = "bilinear",
         seed: int | None = None,
         reading: dict | None = None,
+        views: dict | None = None,
+        gamma_from: str = "sample",
+        pi_simplex: bool = False,
+        mixture_update: str = "gradient",
+        tied_views: int = 1,
+        consistency: float = 0.0,
         **kwargs,
     ):
         kwargs.setdefault("name", "astrovader")
@@ -103,19 +132,47 @@ class AstroVaDEr(InferenceMixin, keras.Model):
         self.upsampling = upsampling
         self.seed = seed
         self.reading = reading
+        if gamma_from not in GAMMA_SOURCES:
+            raise ValueError(f"gamma_from must be one of {GAMMA_SOURCES}, got {gamma_from!r}")
+        if mixture_update not in ("gradient", "em"):
+            raise ValueError(f"mixture_update must be 'gradient' or 'em', got {mixture_update!r}")
+        if tied_views not in (1, 4, 8):
+            raise ValueError(f"tied_views must be 1, 4 or 8, got {tied_views!r}")
+        if not float(consistency) >= 0:
+            raise ValueError(f"consistency must be non-negative, got {consistency!r}")
+        self.views = dict(views) if views else None
+        self.gamma_from, self.pi_simplex = gamma_from, bool(pi_simplex)
+        self.mixture_update, self.tied_views = mixture_update, int(tied_views)
+        self.consistency = float(consistency)
         geometry = Geometry(**{name: getattr(self, name) for name in _NETWORK})
         self.encoder = build_encoder(geometry, self.kernels)
+        self.teacher = None
+        if self.gamma_from == "target" or self.consistency > 0:
+            # The encoder as it was at the start of the epoch: the tied targets come from
+            # it (method §9), as an E-step at the epoch start would give them.
+            plain = dataclasses.replace(geometry, l2=0.0)
+            self.teacher = build_encoder(plain, self.kernels, name="teacher_encoder")
+            self.teacher.trainable = False
         self.decoder = build_decoder(geometry, self.decoder_kernels, upsampling)
         # The sampler and the mixture compute in float32 under any dtype policy (in a
         # mixed policy Keras would otherwise read the prior's weights in 16 bits).
         self.sampler = Reparameterize(seed=seed, name="latentz_sampling", dtype="float32")
         self.prior = GMMPrior(
-            self.n_clusters, self.latent_dim, name="latentGMM_Layer", dtype="float32"
+            self.n_clusters,
+            self.latent_dim,
+            simplex=self.pi_simplex,
+            name="latentGMM_Layer",
+            dtype="float32",
         )
+        self.prior.trainable = mixture_update == "gradient"
+        self.viewer = None
+        if self.views:
+            self.viewer = RandomViews(**self.views, seed=seed, name="views", dtype="float32")
         self.gamma_layer = ClusterProbability(self.minmax_lambda, name="get_gamma", dtype="float32")
         self.kl_weight = self._scalar("kl_weight", 0.0)
         self.gmm_weight = self._scalar("gmm_weight", 0.0)
         self.clip_value = self._scalar("clip_value", float("inf"))
+        self.consistency_weight = self._scalar("consistency_weight", 0.0)
         self.epochs_done = self._scalar("epochs_done", 0.0)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in LOSS_TERMS}
         self.skipped_batches = keras.metrics.Sum(name="skipped_batches")
@@ -149,17 +206,31 @@ class AstroVaDEr(InferenceMixin, keras.Model):
             training: Sample z and run layers in training mode.
 
         Returns:
-            Dict with scalars ``loss``, ``reconstruction``, ``kl``, ``gmm_kl``.
+            Dict with scalars ``loss``, ``reconstruction``, ``kl``, ``gmm_kl`` and
+            ``consistency``. With views, the network sees a random view of each
+            image and reconstructs its target (method §9).
         """
-        z_mean, z_log_var = self.encoder(x, training=training)
+        view, goal = self._views(x, training)
+        z_mean, z_log_var = self.encoder(view, training=training)
         z = self._sample(z_mean, z_log_var, training)
         x_hat = self.decoder(z, training=training)
         pi, mu, var = self.prior(z)
-        log_gamma = self._log_gamma(z, pi, mu, var)
-        rec = gmm_math.reconstruction_loss(x, x_hat, self.reconstruction)
+        log_target = None
+        if self.gamma_from == "target" or self.consistency > 0:
+            log_target = tied_target(self, x, pi, mu, var)
+        if self.gamma_from == "target":
+            log_gamma = log_target
+        else:
+            log_gamma = self._log_gamma(z if self.gamma_from == "sample" else z_mean, pi, mu, var)
+        rec = gmm_math.reconstruction_loss(goal, x_hat, self.reconstruction)
         kl = gmm_math.unit_gaussian_kl(z_mean, z_log_var)
         gmm = gmm_math.gmm_kl(z_mean, z_log_var, log_gamma, pi, mu, var)
-        total = ops.mean(rec + self.kl_weight * kl + self.gmm_weight * gmm)
+        agree = ops.zeros_like(kl)
+        if self.consistency > 0:
+            agree = consistency_loss(log_target, z_mean, pi, mu, var)
+        total = ops.mean(
+            rec + self.kl_weight * kl + self.gmm_weight * gmm + self.consistency_weight * agree
+        )
         if self.losses:
             total = total + ops.cast(ops.sum(self.losses), "float32")
         return {
@@ -167,7 +238,19 @@ class AstroVaDEr(InferenceMixin, keras.Model):
             "reconstruction": ops.mean(rec),
             "kl": ops.mean(kl),
             "gmm_kl": ops.mean(gmm),
+            "consistency": ops.mean(agree),
         }
+
+    def _views(self, x, training):
+        """(view, reconstruction target); the views of a replica are its rows of the global draw."""
+        if self.viewer is None or not training:
+            return x, x
+
+        def draw(inputs):
+            return ops.concatenate(self.viewer(inputs[0], training=True), axis=-1)
+
+        both = replicas.replica_rows(draw, [x])
+        return both[..., : self.bands], both[..., self.bands :]
 
     def _sample(self, z_mean, z_log_var, training):
         """z: μ̃ at inference; in training, fresh noise per row on every replica."""
@@ -265,7 +348,7 @@ class AstroVaDEr(InferenceMixin, keras.Model):
     @classmethod
     def from_settings(cls, config) -> AstroVaDEr:
         """Build the model described by an :class:`astrovader.config.Config`."""
-        m = config.model
+        m, mix = config.model, config.mixture
         return cls(
             image_size=config.data.image_size,
             bands=config.data.bands,
@@ -275,11 +358,17 @@ class AstroVaDEr(InferenceMixin, keras.Model):
             kernels=m.kernels,
             decoder_kernels=m.decoder_kernels,
             leaky_slope=m.leaky_slope,
-            l2=m.l2,
+            l2=m.l2_factor(config.data.image_size, config.data.bands),
             reconstruction=config.loss.reconstruction,
             minmax_lambda=config.loss.minmax_lambda,
             seed=config.training.seed,
             reading=ReadOptions.from_config(config).saved(),
+            views=view_settings(config.augment),
+            gamma_from=mix.gamma_from,
+            pi_simplex=mix.pi == "simplex",
+            mixture_update=mix.update,
+            tied_views=config.augment.tied_views,
+            consistency=config.augment.consistency,
         )
 
     def read_options(self, **given) -> ReadOptions:

@@ -26,7 +26,7 @@ def _train_and_score(config: Config, run_dir: Path, objective: str) -> dict[str,
     from astrovader.training.run import fit_run
     from astrovader.training.rundir import RunDirectory
 
-    run = RunDirectory(fit_run(config, run_dir, overwrite=True, verbose=0))
+    run = RunDirectory(fit_run(config, run_dir, overwrite=True, verbose=0, force=True))
     last = run.history()[-1]
     clusters = run.clusters()
     metrics = {

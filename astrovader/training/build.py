@@ -14,8 +14,10 @@ from astrovader.training import distribute, precision
 from astrovader.training.auto_clusters import auto_model_config
 from astrovader.training.callbacks import EpochKey, S3VDCSchedule, learning_rate_schedule
 from astrovader.training.checkpoint import RunCheckpoint, check_resumable, restore
+from astrovader.training.diagnostics import check_initialisation
 from astrovader.training.gmm_init import GMMInitialisation
 from astrovader.training.history import HistoryWriter
+from astrovader.training.mixture_em import MixtureEM, TeacherSnapshot
 from astrovader.training.nan_guard import NaNGuard
 from astrovader.training.rundir import RunDirectory, check_out
 
@@ -30,6 +32,8 @@ class FitOptions:
         verbose: Keras progress output (``"auto"``, 0, 1 or 2).
         on_nan: ``"stop"`` or ``"skip-batch"`` (see ``fit_run``).
         callbacks: Extra Keras callbacks, run after the schedule's own.
+        force: Train on after a collapsed embedding at the GMM initialisation
+            (:mod:`~astrovader.training.diagnostics`) instead of stopping.
     """
 
     resume: bool = False
@@ -37,6 +41,7 @@ class FitOptions:
     verbose: int | str = "auto"
     on_nan: str = "stop"
     callbacks: tuple = ()
+    force: bool = False
 
     def __post_init__(self):
         if self.on_nan not in ("stop", "skip-batch"):
@@ -59,6 +64,7 @@ class Session:
         policy: The dtype policy name.
         xla: Whether the step is compiled with XLA.
         initial_epoch: Epochs already done.
+        warnings: What the failure checks found so far.
     """
 
     config: Config
@@ -71,6 +77,7 @@ class Session:
     policy: str = "float32"
     xla: bool = False
     initial_epoch: int = 0
+    warnings: list = dataclasses.field(default_factory=list)
 
     @property
     def auto(self) -> bool:
@@ -160,16 +167,40 @@ def build_session(
 def callbacks(session: Session, guard: NaNGuard) -> tuple[GMMInitialisation, list]:
     """The GMM initialisation and every callback of the run, in order."""
     config, out = session.config, session.out
+    schedule, mixture = config.schedule, config.mixture
+
+    def check(embedding):
+        session.warnings.extend(check_initialisation(embedding, session.options.force))
+
     gmm_init = GMMInitialisation(
         session.inputs.train,
-        config.schedule.gamma_epochs,
-        config.schedule.gmm_batches,
+        schedule.gamma_epochs,
+        schedule.gmm_batches,
         config.optimizer.clip_value,
         config.training.seed,
+        views=config.augment.tied_views,
+        restarts=mixture.restarts,
+        reset=mixture.reset_optimizer,
+        check=check,
     )
+    em = []
+    if mixture.update == "em":
+        views = config.augment.tied_views
+        em = [
+            MixtureEM(
+                session.inputs.train,
+                schedule.gamma_epochs,
+                schedule.gmm_batches,
+                views,
+                mixture.respawn,
+                config.training.seed,
+            )
+        ]
     return gmm_init, [
         EpochKey(session.inputs.counter),
         gmm_init,
+        TeacherSnapshot(schedule.gamma_epochs),
+        *em,
         S3VDCSchedule(config),
         learning_rate_schedule(config),
         guard,

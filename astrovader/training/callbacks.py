@@ -26,22 +26,41 @@ class EpochKey(keras.callbacks.Callback):
 
 
 class S3VDCSchedule(keras.callbacks.Callback):
-    """Set w_KL and w_GMM at the start of each epoch from its phase and β.
+    """Set w_KL, w_GMM and the consistency weight from the phase and β.
 
-    The epoch's β is added to the logs (and so to TensorBoard and history.csv).
+    β is set at the start of each epoch (the paper), or with
+    ``schedule.beta_per = "step"`` at every step, from the fraction of the epoch
+    done (:func:`~astrovader.training.schedule.phase_at`), so that annealing is a
+    curve rather than T_β jumps. The consistency weight (``augment.consistency``)
+    is on after γ-training. The epoch's β is added to the logs (and so to
+    TensorBoard and history.csv).
 
     Args:
-        config: The run's configuration (schedule and loss sections).
+        config: The run's configuration (schedule, loss and augment sections).
     """
 
     def __init__(self, config: Config):
         super().__init__()
         self.config = config
         self.state = None
+        self.epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.state = phase_at(epoch, self.config.schedule)
-        kl_weight, gmm_weight = loss_weights(self.state, self.config.loss)
+        self.epoch = epoch
+        self._set(phase_at(epoch, self.config.schedule))
+        joint = self.state.phase != "gamma"
+        self.model.consistency_weight.assign(self.config.augment.consistency if joint else 0.0)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        steps = (self.params or {}).get("steps")
+        if self.config.schedule.beta_per != "step" or not steps or self.state.phase != "anneal":
+            return
+        self._set(phase_at(self.epoch, self.config.schedule, batch / steps), keep=False)
+
+    def _set(self, state, keep=True):
+        if keep:
+            self.state = state  # the epoch's own β (at its start) is the one logged
+        kl_weight, gmm_weight = loss_weights(state, self.config.loss)
         self.model.kl_weight.assign(kl_weight)
         self.model.gmm_weight.assign(gmm_weight)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from astrovader._io import atomic_path, check_free_space
+from astrovader._io import atomic_path, check_free_space, deferred_interrupts
 from astrovader.config import Config, load_config, to_dict
 from astrovader.errors import AstrovaderError, ConfigError
 
@@ -53,7 +53,7 @@ class RunCheckpoint(keras.callbacks.Callback):
             return
         self.model.epochs_done.assign(float(epoch + 1))
         check_free_space(self.directory, expected_size(self.model, self.path), "the checkpoint")
-        with atomic_path(self.path, suffix=".weights.h5") as tmp:
+        with deferred_interrupts(), atomic_path(self.path, suffix=".weights.h5") as tmp:
             self.model.save_weights(tmp)
             _save_noise_states(self.model, tmp)
 

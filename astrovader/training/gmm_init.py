@@ -8,6 +8,7 @@ from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
 from astrovader.errors import AstrovaderError
+from astrovader.training.mixture_em import embed_views, tied_init
 
 
 def fit_mixture(embedding: np.ndarray, n_clusters: int, seed: int = 0) -> GaussianMixture:
@@ -33,12 +34,27 @@ def fit_mixture(embedding: np.ndarray, n_clusters: int, seed: int = 0) -> Gaussi
     return mixture.fit(embedding)
 
 
+def reset_optimizer(optimizer) -> None:
+    """Zero the optimizer's moments and step count (Adam restarts its bias correction).
+
+    The learning rate and, under mixed precision, the loss scale are kept.
+    """
+    inner = getattr(optimizer, "inner_optimizer", optimizer)
+    for variable in inner.variables:
+        name = variable.path.rsplit("/", 1)[-1]
+        if name != "learning_rate":
+            variable.assign(keras.ops.zeros(variable.shape, variable.dtype))
+
+
 class GMMInitialisation(keras.callbacks.Callback):
     """At the first epoch after γ-training, embed L mini-batches and initialise the prior.
 
     Writes π ← weights_, μ ← means_ᵀ, σ² ← covariances_ᵀ, unfreezes the prior
     and switches on gradient clipping. Does nothing if the prior is already
-    initialised (a resumed run).
+    initialised (a resumed run). Beyond the paper (method §9): with ``views`` > 1
+    the fit is on the μ̃ of every image's flips and quarter turns, tied by EM;
+    ``restarts`` fits are made and the most likely kept; ``reset`` zeroes Adam's
+    moments, so that the first joint steps are not driven by γ-training's.
 
     Args:
         dataset: Iterable of image batches (the training data).
@@ -46,16 +62,34 @@ class GMMInitialisation(keras.callbacks.Callback):
         n_batches: L, the number of mini-batches embedded.
         clip_value: Gradient clipping value switched on afterwards.
         seed: Random state of the scikit-learn fits.
+        views: Tied views (1: the paper's fit on μ̃).
+        restarts: Fits made; the one of highest tied log-likelihood is kept.
+        reset: Reset the optimizer afterwards.
+        check: ``check(embedding)`` called on the (N, J) μ̃ before the fit (the
+            collapse check of :mod:`~astrovader.training.diagnostics`), or None.
     """
 
-    def __init__(self, dataset, at_epoch: int, n_batches: int, clip_value: float, seed: int = 0):
+    def __init__(
+        self,
+        dataset,
+        at_epoch: int,
+        n_batches: int,
+        clip_value: float,
+        seed: int = 0,
+        views: int = 1,
+        restarts: int = 1,
+        reset: bool = False,
+        check=None,
+    ):
         super().__init__()
         self.dataset = dataset
         self.at_epoch = at_epoch
         self.n_batches = n_batches
         self.clip_value = clip_value
         self.seed = seed
+        self.views, self.restarts, self.reset, self.check = views, restarts, reset, check
         self.mixture: GaussianMixture | None = None
+        self.score: float | None = None
 
     def embed(self) -> np.ndarray:
         """μ̃ of up to L batches of the dataset, (≤ L·N, J)."""
@@ -70,6 +104,20 @@ class GMMInitialisation(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         if epoch < self.at_epoch or self.model.prior.is_initialized:
             return
-        self.mixture = fit_mixture(self.embed(), self.model.n_clusters, self.seed)
-        self.model.prior.set_from_sklearn(self.mixture)
+        if self.views == 1 and self.restarts == 1:
+            embedding = self.embed()
+            if self.check is not None:
+                self.check(embedding)
+            self.mixture = fit_mixture(embedding, self.model.n_clusters, self.seed)
+            self.model.prior.set_from_sklearn(self.mixture)
+        else:
+            zv, _ = embed_views(self.model, self.dataset, self.n_batches, self.views)
+            if self.check is not None:
+                self.check(zv[0])
+            pi, mu, var, self.score = tied_init(
+                zv, self.model.n_clusters, self.seed, self.restarts, fit_mixture
+            )
+            self.model.prior.set_mixture(pi, mu, var)
         self.model.clip_value.assign(self.clip_value)
+        if self.reset:
+            reset_optimizer(self.model.optimizer)

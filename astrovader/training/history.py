@@ -44,13 +44,13 @@ class HistoryWriter(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         start = int(self.model.epochs_done.numpy())
-        self.rows = [row for row in read_history(self.path) if int(row["epoch"]) < start]
+        self.rows = [row for row in read_history(self.path) if int(row["epoch"]) <= start]
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         state = phase_at(epoch, self.schedule)
         row = {
-            "epoch": epoch,
+            "epoch": epoch + 1,
             "phase": state.phase,
             "lr": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
             "beta": state.beta,

@@ -11,7 +11,6 @@ record through the model. Anything else goes through
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,7 +35,8 @@ class RunInputs:
         n_train: Training images.
         n_val: Validation images.
         write_clusters: ``write_clusters(model, path)`` writes every image's
-            ``id, cluster, γ, z`` to ``path``.
+            ``id, cluster, γ, z, log_likelihood`` to ``path`` (the score from
+            :data:`~astrovader.model.likelihood.SAMPLES` draws).
         batch_size: Images per batch.
         counter: The epoch the training batches are drawn for (set by
             :class:`~astrovader.training.callbacks.EpochKey`).
@@ -69,18 +69,27 @@ def run_inputs(config: Config, workers: int = 1, images=None) -> RunInputs:
 def _in_memory(config: Config, data=None) -> RunInputs:
     from astrovader.data.cluster_table import write_clusters
     from astrovader.data.sources import load_data
+    from astrovader.model.likelihood import SAMPLES
 
     data = data if data is not None else load_data(config)
     batch, seed = config.training.batch_size, config.training.seed
     train_idx, val_idx = split_indices(len(data.images), config.data.validation_fraction, seed)
     counter = EpochCounter()
-    train = training_dataset(data.images[train_idx], batch, seed, config.data.flips, counter)
+    train = training_dataset(
+        data.images[train_idx],
+        batch,
+        seed,
+        config.data.flips,
+        counter,
+        config.schedule.epoch_images,
+    )
     validation = evaluation_dataset(data.images[val_idx], batch) if len(val_idx) else None
 
     def write(model, out):
         z_mean, _ = model.encode(data.images, batch)
         gamma = model.latent_probabilities(z_mean, batch)
-        write_clusters(out, data.ids, gamma, z_mean, columns=data.columns)
+        score = model.log_likelihood(data.images, SAMPLES, batch_size=batch)
+        write_clusters(out, data.ids, gamma, z_mean, columns=data.columns, score=score)
 
     return RunInputs(train, validation, len(train_idx), len(val_idx), write, batch, counter)
 
@@ -88,6 +97,7 @@ def _in_memory(config: Config, data=None) -> RunInputs:
 def _shards(path: Path, config: Config, workers: int) -> RunInputs:
     from astrovader.data.cluster_table import write_stream
     from astrovader.data.stream import open_stream
+    from astrovader.model.likelihood import SAMPLES
 
     manifest = tfrecord.read_manifest(path)
     wanted = (config.data.image_size, config.data.bands)
@@ -104,14 +114,21 @@ def _shards(path: Path, config: Config, workers: int) -> RunInputs:
     keep[train_idx] = True
     counter = EpochCounter()
     flips = config.data.flips
-    train = tfrecord_datasets.training_dataset(path, batch, seed, flips, keep, workers, counter)
+    train = tfrecord_datasets.training_dataset(
+        path, batch, seed, flips, keep, workers, counter, config.schedule.epoch_images
+    )
     validation = None
     if len(val_idx):
         validation = tfrecord_datasets.evaluation_dataset(path, batch, ~keep, workers=workers)
 
     def write(model, out):
         stream = open_stream(path, model.read_options())
-        embed = functools.partial(model.embed, batch_size=batch)
-        write_stream(out, stream, embed, (model.n_clusters, model.latent_dim), batch, False)
+
+        def embed(images):
+            score = model.log_likelihood(images, SAMPLES, batch_size=batch)
+            return (*model.embed(images, batch_size=batch), score)
+
+        shape = (model.n_clusters, model.latent_dim)
+        write_stream(out, stream, embed, shape, batch, False, scores=True)
 
     return RunInputs(train, validation, len(train_idx), len(val_idx), write, batch, counter)

@@ -30,7 +30,7 @@ class NaNGuard(keras.callbacks.Callback):
 
     def _fail(self, what: str) -> None:
         phase = phase_at(self.epoch, self.schedule).phase
-        self.failure = f"non-finite {what} at epoch {self.epoch} ({phase} phase)"
+        self.failure = f"non-finite {what} at epoch {self.epoch + 1} ({phase} phase)"
         self.model.stop_training = True
 
     def on_epoch_begin(self, epoch, logs=None):

@@ -86,3 +86,26 @@ def describe(result: PickKResult) -> str:
     if s["max"] == result.weights.shape[1]:
         line += "; some fits used every component: raise max_components"
     return line
+
+
+def caveats(result: PickKResult) -> list[str]:
+    """Warnings about a weak consensus, each with advice (empty when the answer is clear).
+
+    Fewer than half the fits agreeing means the mini-batches disagree about the count:
+    the embedding has no clear cluster structure at that scale. A mode at the top of
+    the range means the truncation, not the data, set the answer.
+    """
+    s, found = result.spread(), []
+    if s["agreement"] < 0.5:
+        found.append(
+            f"only {s['agreement']:.0%} of the fits agree on K = {result.consensus} (quartiles "
+            f"{s['q1']:g}–{s['q3']:g}): the count is uncertain. Look at histogram.png, try "
+            "more fits (--fits) or larger mini-batches (--batch-size), or choose K from the "
+            "science; clusters of a VAE embedding need not be separated modes"
+        )
+    if result.consensus >= 0.9 * result.weights.shape[1]:
+        found.append(
+            f"K = {result.consensus} sits at the top of the range (max_components = "
+            f"{result.weights.shape[1]}): raise max_components or raise pick_k.threshold"
+        )
+    return found

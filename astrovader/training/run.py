@@ -11,12 +11,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from astrovader._io import atomic_path
+from astrovader._io import atomic_path, deferred_interrupts, write_text_atomic
 from astrovader.config import Config
 from astrovader.errors import AstrovaderError
+from astrovader.training import diagnostics
 from astrovader.training.auto_clusters import choose_clusters
 from astrovader.training.build import FitOptions, Session, build_session, callbacks
 from astrovader.training.checkpoint import restore
+from astrovader.training.history import read_history
 from astrovader.training.nan_guard import NaNGuard
 from astrovader.training.rundir import RunDirectory, check_out
 
@@ -32,6 +34,7 @@ def fit_run(
     on_nan: str = "stop",
     callbacks: tuple = (),
     images=None,
+    force: bool = False,
 ) -> Path:
     """Train a model and write the run directory.
 
@@ -57,13 +60,15 @@ def fit_run(
         images: The images of ``config.data``, already read (an
             :class:`~astrovader.data.imageset.ImageSet`, as the command line reads
             them before TensorFlow starts); None reads them.
+        force: Train on after a collapsed embedding at the GMM initialisation
+            instead of stopping (:mod:`~astrovader.training.diagnostics`).
 
     Returns:
         The run directory (see :class:`~astrovader.training.rundir.RunDirectory`).
     """
     from astrovader.training import distribute
 
-    options = FitOptions(resume, overwrite, verbose, on_nan, tuple(callbacks))
+    options = FitOptions(resume, overwrite, verbose, on_nan, tuple(callbacks), force)
     run = RunDirectory(out)
     if resume:
         if not run.config_path.exists():
@@ -97,13 +102,16 @@ def _train(session: Session) -> Path:
     guard = NaNGuard(config.schedule)
     gmm_init, every = callbacks(session, guard)
     start = time.perf_counter()
+    floor = diagnostics.early_floor(config)
+    if floor and session.initial_epoch < total:
+        log.warning("%s", floor)
     if session.initial_epoch < total:
         log.info(
             "%d training and %d validation images, epochs %d–%d, %d replica(s), %s, XLA %s → %s",
             session.inputs.n_train,
             session.inputs.n_val,
-            session.initial_epoch,
-            total - 1,
+            session.initial_epoch + 1,
+            total,
             session.strategy.num_replicas_in_sync,
             session.policy,
             "on" if session.xla else "off",
@@ -113,10 +121,12 @@ def _train(session: Session) -> Path:
     seconds = time.perf_counter() - start
     if guard.failure:
         _roll_back(session.model, out, guard.failure)
-    with atomic_path(out.model_path, suffix=".keras") as tmp:
+    with deferred_interrupts(), atomic_path(out.model_path, suffix=".keras") as tmp:
         session.model.save(tmp)
     session.inputs.write_clusters(session.model, out.clusters_path)
-    rate = session.inputs.n_train * (total - session.initial_epoch) / max(seconds, 1e-9)
+    _check(session, gmm_init)
+    per_epoch = config.schedule.epoch_images or session.inputs.n_train
+    rate = per_epoch * (total - session.initial_epoch) / max(seconds, 1e-9)
     log.info(
         "done in %.0f s (%.0f training images/s); wrote %s and %s",
         seconds,
@@ -162,11 +172,31 @@ def _epochs(session: Session, gmm_init, every: list, guard: NaNGuard) -> None:
         fit(epoch, total)
 
 
+def _check(session: Session, gmm_init) -> None:
+    """The failure checks on the finished run: logged and written to ``warnings.txt``."""
+    model = session.model
+    gmm_init.set_model(model)
+    embedding = gmm_init.embed()
+    labels = model.latent_probabilities(embedding).argmax(1)
+    rows = read_history(session.out.history_path)
+    found = [*session.warnings]
+    sizes = (session.inputs.n_train, session.inputs.n_val)
+    found += diagnostics.check_run(embedding, labels, model.n_clusters, rows, session.config, sizes)
+    found = list(dict.fromkeys(found))
+    for warning in found:
+        log.warning("%s", warning)
+    path = session.out.warnings_path
+    if found:
+        write_text_atomic(path, "".join(f"{w}\n" for w in found))
+    else:
+        path.unlink(missing_ok=True)
+
+
 def _roll_back(model, out: RunDirectory, failure: str):
     """Restore the last good checkpoint and stop with an error that says what happened."""
     if out.checkpoint.exists():
         epochs = restore(model, out.checkpoints)
-        where = f"the checkpoint after epoch {epochs - 1} is kept in {out.checkpoints}"
+        where = f"the checkpoint after epoch {epochs} is kept in {out.checkpoints}"
     else:
         where = "no epoch had completed, so there is no checkpoint to return to"
     raise AstrovaderError(f"{failure}; training stopped and {where}")

@@ -65,6 +65,11 @@ class RunDirectory:
         return self.path / "clusters.csv"
 
     @property
+    def warnings_path(self) -> Path:
+        """``warnings.txt``: what the failure checks found (absent when nothing)."""
+        return self.path / "warnings.txt"
+
+    @property
     def checkpoints(self) -> Path:
         """The checkpoint folder."""
         return self.path / "checkpoints"
@@ -92,6 +97,7 @@ class RunDirectory:
         """Remove the files of a previous run (``--overwrite``), keeping anything else."""
         for name in RUN_FILES:
             (self.path / name).unlink(missing_ok=True)
+        self.warnings_path.unlink(missing_ok=True)
         for folder in (self.checkpoints, self.tensorboard, self.pick_k):
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -138,8 +144,8 @@ class RunDirectory:
             AstrovaderError: the run trained from TFRecord shards (stream them
                 instead), or the images cannot be read.
         """
+        from astrovader.data._files import is_tfrecord_dir
         from astrovader.data.sources import load_data
-        from astrovader.data.tfrecord import is_tfrecord_dir
 
         path = self.config.data.path
         if path and is_tfrecord_dir(path):

@@ -27,12 +27,13 @@ class PhaseState:
     beta: float
 
 
-def phase_at(epoch: int, schedule: ScheduleConfig) -> PhaseState:
-    """Phase and β of a 0-based epoch.
+def phase_at(epoch: int, schedule: ScheduleConfig, fraction: float = 0.0) -> PhaseState:
+    """Phase and β of a 0-based epoch, ``fraction`` ∈ [0, 1) of the way through it.
 
     γ-training for e < T_γ; then, with t = e − T_γ − m (T_β + T_s), annealing
-    β = (t / T_β)^p for t < T_β and the static phase β = 1 for the rest of the
-    period. Epochs past the last period stay static.
+    β = ((t + fraction) / T_β)^p for t < T_β and the static phase β = 1 for the
+    rest of the period. Epochs past the last period stay static. ``fraction`` 0
+    is the paper's per-epoch β; a step's fraction gives β per step.
     """
     if epoch < 0:
         raise ValueError(f"epoch must be non-negative, got {epoch}")
@@ -43,7 +44,8 @@ def phase_at(epoch: int, schedule: ScheduleConfig) -> PhaseState:
     period = min(since // length, max(schedule.periods - 1, 0)) if length else 0
     t = since - period * length
     if t < schedule.anneal_epochs:
-        return PhaseState(ANNEAL, period, t, (t / schedule.anneal_epochs) ** schedule.anneal_power)
+        beta = ((t + fraction) / schedule.anneal_epochs) ** schedule.anneal_power
+        return PhaseState(ANNEAL, period, t, beta)
     return PhaseState(STATIC, period, t, 1.0)
 
 

@@ -12,6 +12,8 @@ from sklearn.mixture import GaussianMixture
 from astrovader.data.cluster_table import read_clusters
 
 FIGURES = (
+    "least_likely",
+    "anomaly_score",
     "losses",
     "reconstructions",
     "mse_extremes",
@@ -29,6 +31,7 @@ FIGURES = (
     "gz2_edge_on",
 )
 TABLES = (
+    "least_likely",
     "mse_extremes",
     "occupancy",
     "mean_gamma",
@@ -219,3 +222,22 @@ def test_gz2_counts_match_the_catalogue(report):
     for name, counts in expected.items():
         assert list(table[name]) == list(counts), name
     assert 0 < table["matched"].sum() < len(ids)
+
+
+def test_the_anomaly_table_lists_the_least_likely_objects_in_order(report):
+    table = report["tables"]["least_likely"]
+    scores = np.asarray(table["log_likelihood"])
+    assert len(table) == 20 and (np.diff(scores) >= 0).all() and np.isfinite(scores).all()
+    ids = set(report["clusters"]["id"])
+    assert all(str(i) in ids for i in table["id"])
+
+
+def test_mean_gamma_rows_are_the_labels_as_the_caption_says(report):
+    table = report["tables"]["mean_gamma"]
+    k = len(table)
+    gamma = report["clusters"]["gamma"]
+    labels = gamma.argmax(axis=1)
+    for c in range(k):
+        if np.any(labels == c):
+            row = [table[f"gamma_{j}"][c] for j in range(k)]
+            np.testing.assert_allclose(row, gamma[labels == c].mean(axis=0), atol=1e-4)

@@ -135,6 +135,6 @@ def test_spark_search_on_local_2_resumes_a_local_search(tmp_path, capsys, monkey
         folder = out / "trials" / tid
         assert json.loads((folder / "result.json").read_text())["status"] == "ok"
         assert load_config(folder / "config.toml").data.image_size == 16
-        assert _column(folder / "history.csv", "epoch") == ["0", "1", "2"]
+        assert _column(folder / "history.csv", "epoch") == ["1", "2", "3"]
         assert not (folder / "model.keras").exists()
     assert load_config(out / "best.toml").data.synthetic_count == 200

@@ -123,7 +123,9 @@ def test_fit_and_embed_carry_ident_ra_dec_from_the_catalogue(aegis, tmp_path):
         warnings.simplefilter("error")
         hdus.verify("exception")
         data, header = hdus["CLUSTERS"].data, hdus["CLUSTERS"].header
-        assert hdus["CLUSTERS"].columns.names == ["id", "ra", "dec", "mag", "cluster", "gamma", "z"]
+        names = ["id", "ra", "dec", "mag", "cluster", "gamma", "z", "log_likelihood"]
+        assert hdus["CLUSTERS"].columns.names == names
+        assert np.isfinite(data["log_likelihood"]).all()
         assert [hdus["CLUSTERS"].columns[n].unit for n in ("ra", "dec")] == ["deg", "deg"]
         assert all(len(key) <= 8 for key in header)
         assert (header["NCLUST"], header["NLATENT"], header["IMGSIZE"]) == (2, 2, 16)

@@ -146,7 +146,7 @@ def test_clusters_of_raw_stamps_do_not_follow_the_sky_level(tmp_path):
     sims = write_simulation(tmp_path / "s", 300, 16, 3, **options)
     with (sims / "labels.csv").open() as handle:
         sky = {row["id"]: float(row["sky"]) for row in csv.DictReader(handle)}
-    config = Config().replace(
+    config = Config.paper(  # the paper's method: this test is about the scaling
         data={"image_size": 16, "validation_fraction": 0.0, "path": str(sims)},
         model={"latent_dim": 4, "n_clusters": 5, "filters": [8, 8, 4], "l2": 1e-4},
         schedule={

@@ -28,7 +28,7 @@ def test_auto_clusters_trains_with_the_picked_k_and_resumes(tiny_config, tmp_pat
     assert read_clusters(out / "clusters.csv")["gamma"].shape == (n_images, k)
     assert load_config(out / "config.toml").model.n_clusters == "auto"
     epochs = [int(row["epoch"]) for row in read_history(out / "history.csv")]
-    assert epochs == list(range(config.schedule.total_epochs))
+    assert epochs == list(range(1, config.schedule.total_epochs + 1))
     # A finished run resumes from its K-component checkpoint without choosing again.
     before = (out / "pick_k" / "summary.json").stat().st_mtime_ns
     fit_run(None, out, resume=True, verbose=0)

@@ -172,7 +172,8 @@ def test_two_workers_end_with_identical_weights(tmp_path):
     moved = [k for k in initial.files if not np.array_equal(initial[k], final[0][k])]
     assert len(moved) > 20, "training changed the weights"
     run = tmp_path / "run"
-    assert sorted(p.name for p in run.iterdir()) == [
+    written = sorted(p.name for p in run.iterdir() if p.name != "warnings.txt")
+    assert written == [
         "checkpoints",
         "clusters.csv",
         "config.toml",

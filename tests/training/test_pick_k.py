@@ -109,3 +109,15 @@ def test_report_files_hold_the_counts(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(AstrovaderError, match="exists and is not a directory"):
         write_report(tmp_path / "file", result)
+
+
+def test_a_weak_or_truncated_consensus_gets_a_warning_with_advice():
+    from astrovader.training.pick_k_report import caveats
+
+    weak = PickKResult(np.array([4, 6, 5, 4, 5]), np.zeros((5, 8)), np.ones(5, bool), 0.01, 9, 9)
+    (found,) = caveats(weak)
+    assert "only 40% of the fits agree on K = 4" in found and "--fits" in found
+    clear = PickKResult(np.array([4, 4, 4, 5]), np.zeros((4, 8)), np.ones(4, bool), 0.01, 9, 9)
+    assert caveats(clear) == []
+    top = PickKResult(np.array([8, 8, 8]), np.zeros((3, 8)), np.ones(3, bool), 0.01, 9, 9)
+    assert "top of the range" in caveats(top)[0] and "max_components" in caveats(top)[0]

@@ -56,8 +56,8 @@ def test_nan_stops_names_epoch_phase_term_and_keeps_last_good_checkpoint(tmp_pat
     run = tmp_path / "run"
     with pytest.raises(
         AstrovaderError,
-        match=r"non-finite loss term 'loss' \(batch 2\) at epoch 1 "
-        r"\(gamma phase\); training stopped and the checkpoint after epoch 0 is kept",
+        match=r"non-finite loss term 'loss' \(batch 2\) at epoch 2 "
+        r"\(gamma phase\); training stopped and the checkpoint after epoch 1 is kept",
     ):
         fit_run(config, run, verbose=0, callbacks=(PoisonLoss(1, 2),))
     assert not (run / "model.keras").exists()
@@ -69,7 +69,7 @@ def test_nan_stops_names_epoch_phase_term_and_keeps_last_good_checkpoint(tmp_pat
     assert restore(model, run / "checkpoints") == 1
     assert all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in model.trainable_weights)
     fit_run(None, run, resume=True, verbose=0)
-    assert _epochs(run) == list(range(config.schedule.total_epochs))
+    assert _epochs(run) == list(range(1, config.schedule.total_epochs + 1))
 
 
 @pytest.mark.slow
@@ -82,4 +82,4 @@ def test_skip_batch_drops_the_bad_batch_and_finishes(tmp_path):
     model = astrovader.load_model(run / "model.keras")
     assert all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in model.trainable_weights)
     assert (model.mixture()["var"] > 0).all()
-    assert _epochs(run) == list(range(config.schedule.total_epochs))
+    assert _epochs(run) == list(range(1, config.schedule.total_epochs + 1))

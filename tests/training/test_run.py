@@ -26,7 +26,7 @@ def test_tiny_run_writes_every_output(tiny_run, tiny_config):
     assert load_config(tiny_run / "config.toml") == tiny_config
     rows = _history(tiny_run)
     assert tuple(rows[0]) == COLUMNS
-    assert [int(r["epoch"]) for r in rows] == list(range(tiny_config.schedule.total_epochs))
+    assert [int(r["epoch"]) for r in rows] == list(range(1, tiny_config.schedule.total_epochs + 1))
     assert [r["phase"] for r in rows] == ["gamma"] * 5 + ["anneal"] * 2 + ["static"] + [
         "anneal"
     ] * 2 + ["static"]

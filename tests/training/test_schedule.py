@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from astrovader.config import Config, LossConfig, OptimizerConfig
+from astrovader.config import Config, OptimizerConfig
 from astrovader.training.schedule import (
     ANNEAL,
     GAMMA,
@@ -48,7 +48,7 @@ def test_phase_and_beta_at_boundaries(epoch, phase, period, beta):
 
 
 def test_loss_weights_per_phase():
-    loss = LossConfig()
+    loss = Config.paper().loss
     assert loss_weights(phase_at(5, TABLE1), loss) == (0.0005, 0.0)
     kl, gmm = loss_weights(phase_at(100, TABLE1), loss)
     assert kl == 0.0 and gmm == pytest.approx(0.0005 * 0.3)

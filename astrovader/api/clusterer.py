@@ -1,0 +1,247 @@
+"""``astrovader.Clusterer``: AstroVaDEr as a scikit-learn estimator, for notebooks.
+
+It shares every code path with the command line: ``fit`` writes a run directory with
+:func:`~astrovader.training.run.fit_run` (the one training loop; ``astrovader report
+RUN`` and ``astrovader fit --resume RUN`` accept it), and the other methods read
+images the way the model's training images were read
+(:func:`~astrovader.data.readers.load_images` with the model's
+:meth:`~astrovader.model.vade.AstroVaDEr.read_options`).
+
+Parameters map to the configuration: ``n_clusters`` is ``model.n_clusters``,
+``image_size`` ``data.image_size``, ``seed`` ``training.seed``, and any other key is
+given as ``section__key`` (``Clusterer(schedule__gamma_epochs=10)``), the way
+scikit-learn names nested parameters. ``get_params``/``set_params`` and
+:func:`sklearn.base.clone` see all of them.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+
+from astrovader.config import Config, load_config
+from astrovader.config.core import merge
+from astrovader.errors import AstrovaderError
+
+PRESETS = ("quickstart", "default", "paper")
+OWN = ("n_clusters", "image_size", "preset", "seed", "out", "verbose")
+
+
+class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
+    """Cluster galaxy images and generate new ones (scikit-learn conventions).
+
+    Args:
+        n_clusters: K, or ``"auto"`` (chosen by pick-k after γ-training).
+        image_size: Side the images are read at (default: the images' own side for an
+            array, else the preset's).
+        preset: ``"quickstart"`` (small images, short schedule), ``"default"`` (the
+            package defaults) or ``"paper"`` (``experiments/paper.toml``'s method).
+        seed: ``training.seed``.
+        out: The run directory ``fit`` writes (default: a new temporary directory).
+        verbose: 0 is silent; 1 shows tqdm progress (notebook bars in Jupyter).
+        **config: Further configuration keys as ``section__key=value``.
+    """
+
+    def __init__(
+        self,
+        n_clusters=12,
+        image_size=None,
+        preset="quickstart",
+        seed=0,
+        out=None,
+        verbose=1,
+        **config,
+    ):
+        self.n_clusters = n_clusters
+        self.image_size = image_size
+        self.preset = preset
+        self.seed = seed
+        self.out = out
+        self.verbose = verbose
+        self._config_keys = tuple(config)
+        for key, value in config.items():
+            setattr(self, key, value)
+
+    def get_params(self, deep=True):
+        """The constructor's parameters and every ``section__key`` given."""
+        return {name: getattr(self, name) for name in (*OWN, *self._config_keys)}
+
+    def set_params(self, **params):
+        """Set parameters; ``section__key`` names set configuration keys."""
+        for key, value in params.items():
+            if key not in OWN and key not in self._config_keys:
+                _section_key(key)
+                self._config_keys = (*self._config_keys, key)
+            setattr(self, key, value)
+        return self
+
+    def configuration(self, images=None) -> Config:
+        """The :class:`~astrovader.config.Config` these parameters describe."""
+        if self.preset not in PRESETS:
+            raise AstrovaderError(f"preset must be one of {PRESETS}, got {self.preset!r}")
+        if self.preset == "paper":
+            config = Config.paper()
+        elif self.preset == "quickstart":
+            from importlib import resources
+
+            config = load_config(str(resources.files("astrovader") / "presets" / "quickstart.toml"))
+        else:
+            config = Config()
+        changes = {"model": {"n_clusters": self.n_clusters}, "training": {"seed": self.seed}}
+        size = self.image_size or (images.shape[1] if images is not None else None)
+        if size:
+            changes["data"] = {"image_size": int(size)}
+        if images is not None and images.ndim == 4:
+            changes.setdefault("data", {})["bands"] = int(images.shape[3])
+        for key in self._config_keys:
+            section, name = _section_key(key)
+            changes = merge(changes, {section: {name: getattr(self, key)}})
+        return config.replace(**changes)
+
+    def fit(self, X, y=None):
+        """Train on ``X``: an array (N, H, W[, B]), a folder, a ``.npy`` file or a catalogue.
+
+        Sets ``run_dir_``, ``model_``, ``labels_``, ``n_clusters_``, ``history_`` (an
+        astropy Table of ``history.csv``) and ``log_likelihood_``; returns ``self``.
+        """
+        from astrovader.training.run import fit_run
+
+        run = Path(self.out) if self.out else Path(tempfile.mkdtemp(prefix="astrovader-"))
+        images = _as_array(X)
+        if images is not None:
+            run.mkdir(parents=True, exist_ok=True)
+            path = run / "images.npy"
+            np.save(path, images)
+        else:
+            path = Path(X)
+        config = self.configuration(images).replace(data={"path": str(path)})
+        fit_run(config, run, overwrite=True, verbose=0, callbacks=self._progress(config))
+        return self._read_run(run)
+
+    def _progress(self, config):
+        if not self.verbose:
+            return ()
+        from tqdm.auto import tqdm
+
+        from astrovader.training.progress import PhaseProgress
+
+        return (PhaseProgress(config, config.training.batch_size, write=tqdm.write),)
+
+    def _read_run(self, run: Path):
+        from astropy.table import Table
+
+        from astrovader.data.cluster_table import read_clusters
+        from astrovader.training.rundir import RunDirectory
+
+        directory = RunDirectory(run).check_finished()
+        table = read_clusters(directory.clusters_path)
+        self.run_dir_ = directory.path
+        self.model_ = directory.model()
+        self.labels_ = table["cluster"]
+        self.log_likelihood_ = table.get("log_likelihood")
+        self.n_clusters_ = int(self.model_.n_clusters)
+        self.history_ = Table.read(directory.history_path, format="ascii.csv")
+        return self
+
+    def _images(self, X) -> np.ndarray:
+        """``X`` read as the model's training images were read."""
+        from astrovader.data.readers import load_images
+
+        self._check_fitted()
+        array = _as_array(X)
+        options = self.model_.read_options()
+        if array is None:
+            return load_images(X, options=options, progress=bool(self.verbose)).images
+        with tempfile.TemporaryDirectory() as tmp:
+            np.save(Path(tmp) / "x.npy", array)
+            return load_images(Path(tmp) / "x.npy", options=options, progress=False).images
+
+    def _check_fitted(self):
+        if not hasattr(self, "model_"):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("this Clusterer is not fitted yet: call fit(X) first")
+
+    def predict_proba(self, X) -> np.ndarray:
+        """γ (N, K): the cluster probabilities of each image."""
+        images = self._images(X)
+        return self.model_.cluster_probabilities(images)
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable component of each image (N,)."""
+        return np.argmax(self.predict_proba(X), axis=1)
+
+    def transform(self, X) -> np.ndarray:
+        """μ̃ (N, J): the deterministic embedding of each image."""
+        images = self._images(X)
+        return self.model_.encode(images)[0]
+
+    def score_samples(self, X, samples: int = 16, seed: int = 0) -> np.ndarray:
+        """The anomaly score log p̂(x) of each image (:mod:`astrovader.model.likelihood`)."""
+        images = self._images(X)
+        return self.model_.log_likelihood(images, samples, seed)
+
+    def sample(self, n_samples: int = 1, component=None, seed=None):
+        """``(images, components)`` drawn from the mixture prior (the one sampler)."""
+        self._check_fitted()
+        z, components = self.model_.sample_latents(n_samples, component, seed)
+        return self.model_.decode(z), components
+
+    def save(self, path) -> Path:
+        """Copy the run directory to ``path`` (``Clusterer.load`` and the CLI read it)."""
+        import shutil
+
+        self._check_fitted()
+        target = Path(path)
+        if target.resolve() != Path(self.run_dir_).resolve():
+            shutil.copytree(self.run_dir_, target, dirs_exist_ok=False)
+        return target
+
+    @classmethod
+    def load(cls, path) -> Clusterer:
+        """A fitted Clusterer from a run directory (written by ``fit`` or ``astrovader fit``)."""
+        from astrovader.training.rundir import RunDirectory
+
+        config = RunDirectory(path).check_finished().config
+        found = cls(
+            n_clusters=config.model.n_clusters,
+            image_size=config.data.image_size,
+            preset="default",
+            seed=config.training.seed,
+            out=str(path),
+        )
+        return found._read_run(Path(path))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+
+def _section_key(key: str) -> tuple[str, str]:
+    from astrovader.config.core import SECTIONS
+
+    section, _, name = key.partition("__")
+    if section not in SECTIONS or not name:
+        raise AstrovaderError(
+            f"{key!r} is not a Clusterer parameter: use {', '.join(OWN)} or section__key "
+            "(a configuration key, e.g. schedule__gamma_epochs)"
+        )
+    return section, name
+
+
+def _as_array(X):
+    """``X`` as a float32 (N, H, W, B) array, or None when it is a path."""
+    if isinstance(X, str | Path):
+        return None
+    array = np.asarray(X)
+    if array.ndim == 3:
+        array = array[..., None]
+    if array.ndim != 4:
+        raise AstrovaderError(
+            f"X must be images (N, H, W[, B]), got an array of shape {array.shape}"
+        )
+    return array.astype(np.float32)

@@ -1,0 +1,100 @@
+"""The configuration sections of the methods beyond the paper (docs/method.md §9).
+
+Each option is off in ``experiments/paper.toml``: :data:`PAPER_METHOD` lists the
+values of every key, in every section, that make a configuration the paper's
+method, and :meth:`~astrovader.config.core.Config.paper` applies them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class AugmentConfig:
+    """Augmentation-consistent training (method §9; beyond the paper, off in paper.toml).
+
+    Each training image is seen as a random view (:mod:`astrovader.data.augment`):
+    quarter turns (``rotate90``), free rotations (``rotate``: switch both off when
+    orientation is the science), shifts up to ``shift`` of the side, a zoom
+    log-uniform in [1/``zoom``, ``zoom``], a brightness factor in [1 − b, 1 + b] and
+    Gaussian noise up to ``noise``. The model reconstructs the view without noise
+    (``target = "view"``) or the original image (``"original"``). The cluster
+    responsibilities of the view are pulled towards those of the whole image with
+    weight ``consistency`` (eq. A3), and an image's responsibilities come from its
+    ``tied_views`` flips and quarter turns together (eq. A1; 1 = the image alone).
+    """
+
+    rotate90: bool = True
+    rotate: bool = True
+    shift: float = 0.06
+    zoom: float = 1.18
+    brightness: float = 0.15
+    noise: float = 0.03
+    target: str = "view"
+    consistency: float = 1.0
+    tied_views: int = 4
+
+    @property
+    def active(self) -> bool:
+        """Whether training sees anything but the images (and the paper's flips)."""
+        return (
+            self.rotate90
+            or self.rotate
+            or self.shift > 0
+            or self.zoom > 1
+            or self.brightness > 0
+            or self.noise > 0
+            or self.consistency > 0
+            or self.tied_views > 1
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class MixtureConfig:
+    """How the mixture prior is initialised and learned (method §9; the paper: gradient, free π).
+
+    ``update = "em"`` re-estimates π, μ, σ² at the start of every joint epoch from
+    γ-weighted statistics of the training images' embeddings (eq. A2) instead of
+    learning them by gradient (``"gradient"``, the paper); ``pi = "simplex"``
+    keeps π normalised. ``gamma_from`` is where the γ of the mixture KL comes
+    from: the sampled z (``"sample"``, the paper), μ̃ (``"mean"``), or the image's
+    responsibilities of the last E-step (``"target"``). ``respawn`` re-seeds a
+    component holding fewer than ``respawn`` · N/K images by splitting the largest
+    one with 2-means; ``restarts`` GMM initialisations are made and the most likely
+    kept (an unsupervised choice); ``reset_optimizer`` clears Adam's moments when
+    the prior is initialised.
+    """
+
+    update: str = "em"
+    pi: str = "simplex"
+    gamma_from: str = "target"
+    respawn: float = 0.25
+    restarts: int = 1
+    reset_optimizer: bool = True
+
+
+PAPER_METHOD: dict[str, dict] = {
+    "model": {"l2": 0.01, "l2_scaling": "none"},
+    "schedule": {"epoch_images": 0, "beta_per": "epoch"},
+    "loss": {"gmm_scale": 0.3, "minmax_lambda": 50.0},
+    "augment": {
+        "rotate90": False,
+        "rotate": False,
+        "shift": 0.0,
+        "zoom": 1.0,
+        "brightness": 0.0,
+        "noise": 0.0,
+        "target": "view",
+        "consistency": 0.0,
+        "tied_views": 1,
+    },
+    "mixture": {
+        "update": "gradient",
+        "pi": "free",
+        "gamma_from": "sample",
+        "respawn": 0.0,
+        "restarts": 1,
+        "reset_optimizer": False,
+    },
+}

@@ -1,0 +1,51 @@
+"""The cluster targets of augmentation-consistent training (method §9, eqs. A1 and A3).
+
+Shapes: N images, J latent dimensions, K components; the prior ``pi`` (K,),
+``mu`` and ``var`` (J, K) in the published layout.
+"""
+
+from __future__ import annotations
+
+from keras import ops
+
+from astrovader.data.augment import dihedral_views
+from astrovader.model import em, gmm_math
+
+
+def tied_target(model, x, pi, mu, var):
+    """log t (N, K): the γ of each image from its unaugmented views together (eq. A1).
+
+    The views are the model's ``tied_views`` flips and quarter turns of ``x``
+    (:func:`~astrovader.data.augment.dihedral_views`), embedded by the μ̃ of the
+    model's teacher, the encoder as it was at the start of the epoch
+    (:class:`~astrovader.training.mixture_em.TeacherSnapshot`): the target of an
+    epoch is the E-step at its start, fixed while the network learns towards it
+    (a target from the encoder being trained chases itself). No gradient flows in.
+    Before the prior is initialised (γ-training) the passes are skipped and t is uniform.
+
+    Args:
+        model: The :class:`~astrovader.model.vade.AstroVaDEr`.
+        x: (N, S, S, B) images.
+        pi: (K,) weights.
+        mu: (J, K) means.
+        var: (J, K) variances.
+    """
+    n = ops.shape(x)[0]
+    k = model.n_clusters
+
+    def target():
+        views = dihedral_views(x, model.tied_views)
+        zv = ops.stack([model.teacher(v, training=False)[0] for v in views])
+        return em.tied_log_posterior(ops.stop_gradient(ops.cast(zv, "float32")), pi, mu, var)
+
+    def uniform():
+        return ops.full((n, k), -ops.log(ops.cast(k, "float32")))
+
+    initialised = model.prior.initialized > 0.5
+    return ops.stop_gradient(ops.cond(initialised, target, uniform))
+
+
+def consistency_loss(log_target, z_mean, pi, mu, var):
+    """KL(t ‖ γ(μ̃ of the view)) per image (eq. A3), (N,); γ untransformed (eq. 10)."""
+    log_gamma = gmm_math.cluster_log_probabilities(ops.cast(z_mean, "float32"), pi, mu, var)
+    return em.consistency(log_target, log_gamma)

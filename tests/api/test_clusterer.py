@@ -1,0 +1,115 @@
+"""astrovader.Clusterer: scikit-learn conventions on one shared code path (tiny runs)."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils import estimator_checks
+
+from astrovader import Clusterer
+from astrovader.cli import main
+from astrovader.data.cluster_table import read_clusters
+from astrovader.data.synthetic import synthetic_imageset
+from astrovader.errors import AstrovaderError
+
+TINY = dict(
+    n_clusters=3,
+    image_size=16,
+    verbose=0,
+    model__filters=[4, 4, 4],
+    model__latent_dim=3,
+    schedule__gamma_epochs=2,
+    schedule__anneal_epochs=1,
+    schedule__static_epochs=1,
+    schedule__periods=1,
+    schedule__gmm_batches=4,
+    training__batch_size=20,
+    data__validation_fraction=0.0,
+)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return synthetic_imageset(80, 16, seed=3)[0].images
+
+
+@pytest.fixture(scope="module")
+def fitted(images, tmp_path_factory):
+    out = tmp_path_factory.mktemp("clusterer") / "run"
+    return Clusterer(out=str(out), **TINY).fit(images)
+
+
+def test_params_round_trip_clone_and_the_configuration():
+    est = Clusterer(**TINY)
+    params = est.get_params()
+    assert params["schedule__gamma_epochs"] == 2 and params["n_clusters"] == 3
+    twin = clone(est)
+    assert twin.get_params() == params and twin is not est
+    twin.set_params(model__latent_dim=5, n_clusters=4, optimizer__learning_rate=1e-3)
+    config = twin.configuration()
+    assert (config.model.latent_dim, config.model.n_clusters) == (5, 4)
+    assert config.optimizer.learning_rate == 1e-3 and config.schedule.gamma_epochs == 2
+    assert clone(twin).get_params() == twin.get_params()
+    with pytest.raises(AstrovaderError, match="'gamma' is not a Clusterer parameter"):
+        Clusterer(gamma=1).configuration()
+    with pytest.raises(AstrovaderError, match="preset must be one of"):
+        Clusterer(preset="fast").configuration()
+    assert Clusterer(preset="paper").configuration().mixture.update == "gradient"
+
+
+def test_the_scikit_learn_checks_that_apply_to_an_image_clusterer():
+    # check_estimator's data are 2-D tables of numbers; an image clusterer takes
+    # (N, H, W[, B]) images, so the checks that fit on them do not apply. These do.
+    # check_no_attributes_set_in_init reads the parameters from the signature, so it
+    # runs on a Clusterer without section__key parameters (those are set by keyword).
+    estimator_checks.check_no_attributes_set_in_init("Clusterer", Clusterer())
+    est = Clusterer(**TINY)
+    estimator_checks.check_get_params_invariance("Clusterer", est)
+    estimator_checks.check_set_params("Clusterer", est)
+    estimator_checks.check_parameters_default_constructible("Clusterer", Clusterer())
+    with pytest.raises(NotFittedError):
+        est.predict(np.zeros((2, 16, 16)))
+
+
+def test_fit_and_predict_equal_the_command_lines_clusters(fitted, images, tmp_path):
+    assert fitted.labels_.shape == (80,) and fitted.n_clusters_ == 3
+    assert len(fitted.history_) == 4 and "reconstruction" in fitted.history_.colnames
+    np.testing.assert_array_equal(fitted.predict(images), fitted.labels_)
+    cli_run = tmp_path / "cli"
+    config = fitted.run_dir_ / "config.toml"
+    assert main(["fit", "--config", str(config), "--out", str(cli_run), "--quiet"]) == 0
+    table = read_clusters(cli_run / "clusters.csv")
+    np.testing.assert_array_equal(table["cluster"], fitted.labels_)
+    np.testing.assert_allclose(table["z"], fitted.transform(images), atol=1e-5)
+    np.testing.assert_allclose(table["gamma"], fitted.predict_proba(images), atol=1e-5)
+
+
+def test_sample_save_and_load(fitted, images, tmp_path):
+    drawn, components = fitted.sample(5, component=1, seed=2)
+    assert drawn.shape == (5, 16, 16, 1) and (components == 1).all()
+    again, _ = fitted.sample(5, component=1, seed=2)
+    np.testing.assert_array_equal(drawn, again)
+    saved = fitted.save(tmp_path / "saved")
+    loaded = Clusterer.load(saved)
+    np.testing.assert_array_equal(loaded.predict(images), fitted.predict(images))
+    assert main(["embed", str(saved), "--out", str(tmp_path / "e.csv"), "--quiet"]) == 0
+
+
+def test_score_samples_ranks_injected_artefacts_as_the_most_anomalous(tiny_run, tiny_config):
+    est = Clusterer.load(tiny_run)
+    size = tiny_config.data.image_size
+    normal = synthetic_imageset(60, size, seed=11)[0].images
+    stripes = normal[:1].copy()
+    stripes[0, ::4] = 1.0  # saturated rows
+    hot = normal[1:2].copy()
+    field = np.random.default_rng(0).random(hot.shape[1:]) < 0.08
+    hot[0][field] = 1.0  # a cosmic-ray-like field of hot pixels
+    blank = np.zeros_like(normal[:1])
+    scores = est.score_samples(np.concatenate([normal, stripes, hot, blank]))
+    assert np.isfinite(scores).all()
+    ranks = np.argsort(scores)  # lowest likelihood first
+    assert set(ranks[:5]) >= {60, 61}, scores[60:]
+    assert 62 in ranks[:10], (scores[62], np.sort(scores)[:10])
+    # The fit wrote the same score (S = 8 draws) into clusters.csv.
+    table = read_clusters(tiny_run / "clusters.csv")
+    assert np.isfinite(table["log_likelihood"]).all()

@@ -1,0 +1,158 @@
+"""The options beyond the paper (method §9) on a tiny model; each test fails without its option."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from astrovader.config import Config
+from astrovader.data.pipeline import EpochCounter, training_dataset
+from astrovader.model import em
+from astrovader.model.vade import AstroVaDEr
+from astrovader.training.callbacks import S3VDCSchedule
+from astrovader.training.gmm_init import reset_optimizer
+from astrovader.training.mixture_em import MixtureEM, embed_views, respawn
+
+RNG = np.random.default_rng(11)
+X = RNG.random((24, 16, 16, 1)).astype("float32")
+SMALL = dict(image_size=16, latent_dim=2, n_clusters=3, filters=(4, 4, 2), seed=0)
+
+
+def _model(**kwargs):
+    model = AstroVaDEr(**{**SMALL, **kwargs})
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    return model
+
+
+def _initialise(model, var=0.5):
+    z, _ = model.encode(X)
+    model.prior.set_mixture([0.2, 0.3, 0.5], z[[0, 9, 18]] + 0.01, np.full((3, 2), var))
+
+
+def test_beta_rises_every_step_with_beta_per_step():
+    config = Config().replace(schedule={"gamma_epochs": 1, "anneal_epochs": 2, "anneal_power": 3.0})
+    model = _model()
+    schedule = S3VDCSchedule(config)
+    schedule.set_model(model)
+    schedule.set_params({"steps": 4})
+    schedule.on_epoch_begin(1)
+    s, g = config.loss.gmm_scale, config.loss.gamma
+    assert float(model.gmm_weight.numpy()) == pytest.approx(g * s)
+    schedule.on_train_batch_begin(2)
+    assert float(model.gmm_weight.numpy()) == pytest.approx(((0.5 / 2) ** 3 + g) * s)
+    per_epoch = S3VDCSchedule(config.replace(schedule={"beta_per": "epoch"}))
+    per_epoch.set_model(model)
+    per_epoch.set_params({"steps": 4})
+    per_epoch.on_epoch_begin(1)
+    per_epoch.on_train_batch_begin(2)
+    assert float(model.gmm_weight.numpy()) == pytest.approx(g * s)
+
+
+def test_consistency_weight_is_on_only_after_gamma_training():
+    config = Config().replace(schedule={"gamma_epochs": 1}, augment={"consistency": 0.7})
+    model = _model(consistency=0.7)
+    schedule = S3VDCSchedule(config)
+    schedule.set_model(model)
+    schedule.on_epoch_begin(0)
+    assert float(model.consistency_weight.numpy()) == 0.0
+    schedule.on_epoch_begin(1)
+    assert float(model.consistency_weight.numpy()) == pytest.approx(0.7)
+
+
+def test_epoch_images_makes_epochs_of_that_many_images_whatever_the_data():
+    counter = EpochCounter()
+    ids = np.arange(10, dtype="float32").reshape(10, 1, 1, 1) * np.ones((1, 2, 2, 1), "float32")
+    one_pass = np.concatenate([b[:, 0, 0, 0] for b in training_dataset(ids, 4, 0, False, counter)])
+    longer = training_dataset(ids, 4, 0, False, counter, epoch_images=25)
+    batches = [b[:, 0, 0, 0].numpy() for b in longer]
+    seen = np.concatenate(batches)
+    assert len(batches) == 7 and len(seen) == 25
+    np.testing.assert_array_equal(seen[:10], one_pass)  # pass 0 is the paper's epoch
+    assert sorted(seen[:20]) == sorted(list(range(10)) * 2)
+
+
+def test_em_mode_takes_the_prior_out_of_the_gradient_step():
+    assert any(v.path.endswith("u_p") for v in _model().trainable_variables)
+    assert not any(v.path.endswith("u_p") for v in _model(mixture_update="em").trainable_variables)
+
+
+def test_mixture_em_sets_the_prior_to_the_tied_m_step():
+    model = _model(mixture_update="em", pi_simplex=True, tied_views=4)
+    _initialise(model)
+    batches = [X[:12], X[12:]]
+    zv, log_var = embed_views(model, batches, 2, 4)
+    assert zv.shape == (4, 24, 2)
+    mix = model.prior.mixture()
+    gamma = np.exp(
+        ops.convert_to_numpy(em.tied_log_posterior(zv, mix["pi"], mix["mu"].T, mix["var"].T))
+    )
+    w = np.tile(gamma, (4, 1))
+    points, spread = zv.reshape(-1, 2), np.exp(log_var).reshape(-1, 2)
+    callback = MixtureEM(batches, at_epoch=1, n_batches=2, views=4)
+    callback.set_model(model)
+    callback.on_epoch_begin(1)  # the epoch of the initialisation: untouched
+    np.testing.assert_array_equal(model.prior.mixture()["mu"], mix["mu"])
+    callback.on_epoch_begin(2)
+    new = model.prior.mixture()
+    for c in range(3):
+        mean = np.average(points, axis=0, weights=w[:, c])
+        np.testing.assert_allclose(new["mu"][c], mean, rtol=1e-3, atol=1e-5)
+        second = np.average(points**2 + spread, axis=0, weights=w[:, c])
+        np.testing.assert_allclose(new["var"][c], second - mean**2, rtol=1e-3, atol=1e-5)
+    assert new["pi"].sum() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_respawn_reseeds_an_empty_component_by_splitting_the_largest():
+    z = np.concatenate([RNG.normal(-3, 0.3, (50, 2)), RNG.normal(3, 0.3, (50, 2))])
+    zv = z[None].astype("float32")
+    gamma = np.zeros((100, 3))
+    gamma[:, 0] = 1.0  # every image in component 0, components 1 and 2 empty
+    pi, mu, var = np.array([1.0, 0, 0]), np.zeros((3, 2)), np.ones((3, 2))
+    new_pi, new_mu, _, count = respawn(zv, gamma, pi, mu, var, 0.25, seed=0)
+    assert count >= 1 and new_pi.sum() == pytest.approx(1.0)
+    assert np.sort(new_mu[:, 0])[[0, -1]] == pytest.approx([-3, 3], abs=0.3)
+    _, _, _, none = respawn(zv, np.eye(3)[RNG.integers(0, 3, 100)], pi, mu, var, 0.25, 0)
+    assert none == 0
+
+
+def test_optimizer_reset_zeroes_adams_moments_and_step_count():
+    model = _model()
+    model.fit(X, epochs=1, batch_size=12, verbose=0)
+    inner = model.optimizer
+    assert int(inner.iterations.numpy()) == 2
+    assert any(np.abs(v.numpy()).sum() > 0 for v in inner.variables if "momentum" in v.path)
+    reset_optimizer(model.optimizer)
+    assert int(inner.iterations.numpy()) == 0
+    assert all(np.abs(v.numpy()).sum() == 0 for v in inner.variables if "momentum" in v.path)
+    assert float(inner.learning_rate.numpy()) == pytest.approx(1e-3)
+
+
+def test_consistency_is_zero_without_views_and_positive_with_them():
+    plain = _model(gamma_from="target", consistency=1.0)
+    _initialise(plain)
+    plain.consistency_weight.assign(1.0)
+    assert float(plain.loss_terms(X, training=True)["consistency"]) == pytest.approx(0, abs=1e-5)
+    views = dict(rotate90=True, rotate=True, shift=0.1, zoom=1.2, brightness=0.1, noise=0.05)
+    viewed = _model(gamma_from="target", consistency=1.0, views=views, tied_views=4)
+    _initialise(viewed, var=1e-6)
+    terms = viewed.loss_terms(X, training=True)
+    assert float(terms["consistency"]) > 1e-4
+    assert AstroVaDEr.from_config(viewed.get_config()).views == views
+
+
+def test_from_settings_applies_the_config_options():
+    model = AstroVaDEr.from_settings(
+        Config().replace(data={"image_size": 32}, model={"filters": [4, 4, 2], "l2": 0.01})
+    )
+    assert model.l2 == pytest.approx(0.01 / 16)
+    assert model.viewer is not None and model.pi_simplex and model.mixture_update == "em"
+    paper = AstroVaDEr.from_settings(
+        Config.paper(data={"image_size": 32}, model={"filters": [4, 4, 2]})
+    )
+    assert paper.l2 == 0.01 and paper.viewer is None and not paper.pi_simplex
+    assert (paper.gamma_from, paper.mixture_update, paper.consistency, paper.tied_views) == (
+        "sample",
+        "gradient",
+        0.0,
+        1,
+    )
