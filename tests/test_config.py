@@ -98,3 +98,35 @@ def test_empty_schedule_is_refused():
     zero = [f"schedule.{k}=0" for k in ("gamma_epochs", "periods")]
     with pytest.raises(ConfigError, match="no epochs"):
         load_config(overrides=zero)
+
+
+# Keys of PAPER_METHOD that runs have always written (their defaults changed, not their presence).
+OLDER = {("model", "l2"), ("loss", "gmm_scale"), ("loss", "minmax_lambda")}
+
+
+def test_a_run_written_before_the_new_options_keeps_the_paper_method(tmp_path):
+    """A run's ``config.toml`` without the newer keys reads them as off, not as today's defaults."""
+    import tomllib
+
+    import tomli_w
+
+    from astrovader.config import to_dict
+    from astrovader.training.rundir import RunDirectory
+
+    written = Config().replace(model={"n_clusters": 7}, data={"image_size": 48})
+    old = tomllib.loads(written.to_toml())
+    for section, keys in PAPER_METHOD.items():  # the keys an older version did not write
+        for key in keys:
+            if (section, key) not in OLDER:
+                old[section].pop(key)
+    old = {section: keys for section, keys in old.items() if keys}
+    (tmp_path / "config.toml").write_text(tomli_w.dumps(old))
+    got = to_dict(RunDirectory(tmp_path).config)
+    assert got["model"]["n_clusters"] == 7 and got["data"]["image_size"] == 48
+    for section, keys in PAPER_METHOD.items():
+        for key, value in keys.items():
+            if (section, key) not in OLDER:
+                assert got[section][key] == value, f"{section}.{key}"
+    # A run of today reads back exactly as written.
+    (tmp_path / "config.toml").write_text(written.to_toml())
+    assert RunDirectory(tmp_path).config == written

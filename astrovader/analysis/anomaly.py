@@ -37,7 +37,9 @@ def score_boxes(scores: np.ndarray, labels: np.ndarray, k: int, stem) -> list:
 def anomaly(ctx: Context) -> Section:
     """The lowest-likelihood objects (gallery and table) and the score per component."""
     inputs = ctx.inputs
-    scores = inputs.model.log_likelihood(inputs.images, SAMPLES, seed=ctx.options.seed)
+    scores = inputs.scores
+    if scores is None:
+        scores = inputs.model.log_likelihood(inputs.images, SAMPLES)
     order = np.argsort(scores)[:LISTED]
     shown = order[: ctx.options.n_examples * 2]
     image_grid(

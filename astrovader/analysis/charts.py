@@ -128,6 +128,8 @@ def scatter_map(points: np.ndarray, labels: np.ndarray, stem: str | Path, title:
         ax.scatter(points[mine, 0], points[mine, 1], s=5, label=str(c))
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set_xlabel("t-SNE 1 (no units: only neighbourhoods are meaningful)", fontsize=8)
+    ax.set_ylabel("t-SNE 2", fontsize=8)
     ax.set_title(title, fontsize=10)
     ax.legend(title="component", fontsize=7, markerscale=2, loc="best")
     fig.tight_layout()

@@ -19,6 +19,7 @@ figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; 
 figcaption, .links { font-size: 0.85em; color: #555; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
 th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
+td.text { text-align: left; }
 th { background: #f3f3f3; } nav li { display: inline; margin-right: 1em; }
 """
 
@@ -44,7 +45,8 @@ class Section:
     @property
     def anchor(self) -> str:
         """The section's id in the page."""
-        return "".join(ch if ch.isalnum() else "-" for ch in self.title.lower()).strip("-")
+        title = self.title.lower().replace("γ", "gamma")
+        return "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in title).strip("-")
 
 
 def _cell(value) -> str:
@@ -58,8 +60,9 @@ def _cell(value) -> str:
 def _table(stem: str, columns: dict) -> str:
     names = list(columns)
     head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
+    kind = {n: ' class="text"' if np.asarray(columns[n]).dtype.kind in "USO" else "" for n in names}
     body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(columns[n][i])}</td>" for n in names) + "</tr>"
+        "<tr>" + "".join(f"<td{kind[n]}>{_cell(columns[n][i])}</td>" for n in names) + "</tr>"
         for i in range(len(columns[names[0]]) if names else 0)
     )
     links = " · ".join(
@@ -88,10 +91,11 @@ def render(title: str, sections: list[Section], summary: list[str]) -> str:
         f"<nav><ul>{nav}</ul></nav>",
     ]
     for section in sections:
-        parts.append(f'<h2 id="{section.anchor}">{html.escape(section.title)}</h2>')
+        parts.append(f'<section id="{section.anchor}"><h2>{html.escape(section.title)}</h2>')
         parts.extend(f"<p>{html.escape(p)}</p>" for p in section.text)
         parts.extend(_table(stem, columns) for stem, columns in section.tables)
         parts.extend(_figure(stem, caption) for stem, caption in section.figures)
+        parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 

@@ -29,6 +29,9 @@ class ReportInputs:
         class_names: Names of the true classes (index order) or None.
         notes: Where the data, γ and labels came from (for the page).
         columns: Catalogue columns of the objects (``ra``, ``dec``, extras).
+        scores: (N,) anomaly scores log p̂(x) from ``clusters.csv`` (S =
+            :data:`~astrovader.model.likelihood.SAMPLES`, seed 0), or None
+            when they must be computed.
     """
 
     config: Config
@@ -42,6 +45,7 @@ class ReportInputs:
     class_names: list[str] | None = None
     notes: list[str] = dataclasses.field(default_factory=list)
     columns: dict = dataclasses.field(default_factory=dict)
+    scores: np.ndarray | None = None
 
 
 def check_run(run: str | Path) -> Path:
@@ -131,11 +135,14 @@ def load_inputs(run: str | Path, data: str | Path | None = None, labels=None) ->
     ids = np.array(imageset.ids)
     model = run.model()
     clusters = run.clusters()
+    scores = None
     if set(clusters["id"]) == set(ids) and len(clusters["id"]) == len(ids):
         order = {name: i for i, name in enumerate(clusters["id"])}
         rows = np.array([order[name] for name in ids])
         gamma, z = clusters["gamma"][rows], clusters["z"][rows]
         notes.append("γ and z: the run's clusters.csv")
+        if "log_likelihood" in clusters:
+            scores = np.asarray(clusters["log_likelihood"], float)[rows]
     else:
         batch = config.training.batch_size
         z, _ = model.encode(imageset.images, batch)
@@ -151,6 +158,7 @@ def load_inputs(run: str | Path, data: str | Path | None = None, labels=None) ->
         np.asarray(z, float),
         notes=notes,
         columns=dict(imageset.columns),
+        scores=scores,
     )
     _attach_labels(inputs, labels, data, records)
     return inputs

@@ -174,26 +174,28 @@ def make_report(
     ctx = gallery.Context(inputs, out, options, labels_, mse, np.random.default_rng(options.seed))
     silhouette = metrics.simplified_silhouette(inputs.z, labels_)
     morph = morphological_components(ctx)
-    steps = [
-        lambda: _warnings(run),
-        lambda: _losses(ctx),
-        lambda: gallery.reconstructions(ctx),
-        lambda: clustering.occupancy(ctx, silhouette),
-        lambda: clustering.mean_gamma(ctx),
-        lambda: gallery.members(ctx),
-        lambda: gallery.generation(ctx),
-        lambda: gallery.route(ctx),
-        lambda: gallery.traversal(ctx),
-        lambda: gallery.deblending(ctx, morph),
-        lambda: clustering.scores(ctx, silhouette),
-        lambda: clustering.galaxy_zoo(ctx, catalogue) if catalogue is not None else None,
-        lambda: anomaly(ctx),
-        lambda: _objects(ctx, silhouette),
-    ]
+    steps = {
+        "warnings": lambda: _warnings(run),
+        "losses": lambda: _losses(ctx),
+        "reconstructions": lambda: gallery.reconstructions(ctx),
+        "occupancy": lambda: clustering.occupancy(ctx, silhouette),
+        "mean γ": lambda: clustering.mean_gamma(ctx),
+        "members": lambda: gallery.members(ctx),
+        "generation": lambda: gallery.generation(ctx),
+        "route": lambda: gallery.route(ctx),
+        "traversals": lambda: gallery.traversal(ctx),
+        "deblending": lambda: gallery.deblending(ctx, morph),
+        "metrics and t-SNE": lambda: clustering.scores(ctx, silhouette),
+        "Galaxy Zoo": lambda: None if catalogue is None else clustering.galaxy_zoo(ctx, catalogue),
+        "anomaly score": lambda: anomaly(ctx),
+        "objects table": lambda: _objects(ctx, silhouette),
+    }
     sections, values = [], {}
     with directory_lock(out):
         remove_stale(out)
-        for step in tqdm(steps, desc="report", unit="part", disable=not options.progress):
+        bar = tqdm(steps.items(), desc="report", unit="part", disable=not options.progress)
+        for name, step in bar:
+            bar.set_postfix_str(name)
             result = step()
             if isinstance(result, tuple):
                 result, values = result

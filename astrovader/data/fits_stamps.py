@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
+from astrovader.data import fits_spans
 from astrovader.data._files import one_line
 from astrovader.errors import InputError
 
@@ -91,31 +92,49 @@ def read_hdu(
     where = where or str(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        try:
+            hdu = fits_spans.read_plain_hdu(path, index) if index is not None else None
+            if hdu is not None:
+                header, data = _checked(hdu, index, where, max_pixels)
+                return _array(data, where), header
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError(f"{path}: corrupt or truncated FITS file ({one_line(exc)})") from None
         hdus = _open(path)
         try:
             if index is None:
                 index = next((i for i, hdu in enumerate(hdus) if _is_stamp(hdu)), None)
                 if index is None:
                     raise InputError(f"{path}: FITS file has no image HDU with 2-D or 3-D data")
-            hdu = hdus[index]
-            if not hdu.is_image:
-                raise InputError(f"{where}: HDU {index} holds no image")
-            header = hdu.header.copy()
-            axes = [header.get(f"NAXIS{i}", 0) for i in range(1, header.get("NAXIS", 0) + 1)]
-            if 0 in axes:
-                raise InputError(f"{where}: image has zero size ({'×'.join(map(str, axes[::-1]))})")
-            if math.prod(axes) > max_pixels:
-                raise InputError(
-                    f"{where}: {'×'.join(map(str, axes[::-1]))} values exceed "
-                    f"data.max_pixels = {max_pixels} (checked before decoding)"
-                )
-            data = hdu.data
+            header, data = _checked(hdus[index], index, where, max_pixels)
         except InputError:
             raise
         except Exception as exc:
             raise InputError(f"{path}: corrupt or truncated FITS file ({one_line(exc)})") from None
         finally:
             hdus.close()
+    return _array(data, where), header
+
+
+def _checked(hdu, index: int, where: str, max_pixels: int):
+    """The header (a copy) and data of an image HDU, its size checked before decoding."""
+    if not hdu.is_image:
+        raise InputError(f"{where}: HDU {index} holds no image")
+    header = hdu.header.copy()
+    axes = [header.get(f"NAXIS{i}", 0) for i in range(1, header.get("NAXIS", 0) + 1)]
+    if 0 in axes:
+        raise InputError(f"{where}: image has zero size ({'×'.join(map(str, axes[::-1]))})")
+    if math.prod(axes) > max_pixels:
+        raise InputError(
+            f"{where}: {'×'.join(map(str, axes[::-1]))} values exceed "
+            f"data.max_pixels = {max_pixels} (checked before decoding)"
+        )
+    return header, hdu.data
+
+
+def _array(data, where: str) -> np.ndarray:
+    """Stamp data as float64 with leading length-1 axes dropped; 2-D or 3-D."""
     if data is None or data.size == 0:
         raise InputError(f"{where}: image has zero size")
     array = np.asarray(data, dtype=np.float64)
@@ -123,7 +142,7 @@ def read_hdu(
         array = array[0]
     if array.ndim not in (2, 3):
         raise InputError(f"{where}: image data has {array.ndim} dimensions, not 2 or 3")
-    return array, header
+    return array
 
 
 def band_axis(shape: tuple[int, int, int], setting: str) -> int:

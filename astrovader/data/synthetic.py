@@ -37,7 +37,14 @@ import io
 
 import numpy as np
 
-from astrovader.data._galaxies import CLASS_NAMES, PARAMETERS, observe, render, sample_parameters
+from astrovader.data._galaxies import (
+    CLASS_NAMES,
+    PARAMETERS,
+    STRETCH,
+    observe,
+    render,
+    sample_parameters,
+)
 from astrovader.data.imageset import ImageSet
 from astrovader.errors import InputError
 
@@ -98,15 +105,19 @@ def simulate_flux(
 ) -> tuple[np.ndarray, list[dict]]:
     """The galaxies of :func:`simulate` (same seed, same shapes) as raw counts, as FITS holds them.
 
-    The noiseless light of each galaxy (total flux 1 for the main galaxy) is scaled to
-    a total of ``flux`` counts, drawn log-uniformly from 2,000 to 20,000 × (size / 32)²,
-    a sky level drawn uniformly from ``sky`` (counts per pixel) is added, and Gaussian
-    noise of the Poisson variance of the counts (at least one count) is drawn. No
+    Each galaxy is observed as deep as in its display image: a sky level ``s`` drawn
+    uniformly from ``sky`` (counts per pixel) is added to its noiseless light, Gaussian
+    noise of the Poisson variance of the counts (at least one count) is drawn, and the
+    light's peak is set to ``P = sqrt(max(s, 1)) / r`` counts, where ``r`` is the
+    background noise of the display image relative to its peak (its ``noise_sigma``
+    on the asinh scale, ``noise_sigma · STRETCH · asinh(1 / STRETCH) / brightness`` of
+    the peak at the faint end, 0.0004–0.003). The faint outskirts are then as far above
+    the noise as in the PNG, whatever the sky (P is about 10⁴ counts at s = 100). No
     stretch, no clipping, no quantisation: float32 counts with negative noise pixels.
 
     Returns:
         float32 counts (n, size, size, bands) and the records of :func:`simulate`
-        with ``flux`` and ``sky`` added.
+        with ``flux`` (total counts of the galaxy) and ``sky`` added.
     """
     _check(n, size, bands)
     low, high = sky
@@ -115,12 +126,14 @@ def simulate_flux(
     rng = np.random.default_rng(seed)
     params = sample_parameters(rng, n, size)
     light = render(params, size, bands)
-    flux_rng = np.random.default_rng([seed, 1])
-    flux = np.exp(flux_rng.uniform(np.log(2000.0), np.log(20000.0), n)) * (size / 32.0) ** 2
-    levels = flux_rng.uniform(low, high, n)
-    counts = light * flux[:, None, None, None] + levels[:, None, None, None]
-    noise = flux_rng.standard_normal(counts.shape) * np.sqrt(np.maximum(counts, 1.0))
-    counts = (counts + noise).astype(np.float32)
+    levels = np.random.default_rng([seed, 1]).uniform(low, high, n)
+    relative = params["noise_sigma"] * STRETCH * np.arcsinh(1 / STRETCH) / params["brightness"]
+    peak = np.sqrt(np.maximum(levels, 1.0)) / relative
+    scale = peak / light.max(axis=(1, 2, 3))
+    counts = light * scale[:, None, None, None] + levels[:, None, None, None]
+    noise = np.random.default_rng([seed, 2]).standard_normal(counts.shape)
+    counts = (counts + noise * np.sqrt(np.maximum(counts, 1.0))).astype(np.float32)
+    flux = scale * light.sum(axis=(1, 2, 3))
     _, records = simulate(n, size, seed, bands)
     for record, f, s in zip(records, flux, levels, strict=True):
         record.update({"flux": float(f), "sky": float(s)})

@@ -100,26 +100,43 @@ class InferenceMixin:
 
         See :mod:`astrovader.model.likelihood`. The draws come from a NumPy
         ``default_rng(seed)`` (one documented convention), so a score is
-        reproducible and does not depend on the batch size.
+        reproducible and does not depend on the batch size (beyond float32
+        rounding). Each batch is one compiled pass that decodes its S draws together.
         """
         x = np.asarray(x, dtype="float32")
         rng = np.random.default_rng(seed)
         noise = rng.standard_normal((samples, len(x), self.latent_dim)).astype("float32")
-        pi, mu, var = self.prior(None)
-        out = []
-        for part in _batches(len(x), batch_size):
-            z_mean, z_log_var = (ops.cast(t, "float32") for t in self.encoder(x[part]))
-            weights = []
-            for s in range(samples):
-                z = z_mean + ops.exp(0.5 * z_log_var) * noise[s, part]
-                x_hat = self.decoder(z, training=False)
-                weights.append(
-                    likelihood.log_importance_weights(
-                        x[part], x_hat, z, z_mean, z_log_var, pi, mu, var, self.reconstruction
-                    )
-                )
-            out.append(ops.convert_to_numpy(likelihood.combine(ops.stack(weights))))
+        step = self.__dict__.get("_likelihood_step")
+        if step is None:
+            step = tf.function(self._likelihood_batch, reduce_retracing=True)
+            self.__dict__["_likelihood_step"] = step
+        out = [
+            step(tf.constant(x[part]), tf.constant(noise[:, part])).numpy()
+            for part in _batches(len(x), batch_size)
+        ]
         return np.concatenate(out) if out else np.zeros(0, "float32")
+
+    def _likelihood_batch(self, x, noise):
+        """log p̂(x) (n,) of a batch x (n, S, S, B) from its draws' noise (S, n, J), one pass."""
+        z_mean, z_log_var = (ops.cast(t, "float32") for t in self.encoder(x, training=False))
+        draws, n = ops.shape(noise)[0], ops.shape(x)[0]
+        z = z_mean[None] + ops.exp(0.5 * z_log_var)[None] * noise
+        flat = ops.reshape(z, (-1, self.latent_dim))
+        x_hat = self.decoder(flat, training=False)
+        repeat = ops.reshape(ops.tile(x[None], (draws, 1, 1, 1, 1)), ops.shape(x_hat))
+        pi, mu, var = self.prior(None)
+        weights = likelihood.log_importance_weights(
+            repeat,
+            x_hat,
+            flat,
+            ops.reshape(ops.tile(z_mean[None], (draws, 1, 1)), (-1, self.latent_dim)),
+            ops.reshape(ops.tile(z_log_var[None], (draws, 1, 1)), (-1, self.latent_dim)),
+            pi,
+            mu,
+            var,
+            self.reconstruction,
+        )
+        return likelihood.combine(ops.reshape(weights, (draws, n)))
 
     def mixture(self) -> dict[str, np.ndarray]:
         """The prior: ``pi`` (K,), ``mu`` (K, J), ``var`` (K, J), scikit-learn's layout."""

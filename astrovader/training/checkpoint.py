@@ -105,7 +105,7 @@ def check_resumable(run_config: Config, directory: str | Path) -> None:
     if not saved.exists():
         return
     try:
-        before = to_dict(load_config(saved))
+        before = to_dict(load_config(saved, base=Config.paper()))  # as RunDirectory.config
     except ConfigError as exc:
         raise AstrovaderError(f"{saved}: damaged ({exc})") from None
     now = to_dict(run_config)

@@ -10,7 +10,7 @@ import keras
 
 from astrovader._io import write_text_atomic
 from astrovader.config import ScheduleConfig
-from astrovader.model.vade import LOSS_TERMS
+from astrovader.model.steps import LOSS_TERMS
 from astrovader.training.schedule import phase_at
 
 COLUMNS = ("epoch", "phase", "lr", "beta", *LOSS_TERMS, *(f"val_{t}" for t in LOSS_TERMS))

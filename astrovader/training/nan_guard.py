@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 from astrovader.config import ScheduleConfig
-from astrovader.model.vade import LOSS_TERMS
+from astrovader.model.steps import LOSS_TERMS
 from astrovader.training.schedule import phase_at
 
 

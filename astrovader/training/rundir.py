@@ -116,8 +116,14 @@ class RunDirectory:
 
     @functools.cached_property
     def config(self) -> Config:
-        """The run's configuration."""
-        return load_config(self.config_path)
+        """The run's configuration.
+
+        ``fit`` writes every key, so a key missing from ``config.toml`` is an option
+        newer than the run: it is read as off (:meth:`Config.paper`, the method such a
+        run was trained with), not as today's default, so that resuming, embedding or
+        reporting an older run keeps its method.
+        """
+        return load_config(self.config_path, base=Config.paper())
 
     def model(self):
         """The trained model (see :func:`astrovader.model.loading.load_model`)."""

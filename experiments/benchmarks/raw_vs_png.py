@@ -17,7 +17,8 @@ read (the row count is checked). Results go to ``results/raw_vs_png.{md,csv}``.
 
 Usage::
 
-    python experiments/benchmarks/raw_vs_png.py                    # full run (~1 h on 2 cores)
+    python experiments/benchmarks/raw_vs_png.py                    # full run (hours on 2 cores)
+    python experiments/benchmarks/raw_vs_png.py --images 1500 --seeds 2  # what results/ holds
     python experiments/benchmarks/raw_vs_png.py --tiny --out /tmp/r  # seconds, for tests
 """
 
@@ -94,11 +95,11 @@ def cluster(folder: Path, config, out: Path) -> dict:
     return read_clusters(run / "clusters.csv")
 
 
-def benchmark(config, sizes, seeds, log=print) -> list[dict]:
-    """Rows of (engine, reading, seed, n read, ACC)."""
+def benchmark(config, sizes, seeds, chosen=None, log=print) -> list[dict]:
+    """Rows of (engine, reading, seed, n read, ACC); ``chosen`` engines or all installed."""
     rows = []
     n, size, sky = sizes
-    for engine in engines():
+    for engine in chosen or engines():
         for seed in seeds:
             with tempfile.TemporaryDirectory() as tmp:
                 labels = write_sets(engine, n, size, 100 + seed, sky, Path(tmp))
@@ -148,6 +149,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiny", action="store_true", help="seconds-long smoke run")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--images", type=int, default=3000, help="galaxies per set")
+    parser.add_argument("--engines", nargs="+", choices=["builtin", "galsim"], default=None)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args(argv)
     config = load_config(str(resources.files("astrovader") / "presets" / "quickstart.toml"))
@@ -159,8 +162,8 @@ def main(argv=None) -> int:
         )
         sizes, seeds = (60, 16, 100.0), range(1)
     else:
-        sizes, seeds = (3000, 32, 200.0), range(args.seeds)
-    rows = benchmark(config, sizes, seeds, log=lambda m: print(m, flush=True))
+        sizes, seeds = (args.images, 32, 200.0), range(args.seeds)
+    rows = benchmark(config, sizes, seeds, args.engines, log=lambda m: print(m, flush=True))
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()

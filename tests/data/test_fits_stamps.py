@@ -166,3 +166,51 @@ def test_a_real_large_png_is_refused_with_the_default_limit(tmp_path):
     Image.new("L", (9000, 8000)).save(tmp_path / "big.png")
     with pytest.raises(InputError, match=r"big\.png: 9000×8000 pixels exceed data\.max_pixels"):
         load_images(tmp_path, 1, 32, progress=False)
+
+
+def _packed(path, rng, history=0):
+    """A pack of stamps of several types: float, int16 with BSCALE/BZERO, a tile-compressed one.
+
+    ``history`` cards in the primary header move every later HDU in the file.
+    """
+    arrays = [rng.normal(0, 5, (6, 7)).astype(dtype) for dtype in ("f4", "f8", "i4")]
+    scaled = fits.ImageHDU((rng.integers(0, 999, (6, 6))).astype("f8"), name="SCALED")
+    scaled.scale("int16", bzero=100, bscale=0.5)
+    primary = fits.PrimaryHDU()
+    for i in range(history):
+        primary.header.add_history(f"card {i}")
+    hdus = [primary, *(fits.ImageHDU(a) for a in arrays), scaled]
+    hdus.append(fits.CompImageHDU(rng.normal(0, 1, (6, 6)).astype("f4"), name="TILED"))
+    fits.HDUList(hdus).writeto(path, overwrite=True)
+
+
+@pytest.mark.parametrize("name", ["pack.fits", "pack.fits.gz"])
+def test_packed_stamps_read_as_astropy_reads_them(tmp_path, name):
+    from astrovader.data import fits_spans
+    from astrovader.data.fits_stamps import read_hdu
+    from astrovader.data.stamps import file_stamps
+
+    path = tmp_path / name
+    for seed in (0, 1):  # the file is rewritten in place: the second read must see the new data
+        _packed(path, np.random.default_rng(seed), history=60 * seed)
+        stamps = file_stamps(path, "pack")
+        assert [s.id for s in stamps] == [
+            "pack[1]",
+            "pack[2]",
+            "pack[3]",
+            "pack[SCALED]",
+            "pack[TILED]",
+        ]
+        with fits.open(path) as hdus:
+            expected = [np.asarray(hdus[s.hdu].data, float) for s in stamps]
+        for stamp, want in zip(stamps, expected, strict=True):
+            array, header = read_hdu(path, stamp.hdu, 10**4)
+            np.testing.assert_array_equal(array, want)
+            assert header["NAXIS1"] == want.shape[1]
+            direct = fits_spans.read_plain_hdu(path, stamp.hdu)
+            if name.endswith(".gz") or stamp.id == "pack[TILED]":
+                assert direct is None  # left to fits.open
+            else:
+                np.testing.assert_array_equal(np.asarray(direct.data, float), want)
+    with pytest.raises(InputError, match=r"pack\[2\]: 6×7 values exceed data\.max_pixels = 40"):
+        read_hdu(path, 2, 40, "pack[2]")
