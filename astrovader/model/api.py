@@ -74,10 +74,7 @@ class InferenceMixin:
         the same ``batch_size``; faster, for streaming large data sets.
         """
         x = np.asarray(x, dtype="float32")
-        step = self.__dict__.get("_embed_step")
-        if step is None:
-            step = tf.function(self._embed_batch, reduce_retracing=True)
-            self.__dict__["_embed_step"] = step
+        step = self._compiled(self._embed_batch)
         gammas, means = [], []
         for part in _batches(len(x), batch_size):
             gamma, z_mean = step(tf.constant(x[part]))
@@ -88,6 +85,13 @@ class InferenceMixin:
                 (0, self.latent_dim), "float32"
             )
         return np.concatenate(gammas), np.concatenate(means)
+
+    def _compiled(self, method):
+        """``method`` as a ``tf.function``, traced once per model and kept beside it."""
+        key = f"_compiled{method.__name__}"
+        if key not in self.__dict__:
+            self.__dict__[key] = tf.function(method, reduce_retracing=True)
+        return self.__dict__[key]
 
     def _embed_batch(self, x):
         z_mean, _ = self.encoder(x, training=False)
@@ -106,10 +110,7 @@ class InferenceMixin:
         x = np.asarray(x, dtype="float32")
         rng = np.random.default_rng(seed)
         noise = rng.standard_normal((samples, len(x), self.latent_dim)).astype("float32")
-        step = self.__dict__.get("_likelihood_step")
-        if step is None:
-            step = tf.function(self._likelihood_batch, reduce_retracing=True)
-            self.__dict__["_likelihood_step"] = step
+        step = self._compiled(self._likelihood_batch)
         out = [
             step(tf.constant(x[part]), tf.constant(noise[:, part])).numpy()
             for part in _batches(len(x), batch_size)
