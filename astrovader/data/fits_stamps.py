@@ -18,6 +18,7 @@ the ``data.band_axis`` setting (``"first"`` or ``"last"`` decide).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from pathlib import Path
@@ -90,17 +91,12 @@ def read_hdu(
         InputError: unreadable, no image HDU, zero size, or too many pixels.
     """
     where = where or str(path)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _corrupt_as_input_error(path):
         warnings.simplefilter("ignore")
-        try:
-            hdu = fits_spans.read_plain_hdu(path, index) if index is not None else None
-            if hdu is not None:
-                header, data = _checked(hdu, index, where, max_pixels)
-                return _array(data, where), header
-        except InputError:
-            raise
-        except Exception as exc:
-            raise InputError(f"{path}: corrupt or truncated FITS file ({one_line(exc)})") from None
+        hdu = fits_spans.read_plain_hdu(path, index) if index is not None else None
+        if hdu is not None:
+            header, data = _checked(hdu, index, where, max_pixels)
+            return _array(data, where), header
         hdus = _open(path)
         try:
             if index is None:
@@ -108,13 +104,20 @@ def read_hdu(
                 if index is None:
                     raise InputError(f"{path}: FITS file has no image HDU with 2-D or 3-D data")
             header, data = _checked(hdus[index], index, where, max_pixels)
-        except InputError:
-            raise
-        except Exception as exc:
-            raise InputError(f"{path}: corrupt or truncated FITS file ({one_line(exc)})") from None
         finally:
             hdus.close()
     return _array(data, where), header
+
+
+@contextlib.contextmanager
+def _corrupt_as_input_error(path: Path):
+    """Any error of astropy inside is one line naming the file; InputError passes as it is."""
+    try:
+        yield
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{path}: corrupt or truncated FITS file ({one_line(exc)})") from None
 
 
 def _checked(hdu, index: int, where: str, max_pixels: int):
