@@ -21,7 +21,8 @@ def register(subparsers) -> None:
             "columns of clusters.csv) or .fits (a CLUSTERS binary table with vector columns "
             "gamma and z). Memory stays bounded by one batch; the table appears only when "
             "complete. MODEL is a .keras file, a run directory or the published .h5; without "
-            "DATA, a run directory's own images are embedded."
+            "DATA, a run directory's own images are embedded. With a run directory and DATA, "
+            "the table is also indexed in RUN/index/ for 'astrovader similar --data DATA'."
         ),
     )
     parser.add_argument("model", metavar="MODEL", help=".keras model, run directory or .h5")
@@ -105,6 +106,10 @@ def run(args: argparse.Namespace) -> int:
         options=ReadOptions.from_config(run.config) if run is not None else None,
         likelihood_samples=args.likelihood_samples,
     )
+    if run is not None and args.data is not None:
+        from astrovader.training.run_index import build_index, data_name
+
+        build_index(run, out, data_name(args.data), args.data)
     print(
         f"astrovader embed: wrote {rows} rows (id, cluster, γ over {model.n_clusters} "
         f"components, z in {model.latent_dim} dimensions) to {out}"

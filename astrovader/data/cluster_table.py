@@ -219,13 +219,18 @@ def write_stream(
 
 
 def read_clusters(path: str | Path) -> dict[str, np.ndarray]:
-    """Read a ``.csv`` cluster table.
+    """Read a ``.csv`` or ``.fits`` cluster table.
 
     Returns:
-        ``id``, ``cluster``, ``gamma`` (N, K), ``z`` (N, J) and ``columns``: the
+        ``id``, ``cluster``, ``gamma`` (N, K), ``z`` (N, J), ``columns``: the
         per-object columns between ``id`` and ``cluster`` (numbers where every
-        value is one).
+        value is one), and ``log_likelihood`` when the table has it.
+
+    Raises:
+        InputError: a FITS file without a ``CLUSTERS`` table of these columns.
     """
+    if Path(path).suffix.lower() in TABLE_SUFFIXES[1:]:
+        return _read_fits(Path(path))
     with Path(path).open(newline="") as handle:
         rows = list(csv.reader(handle))
     header, body = rows[0], rows[1:]
@@ -247,4 +252,32 @@ def read_clusters(path: str | Path) -> dict[str, np.ndarray]:
         "z": np.array([[float(r[i]) for i in z_cols] for r in body]).reshape(len(body), -1),
         "columns": columns,
         **({SCORE: np.array([float(r[score]) for r in body])} if score is not None else {}),
+    }
+
+
+def _read_fits(path: Path) -> dict[str, np.ndarray]:
+    """A FITS cluster table (the ``CLUSTERS`` extension :func:`cluster_table` writes)."""
+    from astropy.table import Table
+
+    try:
+        table = Table.read(path, hdu="CLUSTERS")
+    except (OSError, KeyError, ValueError) as exc:
+        raise InputError(f"{path}: not a cluster table ({' '.join(str(exc).split())})") from None
+    missing = [name for name in ("id", "cluster", "gamma", "z") if name not in table.colnames]
+    if missing:
+        raise InputError(f"{path}: not a cluster table (no column {missing[0]!r})")
+    names = table.colnames
+    between = names[names.index("id") + 1 : names.index("cluster")]
+    return {
+        "id": np.array([_text(v) for v in table["id"]]),
+        "cluster": np.asarray(table["cluster"], int),
+        "gamma": np.asarray(table["gamma"], float).reshape(len(table), -1),
+        "z": np.asarray(table["z"], float).reshape(len(table), -1),
+        "columns": {
+            name: np.asarray(table[name])
+            if table[name].dtype.kind != "S"
+            else np.array([_text(v) for v in table[name]])
+            for name in between
+        },
+        **({SCORE: np.asarray(table[SCORE], float)} if SCORE in names else {}),
     }

@@ -20,6 +20,7 @@ from astrovader.training.build import FitOptions, Session, build_session, callba
 from astrovader.training.checkpoint import restore
 from astrovader.training.history import read_history
 from astrovader.training.nan_guard import NaNGuard
+from astrovader.training.run_index import build_index
 from astrovader.training.rundir import RunDirectory, check_out
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,7 @@ def _train(session: Session) -> Path:
     with deferred_interrupts(), atomic_path(out.model_path, suffix=".keras") as tmp:
         session.model.save(tmp)
     session.inputs.write_clusters(session.model, out.clusters_path)
+    build_index(out)
     _check(session, gmm_init)
     per_epoch = config.schedule.epoch_images or session.inputs.n_train
     rate = per_epoch * (total - session.initial_epoch) / max(seconds, 1e-9)

@@ -9,6 +9,7 @@
     RUN/checkpoints/     last.weights.h5 (the last complete epoch)
     RUN/tensorboard/     TensorBoard logs
     RUN/pick_k/          the pick-k report of ``model.n_clusters = "auto"``
+    RUN/index/           similarity indexes (:mod:`astrovader.training.run_index`)
 
 :class:`RunDirectory` knows these paths and opens what they hold: the
 configuration, the model, the history, the cluster table, the images the
@@ -89,6 +90,11 @@ class RunDirectory:
         """The pick-k report folder."""
         return self.path / "pick_k"
 
+    @property
+    def indexes(self) -> Path:
+        """The similarity indexes' folder."""
+        return self.path / "index"
+
     def taken(self) -> list[str]:
         """The run files (and the checkpoint folder) already present."""
         return [name for name in (*RUN_FILES, "checkpoints") if (self.path / name).exists()]
@@ -98,7 +104,7 @@ class RunDirectory:
         for name in RUN_FILES:
             (self.path / name).unlink(missing_ok=True)
         self.warnings_path.unlink(missing_ok=True)
-        for folder in (self.checkpoints, self.tensorboard, self.pick_k):
+        for folder in (self.checkpoints, self.tensorboard, self.pick_k, self.indexes):
             shutil.rmtree(folder, ignore_errors=True)
 
     def check_finished(self) -> RunDirectory:
