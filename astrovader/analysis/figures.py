@@ -110,3 +110,30 @@ def image_grid(
     if title:
         ax.set_title(title, fontsize=10, pad=14 if col_labels is not None else 6)
     return save_figure(fig, stem)
+
+
+def thumbnail_sheet(
+    images, captions, stem: str | Path, title: str | None = None, columns: int = 7
+) -> list[Path]:
+    """Images in rows of ``columns``, each with its caption below, as PNG and PDF.
+
+    Args:
+        images: (N, S, S, B) in [0, 1].
+        captions: One text per image (a line break allowed).
+        stem: Output path without suffix.
+        title: Figure title.
+        columns: Images per row.
+    """
+    images = np.asarray(images)
+    n_rows = max(1, -(-len(images) // columns))
+    fig = Figure(figsize=(1.25 * columns, 1.5 * n_rows + (0.4 if title else 0.0)))
+    axes = fig.subplots(n_rows, columns, squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(_to_rgb(images[i], False, 1.0), interpolation="nearest")
+            ax.set_title(str(captions[i]), fontsize=6, y=-0.02, va="top")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return save_figure(fig, stem)

@@ -184,6 +184,34 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         images = self._images(X)
         return self.model_.log_likelihood(images, samples, seed)
 
+    def kneighbors(self, X=None, n_neighbors: int = 20, return_distance: bool = True):
+        """The nearest training objects in μ̃, in scikit-learn's ``NearestNeighbors`` shape.
+
+        Args:
+            X: Images (an array, a folder, a ``.npy`` file or a catalogue), embedded by
+                the model's own ``embed``; None queries every training object, each
+                leaving itself out (as scikit-learn does).
+            n_neighbors: Neighbours per query.
+            return_distance: Also return the distances.
+
+        Returns:
+            ``(distances, indices)``, both (N, n_neighbors), or the indices alone:
+            Euclidean distances in μ̃ and rows of ``labels_`` (the run's
+            ``clusters.csv``), nearest first. The run's index
+            (:mod:`astrovader.training.run_index`) answers: exact up to 10⁵ objects,
+            HNSW above.
+        """
+        from astrovader.training.run_index import open_index
+
+        self._check_fitted()
+        index = open_index(self.run_dir_)
+        if X is None:
+            queries, exclude = index.index.z, np.arange(len(index.index))
+        else:
+            queries, exclude = self.model_.embed(self._images(X))[1], None
+        distances, indices = index.kneighbors(queries, n_neighbors, exclude=exclude)
+        return (distances, indices) if return_distance else indices
+
     def sample(self, n_samples: int = 1, component=None, seed=None):
         """``(images, components)`` drawn from the mixture prior (the one sampler)."""
         self._check_fitted()

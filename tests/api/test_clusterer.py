@@ -113,3 +113,20 @@ def test_score_samples_ranks_injected_artefacts_as_the_most_anomalous(tiny_run, 
     # The fit wrote the same score (S = 8 draws) into clusters.csv.
     table = read_clusters(tiny_run / "clusters.csv")
     assert np.isfinite(table["log_likelihood"]).all()
+
+
+def test_kneighbors_in_the_shape_of_scikit_learns_nearest_neighbors(fitted, images):
+    from sklearn.neighbors import NearestNeighbors
+
+    z = read_clusters(fitted.run_dir_ / "clusters.csv")["z"]
+    distances, indices = fitted.kneighbors(n_neighbors=5)
+    want_d, want_i = NearestNeighbors(n_neighbors=5, algorithm="brute").fit(z).kneighbors()
+    assert indices.shape == distances.shape == (len(images), 5)
+    np.testing.assert_array_equal(indices, want_i)
+    np.testing.assert_allclose(distances, want_d, rtol=1e-5, atol=1e-6)
+    # Images are embedded by the model: a training image finds itself first.
+    found = fitted.kneighbors(images[[4, 9, 30]], n_neighbors=2, return_distance=False)
+    np.testing.assert_array_equal(found[:, 0], [4, 9, 30])
+    # A loaded run answers the same.
+    loaded = Clusterer.load(fitted.run_dir_)
+    np.testing.assert_array_equal(loaded.kneighbors(n_neighbors=5)[1], want_i)
