@@ -87,6 +87,19 @@ def mean_gamma(ctx: Context) -> Section:
     )
 
 
+def tsne_points(z: np.ndarray, seed: int = 0) -> np.ndarray:
+    """The t-SNE map (n, 2) of embeddings (n ≥ 5), exact up to :data:`EXACT_TSNE` points."""
+    tsne = TSNE(
+        2,
+        perplexity=min(30.0, (len(z) - 1) / 3),
+        init="pca",
+        method="exact" if len(z) <= EXACT_TSNE else "barnes_hut",
+        random_state=seed,
+        n_jobs=-1,
+    )
+    return tsne.fit_transform(np.asarray(z, np.float64))
+
+
 def tsne_map(ctx: Context) -> tuple[str, str] | None:
     """A t-SNE map of at most ``options.tsne_max`` embeddings coloured by component.
 
@@ -103,17 +116,7 @@ def tsne_map(ctx: Context) -> tuple[str, str] | None:
     if n < 5:
         return None
     pick = np.sort(ctx.rng.choice(len(z), size=n, replace=False))
-    perplexity = min(30.0, (len(pick) - 1) / 3)
-    method = "exact" if n <= EXACT_TSNE else "barnes_hut"
-    tsne = TSNE(
-        2,
-        perplexity=perplexity,
-        init="pca",
-        method=method,
-        random_state=ctx.options.seed,
-        n_jobs=-1,
-    )
-    points = tsne.fit_transform(z[pick])
+    points = tsne_points(z[pick], ctx.options.seed)
     charts.scatter_map(
         points, ctx.labels[pick], ctx.figure("tsne"), f"t-SNE of {len(pick)} embeddings"
     )

@@ -134,3 +134,37 @@ def open_stream(path, options: ReadOptions) -> ImageStream:
     if path.suffix.lower() == ".npy" and path.is_file():
         return _array(path, options)
     return _stamps(path, options)
+
+
+def read_ids(path, options: ReadOptions, ids) -> tuple[list[str], np.ndarray]:
+    """The images of ``ids`` (in that order) from a folder, catalogue, ``.npy`` or shards.
+
+    Stamps of a folder or catalogue are decoded one by one, so a few images of a
+    large set are read without reading the rest; arrays and shards are streamed.
+
+    Raises:
+        InputError: an id that ``path`` does not hold.
+    """
+    wanted = [str(i) for i in ids]
+    path = Path(path)
+    found: dict[str, np.ndarray] = {}
+    if not (path / "manifest.json").is_file() and path.suffix.lower() != ".npy":
+        stamps = {stamp.id: stamp for stamp in find_stamps(path, options).stamps}
+        for name in wanted:
+            if name in stamps and name not in found:
+                found[name] = decode_stamp(stamps[name], options)[0]
+    else:
+        left = set(wanted)
+        for batch_ids, images in open_stream(path, options).batches(256):
+            for name, image in zip(batch_ids, images, strict=True):
+                if name in left:
+                    found[name] = image
+                    left.discard(name)
+            if not left:
+                break
+    missing = [name for name in wanted if name not in found]
+    if missing:
+        raise InputError(f"{path}: holds no image with id {missing[0]!r}")
+    shape = (0, options.size, options.size, options.bands)
+    images = np.stack([found[name] for name in wanted]) if wanted else np.zeros(shape, np.float32)
+    return wanted, images

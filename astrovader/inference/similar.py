@@ -21,6 +21,7 @@ import numpy as np
 from astrovader.data.reading import ReadOptions
 from astrovader.errors import AstrovaderError
 from astrovader.training.run_index import (
+    ModelIndexes,
     RunIndex,
     build_index,
     current,
@@ -59,6 +60,23 @@ class Search:
             return ReadOptions.from_config(self.run.config)
         return self.model.read_options()
 
+    def iter_images(self, batch_size: int = 180):
+        """``(ids, images)`` batches of every object of the search set, in its order."""
+        from astrovader.data.stream import memory_stream, open_stream
+
+        path = self.data if self.data is not None else self.run.config.data.path
+        if path:
+            stream = open_stream(path, self.reading)
+        else:
+            stream = memory_stream(self.run.images(progress=False))
+        yield from stream.batches(batch_size)
+
+    def table_columns(self) -> dict:
+        """The catalogue columns of the searched objects' table (index order)."""
+        from astrovader.data.cluster_table import read_clusters
+
+        return read_clusters(self.index.table)["columns"]
+
     def images(self, ids) -> np.ndarray:
         """The images (n, S, S, B) of objects of the search set."""
         from astrovader.data.stream import read_ids
@@ -94,7 +112,8 @@ def open_search(run, data=None, *, model=None, batch_size: int = 180, progress: 
     """The :class:`Search` of a finished run, its index built or rebuilt when stale.
 
     Args:
-        run: The run directory.
+        run: The run directory, or a model file without one
+            (:class:`~astrovader.training.run_index.ModelIndexes`; needs ``data``).
         data: Another data set to search (a folder, catalogue, ``.npy`` or shards),
             embedded with the run's model the first time (and whenever it or the
             model changes); None searches the run's own objects.
@@ -102,8 +121,15 @@ def open_search(run, data=None, *, model=None, batch_size: int = 180, progress: 
         batch_size: Images per batch when embedding ``data``.
         progress: Show a progress bar while embedding.
     """
-    run = RunDirectory(run).check_finished()
-    model = model if model is not None else run.model()
+    if isinstance(run, ModelIndexes):
+        if data is None:
+            raise AstrovaderError(f"{run.model_path}: a model file needs DATA to search")
+        from astrovader.model.loading import open_model
+
+        model = model if model is not None else open_model(run.model_path)
+    else:
+        run = RunDirectory(run).check_finished()
+        model = model if model is not None else run.model()
     if data is None:
         return Search(run, model, open_index(run))
     if not Path(data).exists():

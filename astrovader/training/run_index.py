@@ -73,6 +73,23 @@ class Objects:
         return bool(np.isfinite(self.ra).any())
 
 
+@dataclasses.dataclass(frozen=True)
+class ModelIndexes:
+    """A model file without a run directory, and the folder that holds its indexes.
+
+    Attributes:
+        model_path: The ``.keras`` (or published ``.h5``) file, part of every key.
+        indexes: The indexes' folder (for example ``OUT/index`` of ``explore``).
+    """
+
+    model_path: Path
+    indexes: Path
+
+
+def _place(run):
+    return run if isinstance(run, RunDirectory | ModelIndexes) else RunDirectory(run)
+
+
 @dataclasses.dataclass
 class RunIndex:
     """An index of one run's objects, with the rows it answers with.
@@ -94,7 +111,7 @@ class RunIndex:
         return self.index.kneighbors(queries, n_neighbors, exclude=exclude)
 
 
-def index_dir(run: RunDirectory, name: str = RUN_NAME) -> Path:
+def index_dir(run, name: str = RUN_NAME) -> Path:
     """``RUN/index/NAME``."""
     return run.indexes / name
 
@@ -136,7 +153,7 @@ def data_fingerprint(data) -> str:
     return digest.hexdigest()
 
 
-def index_key(run: RunDirectory, table: Path, data=None) -> dict:
+def index_key(run, table: Path, data=None) -> dict:
     """What an index depends on: the model file, the table and the data set."""
     model = _stat(run.model_path)
     model["sha256"] = _sha256(run.model_path)
@@ -179,7 +196,7 @@ def build_index(
         data: The data set the table describes (part of the key), or None.
         backend: See :func:`~astrovader.data.latent_index.choose_backend`.
     """
-    run = run if isinstance(run, RunDirectory) else RunDirectory(run)
+    run = _place(run)
     table = Path(table) if table is not None else run.clusters_path
     key = index_key(run, table, data)
     rows = read_clusters(table)
@@ -209,7 +226,7 @@ def _saved_key(folder: Path) -> dict | None:
 
 def current(run, name: str = RUN_NAME, data=None) -> Path | None:
     """The table of a saved index that is still valid, or None (missing or stale)."""
-    run = run if isinstance(run, RunDirectory) else RunDirectory(run)
+    run = _place(run)
     saved = _saved_key(index_dir(run, name))
     if saved is None or not Path(saved.get("table_path", "")).is_file():
         return None
@@ -228,7 +245,7 @@ def open_index(run, name: str = RUN_NAME, data=None, backend: str = "auto") -> R
         AstrovaderError: a data set's index is missing or stale (it is rebuilt by
             embedding the data; see :mod:`astrovader.inference.similar`).
     """
-    run = run if isinstance(run, RunDirectory) else RunDirectory(run)
+    run = _place(run)
     table = current(run, name, data)
     if table is None:
         if name != RUN_NAME:
