@@ -35,12 +35,14 @@ class Section:
             has ``.png`` and ``.pdf`` files.
         tables: (stem, columns) pairs; the stem has ``.csv`` and ``.fits``
             files and the columns are shown inline.
+        links: (href, label) pairs, relative to the page.
     """
 
     title: str
     text: list[str] = dataclasses.field(default_factory=list)
     figures: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     tables: list[tuple[str, dict]] = dataclasses.field(default_factory=list)
+    links: list[tuple[str, str]] = dataclasses.field(default_factory=list)
 
     @property
     def anchor(self) -> str:
@@ -93,6 +95,10 @@ def render(title: str, sections: list[Section], summary: list[str]) -> str:
     for section in sections:
         parts.append(f'<section id="{section.anchor}"><h2>{html.escape(section.title)}</h2>')
         parts.extend(f"<p>{html.escape(p)}</p>" for p in section.text)
+        parts.extend(
+            f'<p><a href="{html.escape(href)}">{html.escape(label)}</a></p>'
+            for href, label in section.links
+        )
         parts.extend(_table(stem, columns) for stem, columns in section.tables)
         parts.extend(_figure(stem, caption) for stem, caption in section.figures)
         parts.append("</section>")

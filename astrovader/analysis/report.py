@@ -43,6 +43,8 @@ class ReportOptions:
         edge_on_cut: Debiased fraction of clean edge-on / not-edge-on samples.
         gz2_columns: The GZ2 catalogue's column names.
         tsne_max: At most this many embeddings in the t-SNE map.
+        explorer: Also write the interactive explorer (``explorer/index.html``,
+            :mod:`~astrovader.analysis.explorer`) and link to it.
         progress: Show a progress bar.
     """
 
@@ -56,6 +58,7 @@ class ReportOptions:
     edge_on_cut: float = 0.8
     gz2_columns: GZ2Columns = dataclasses.field(default_factory=GZ2Columns)
     tsne_max: int = 2000
+    explorer: bool = True
     progress: bool = True
 
 
@@ -117,6 +120,24 @@ def _losses(ctx: gallery.Context) -> Section:
             "Solid: training; dashed: validation; shading: γ-training, annealing, static phases.",
         ],
         [("figures/losses", "Losses per epoch by phase (paper Fig. 2)")],
+    )
+
+
+def _explorer(run, out: Path, data, options: ReportOptions) -> Section:
+    """The interactive explorer of the same objects, in ``explorer/``, and a link to it."""
+    from astrovader.analysis.explorer import ExplorerOptions, make_explorer
+
+    settings = ExplorerOptions(seed=options.seed, progress=False)
+    make_explorer(run, out / "explorer", data, settings)
+    return Section(
+        "Explorer",
+        [
+            "An interactive map of every object (up to 100,000): hover for an object, click "
+            "for its reconstruction and nearest neighbours in μ̃, filter by cluster, export a "
+            "selection as a CSV of ids. One page, no server: `astrovader explore RUN --out "
+            "DIR` writes it on its own."
+        ],
+        links=[("explorer/index.html", "Open the explorer (explorer/index.html)")],
     )
 
 
@@ -189,6 +210,7 @@ def make_report(
         "Galaxy Zoo": lambda: None if catalogue is None else clustering.galaxy_zoo(ctx, catalogue),
         "anomaly score": lambda: anomaly(ctx),
         "objects table": lambda: _objects(ctx, silhouette),
+        "explorer": lambda: _explorer(run, out, data, options) if options.explorer else None,
     }
     sections, values = [], {}
     with directory_lock(out):

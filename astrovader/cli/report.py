@@ -61,6 +61,12 @@ def register(subparsers) -> None:
         metavar="G,G,…",
         help="γ cuts of the occupancy table (0.5,0.8,0.95)",
     )
+    parser.add_argument(
+        "--no-explorer",
+        dest="explorer",
+        action="store_false",
+        help="leave out the interactive explorer (OUT/explorer/index.html)",
+    )
     parser.add_argument("--gz2-cut", type=float, default=0.8, help="clean smooth/featured (0.8)")
     parser.add_argument("--edge-on-cut", type=float, default=0.8, help="clean edge-on (0.8)")
     parser.add_argument(
