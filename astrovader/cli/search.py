@@ -59,6 +59,13 @@ def register(subparsers) -> None:
         help="Spark master URL (default: local[P], or spark-submit's)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the TPE proposals (0)")
+    parser.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="resume from the trials.pkl of an earlier astrovader: reading a pickle runs any "
+        "code it holds, so only for a directory nobody else could write; it is converted "
+        "to trials.json",
+    )
     parser.set_defaults(run=run)
 
 

@@ -1,16 +1,22 @@
-"""A search directory: the pickled trials, one folder per trial, a table and the best config.
+"""A search directory: the trials as JSON, one folder per trial, a table and the best config.
 
 Layout of ``DIR``::
 
     search.json      what is searched (space file text, base config, objective, seed)
-    trials.pkl       Hyperopt's Trials (a plain ``Trials``, also for Spark searches)
+    trials.json      Hyperopt's finished trials as plain data (:mod:`.trials_json`)
     trials.csv       one row per trial: status, loss, clustering metrics, values
     best.toml        the best trial's configuration, ready for ``astrovader fit --config``
     trials/NNNN/     config.toml, history.csv and result.json of trial NNNN (and, for
                      the local backend, the whole run directory: model.keras, clusters.csv…)
 
-Every file is written atomically; ``trials.pkl`` after every finished trial
+Every file is written atomically; ``trials.json`` after every finished trial
 (local) or wave of trials (Spark), so an interrupted search resumes from there.
+
+Earlier versions kept the trials as a Python pickle, ``trials.pkl``. Reading a
+pickle runs whatever code it names, so anyone able to replace the file in a
+shared or copied directory would run code as the user: it is read only when the
+user says the file is theirs (``trust_pickle``, ``--trust-pickle``), then saved
+as ``trials.json`` and removed.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import copy
 import csv
 import io
 import json
+import logging
 import math
 import pickle
 from pathlib import Path
@@ -26,12 +33,16 @@ from pathlib import Path
 from hyperopt import STATUS_OK, Trials
 from hyperopt.base import JOB_STATE_DONE
 
-from astrovader._io import atomic_path, write_text_atomic
+from astrovader._io import write_text_atomic
 from astrovader.errors import AstrovaderError
+from astrovader.selection import trials_json
 
+TRIALS_JSON = "trials.json"
 TRIALS_PICKLE = "trials.pkl"
 TRIALS_TABLE = "trials.csv"
 BEST_CONFIG = "best.toml"
+
+log = logging.getLogger(__name__)
 
 
 def trial_dir(out: Path, tid: int) -> Path:
@@ -39,23 +50,59 @@ def trial_dir(out: Path, tid: int) -> Path:
     return Path(out) / "trials" / f"{tid:04d}"
 
 
-def load_trials(out: Path) -> Trials:
-    """The trials saved in ``DIR/trials.pkl``, or a new ``Trials``."""
-    path = Path(out) / TRIALS_PICKLE
-    if not path.exists():
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def load_trials(out: Path, trust_pickle: bool = False) -> Trials:
+    """The trials saved in ``DIR/trials.json``, or a new ``Trials``.
+
+    Args:
+        out: The search directory.
+        trust_pickle: Read the ``trials.pkl`` of an earlier version when there is
+            no ``trials.json`` (a pickle can run code: only for files the user made);
+            it is converted to ``trials.json`` and removed.
+
+    Raises:
+        AstrovaderError: an unreadable or malformed ``trials.json``; a ``trials.pkl``
+            without ``trust_pickle``, or one that does not hold trials.
+    """
+    path, old = Path(out) / TRIALS_JSON, Path(out) / TRIALS_PICKLE
+    if path.exists():
+        try:
+            return trials_json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            reason = _one_line(exc)
+            raise AstrovaderError(f"{path}: cannot read the saved trials ({reason})") from None
+    if not old.exists():
         return Trials()
+    if not trust_pickle:
+        raise AstrovaderError(
+            f"{old}: trials saved by an earlier astrovader as a Python pickle, which can run "
+            "any code when read; if you wrote this directory yourself, resume once with "
+            "--trust-pickle to convert it to trials.json"
+        )
+    trials = _read_pickle(old)
+    save_trials(trials, out)
+    old.unlink()
+    log.info("converted %s to %s", old, path)
+    return load_trials(out)
+
+
+def _read_pickle(path: Path) -> Trials:
+    """The ``Trials`` of an earlier version's ``trials.pkl`` (runs code: trusted files only)."""
     try:
         with path.open("rb") as handle:
-            trials = pickle.load(handle)
+            trials = pickle.load(handle)  # only behind trust_pickle
     except Exception as exc:
-        raise AstrovaderError(f"{path}: cannot read the saved trials ({exc})") from None
+        raise AstrovaderError(f"{path}: cannot read the saved trials ({_one_line(exc)})") from None
     if not isinstance(trials, Trials):
         raise AstrovaderError(f"{path}: does not hold Hyperopt trials")
     return trials
 
 
 def plain_trials(trials: Trials) -> Trials:
-    """A picklable ``Trials`` holding copies of the finished trials of any ``Trials``."""
+    """A plain ``Trials`` holding copies of the finished trials of any ``Trials``."""
     plain = Trials()
     done = [doc for doc in trials.trials if doc["state"] == JOB_STATE_DONE]
     plain.insert_trial_docs(copy.deepcopy(done))
@@ -64,9 +111,8 @@ def plain_trials(trials: Trials) -> Trials:
 
 
 def save_trials(trials: Trials, out: Path) -> None:
-    """Pickle the trials into ``DIR/trials.pkl`` atomically."""
-    with atomic_path(Path(out) / TRIALS_PICKLE) as tmp, tmp.open("wb") as handle:
-        pickle.dump(plain_trials(trials), handle)
+    """Write the finished trials to ``DIR/trials.json`` atomically."""
+    write_text_atomic(Path(out) / TRIALS_JSON, trials_json.dumps(trials))
 
 
 def _finite_or_none(value):

@@ -6,15 +6,15 @@ schedule is the trial's short schedule) and is scored by the final value of a
 embedding are recorded beside it (see :mod:`astrovader.selection.records` for
 the directory layout).
 
-Resuming: the finished trials are kept in ``DIR/trials.pkl``; a later call
+Resuming: the finished trials are kept in ``DIR/trials.json``; a later call
 with a larger ``max_evals`` runs only the missing trials. The TPE random state
 of each proposal is derived from ``seed`` and the number of trials already
 done, so a resumed search proposes what an uninterrupted one would have. The
 local backend saves after every trial. The Spark backend runs trials in waves
 of ``parallelism`` and saves after each wave: ``SparkTrials`` holds the live
-Spark session and cannot be pickled, so its finished trials are copied into a
-plain ``Trials``; an interrupted Spark search loses the trials of its current
-wave only, and may be resumed with either backend.
+Spark session, so its finished trials are copied into a plain ``Trials``; an
+interrupted Spark search loses the trials of its current wave only, and may be
+resumed with either backend.
 """
 
 from __future__ import annotations
@@ -104,6 +104,8 @@ class SearchOptions:
         spark_master: Spark master URL (default: ``local[parallelism]``, or the
             master of ``spark-submit``).
         seed: Seed of the TPE proposals.
+        trust_pickle: Read the ``trials.pkl`` of an earlier version (a pickle can
+            run code when read; only for a directory the user alone wrote).
     """
 
     max_evals: int = 1
@@ -112,6 +114,7 @@ class SearchOptions:
     parallelism: int = 1
     spark_master: str | None = None
     seed: int = 0
+    trust_pickle: bool = False
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
@@ -217,7 +220,7 @@ def run_search(
     with directory_lock(out):
         remove_stale(out)
         _check_same_search(out, meta)
-        trials = records.load_trials(out)
+        trials = records.load_trials(out, options.trust_pickle)
         done = min(len(trials), options.max_evals)
         with tqdm(total=options.max_evals, initial=done, desc="search trials") as bar:
             search = _Search(space, base, out, options, bar)

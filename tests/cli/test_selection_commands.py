@@ -15,6 +15,7 @@ import pytest
 from astrovader.cli import main
 from astrovader.config import load_config
 from astrovader.data.synthetic import CLASS_NAMES, synthetic_imageset
+from astrovader.selection import records
 
 SPACES = Path(__file__).resolve().parents[2] / "experiments" / "spaces"
 SEARCH = ["search", str(SPACES / "tiny.py"), "--config", str(SPACES / "tiny_base.toml")]
@@ -86,6 +87,23 @@ def test_malformed_space_file_is_one_line_and_writes_nothing(tmp_path, cli_error
     assert not out.exists()
 
 
+class _Payload:
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):  # loading runs open(marker, "w"): a harmless stand-in for any code
+        return (open, (self.marker, "w"))
+
+
+def test_search_never_loads_a_trials_pickle_without_trust_pickle(tmp_path, cli_error):
+    out, marker = tmp_path / "search", tmp_path / "ran"
+    out.mkdir()
+    (out / "trials.pkl").write_bytes(pickle.dumps(_Payload(marker)))
+    err = cli_error([*SEARCH, "--max-evals", "1", "--out", str(out)])
+    assert "trials.pkl" in err and "--trust-pickle" in err
+    assert not marker.exists() and not (out / "trials").exists()
+
+
 @pytest.mark.slow
 def test_search_writes_its_best_config_and_resumes_only_missing_trials(tmp_path, capsys, cli_error):
     out = tmp_path / "search"
@@ -102,7 +120,7 @@ def test_search_writes_its_best_config_and_resumes_only_missing_trials(tmp_path,
     assert main([*SEARCH, "--max-evals", "4", "--out", str(out)]) == 0
     assert sorted(p.name for p in (out / "trials").iterdir()) == ["0000", "0001", "0002", "0003"]
     assert {p: p.stat().st_mtime_ns for p in finished} == finished
-    assert len(pickle.loads((out / "trials.pkl").read_bytes()).trials) == 4
+    assert len(records.load_trials(out)) == 4
     result = json.loads((out / "trials" / "0003" / "result.json").read_text())
     assert result["status"] == "ok" and set(result["params"]) == {
         "model.latent_dim",
@@ -130,7 +148,7 @@ def test_spark_search_on_local_2_resumes_a_local_search(tmp_path, capsys, monkey
     assert main([*SEARCH, "--max-evals", "3", "--out", str(out), *argv]) == 0
     assert os.environ["PYSPARK_PYTHON"] == sys.executable
     assert (out / "trials" / "0000" / "history.csv").stat().st_mtime_ns == first
-    assert len(pickle.loads((out / "trials.pkl").read_bytes()).trials) == 3
+    assert len(records.load_trials(out)) == 3
     for tid in ("0001", "0002"):  # trained on Spark executors: no model comes back
         folder = out / "trials" / tid
         assert json.loads((folder / "result.json").read_text())["status"] == "ok"
