@@ -115,7 +115,7 @@ def load_model(path: str | os.PathLike) -> AstroVaDEr:
     path = Path(path)
     check_model_file(path)
     try:
-        model = keras.saving.load_model(path, compile=False)
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:
         raise AstrovaderError(f"{path}: cannot load the model ({_one_line(exc)})") from None
     if not isinstance(model, AstroVaDEr):
