@@ -16,7 +16,7 @@ import shlex
 import sys
 
 from astrovader._version import __version__
-from astrovader.cli._logging import command_logging
+from astrovader.cli._logging import command_logging, say
 from astrovader.cli._quiet import quiet_native_logs
 from astrovader.errors import AstrovaderError
 
@@ -54,12 +54,12 @@ def main(argv: list[str] | None = None) -> int:
         with command_logging(args.command, quiet=getattr(args, "quiet", False)):
             return int(args.run(args) or 0)
     except AstrovaderError as exc:
-        print(f"astrovader {args.command}: error: {exc}", file=sys.stderr)
+        say(f"astrovader {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # an output that could not be written: a full disk, no permission
         where = f"{exc.filename}: " if exc.filename else ""
         reason = exc.strerror or " ".join(str(exc).split())
-        print(f"astrovader {args.command}: error: {where}{reason}", file=sys.stderr)
+        say(f"astrovader {args.command}: error: {where}{reason}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"astrovader {args.command}: interrupted", file=sys.stderr)

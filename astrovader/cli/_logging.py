@@ -9,7 +9,12 @@ import warnings
 
 from tqdm.auto import tqdm
 
-from astrovader.errors import AstrovaderWarning
+from astrovader.errors import AstrovaderWarning, printable
+
+
+def say(text: str, file=None) -> None:
+    """Print one line, with control characters of the names in it escaped (``printable``)."""
+    print(printable(text), file=file or sys.stdout)
 
 
 class _Lines(logging.Formatter):
@@ -21,7 +26,7 @@ class _Lines(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         kind = "warning: " if record.levelno >= logging.WARNING else ""
-        return self.prefix + kind + record.getMessage()
+        return printable(self.prefix + kind + record.getMessage())
 
 
 class _BarSafe(logging.Handler):

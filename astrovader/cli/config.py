@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from astrovader.cli._logging import say
 from astrovader.cli._options import add_overrides
 
 
@@ -43,5 +44,5 @@ def run(args: argparse.Namespace) -> int:
     if not args.new.endswith(".toml"):
         raise ConfigError(f"{args.new}: the output file name must end in .toml")
     read_legacy_config(args.old).save(args.new)
-    print(f"wrote {args.new}")
+    say(f"wrote {args.new}")
     return 0

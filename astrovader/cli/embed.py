@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from astrovader.cli._logging import say
 from astrovader.cli._options import positive
 from astrovader.errors import AstrovaderError
 
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         from astrovader.training.run_index import build_index, data_name
 
         build_index(run, out, data_name(args.data), args.data)
-    print(
+    say(
         f"astrovader embed: wrote {rows} rows (id, cluster, γ over {model.n_clusters} "
         f"components, z in {model.latent_dim} dimensions) to {out}"
     )

@@ -8,8 +8,9 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from astrovader.cli._logging import say
 from astrovader.cli._options import add_overrides
-from astrovader.errors import AstrovaderError, RunExistsError
+from astrovader.errors import AstrovaderError, RunExistsError, printable
 
 
 def preset(name: str) -> str:
@@ -118,7 +119,7 @@ def summary(run) -> str:
     if empty:
         lines.append(f"{empty} component(s) hold no object")
     report = shlex.join(["astrovader", "report", str(run), "--out", str(Path(run) / "report")])
-    lines.append(f"next: {report}")
+    lines.append(f"next: {printable(report)}")
     return "\n".join(lines)
 
 
@@ -158,6 +159,6 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         out = args.resume or args.out
         command = shlex.join(["astrovader", "fit", "--resume", str(out)])
-        print(f"astrovader fit: interrupted; continue with: {command}", file=sys.stderr)
+        say(f"astrovader fit: interrupted; continue with: {command}", file=sys.stderr)
         return 130
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from astrovader.cli._logging import say
 from astrovader.cli._options import non_negative, positive
 
 
@@ -48,5 +49,5 @@ def run(args: argparse.Namespace) -> int:
         command=args.command_line,
     )
     source = "the mixture" if args.component is None else f"component {args.component}"
-    print(f"wrote {args.n} synthetic galaxies from {source} (seed {seed}) to {args.out}")
+    say(f"wrote {args.n} synthetic galaxies from {source} (seed {seed}) to {args.out}")
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from astrovader.cli._logging import say
+
 
 def register(subparsers) -> None:
     """Add the ``import-weights`` command."""
@@ -33,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     with atomic_path(args.out) as tmp:
         model.save(tmp)
     size, bands = model.image_size, model.bands
-    print(
+    say(
         f"wrote {args.out}: {size}×{size}×{bands} images, J = {model.latent_dim}, "
         f"K = {model.n_clusters}, Σπ = {model.mixture()['pi'].sum():.3f}"
     )

@@ -7,6 +7,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from astrovader.cli._logging import say
 from astrovader.cli._options import options_from
 from astrovader.config.sections import PickKConfig
 from astrovader.errors import AstrovaderError
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     z, description = embed_source(source, args.data)
     result = pick_k.count_components(z, **settings, seed=args.seed, progress=True)
     write_report(out, result, description)
-    print(f"astrovader pick-k: {describe(result)}; wrote {out}")
+    say(f"astrovader pick-k: {describe(result)}; wrote {out}")
     for caveat in caveats(result):
-        print(f"astrovader pick-k: warning: {caveat}", file=sys.stderr)
+        say(f"astrovader pick-k: warning: {caveat}", file=sys.stderr)
     return 0

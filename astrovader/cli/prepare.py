@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from astrovader.cli._logging import say
 from astrovader.cli._options import options_from, positive
 
 
@@ -76,5 +77,5 @@ def run(args: argparse.Namespace) -> int:
     if ids is not None:
         extra = f"; {done.not_selected} not in the split, {done.missing} split OBJIDs without image"
     what = "PNGs" if args.format == "png" else "images in TFRecord shards"
-    print(f"wrote {done.written} {what} ({args.size}×{args.size}) to {args.out}{extra}")
+    say(f"wrote {done.written} {what} ({args.size}×{args.size}) to {args.out}{extra}")
     return 0

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+from astrovader.cli._logging import say
 from astrovader.cli._options import options_from
 
 
@@ -107,5 +108,5 @@ def run(args: argparse.Namespace) -> int:
     )
     out = Path(args.out) if args.out else Path(args.run_dir) / "report"
     page = make_report(args.run_dir, out, args.data, args.catalog, args.labels, options)
-    print(f"astrovader report: wrote {page}")
+    say(f"astrovader report: wrote {page}")
     return 0

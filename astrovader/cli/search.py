@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from astrovader.cli._logging import say
 from astrovader.cli._options import add_overrides, options_from
 
 
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     base = load_config(args.config, args.overrides)
     options = options_from(SearchOptions, args)
     best = run_search(args.space, base, args.out, options)
-    print(
+    say(
         f"astrovader search: best trial {best['tid']:04d} of {args.out}: final "
         f"{best['objective']} = {best['loss']:.6g}; configuration in {args.out}/best.toml"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from astrovader.cli._logging import say
 from astrovader.cli._options import non_negative, positive
 
 
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     )
     colour = "grey" if args.bands == 1 else "RGB"
     kind = {"png": "8-bit PNG", "fits": "raw-flux FITS", "mef": "multi-extension FITS"}
-    print(
+    say(
         f"wrote {args.n} synthetic galaxies ({args.size}×{args.size} px, {colour}, "
         f"{kind[args.format]}, {args.engine} engine, seed {args.seed}) and labels.csv to {out}"
     )

@@ -68,6 +68,19 @@ def test_a_bad_input_is_one_line_from_the_installed_command(tmp_path):
     ]
 
 
+def test_a_file_name_with_a_newline_and_escapes_gives_one_escaped_line(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "bad\n\x1b[2J\x1b[31mastrovader fit: done.png").write_bytes(b"not a png")
+    installed = subprocess.run(
+        [COMMAND, "fit", str(data), "--out", str(tmp_path / "run")], capture_output=True
+    )
+    assert installed.returncode == 2
+    lines = installed.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("astrovader fit: error: "), lines
+    assert "\x1b" not in lines[0] and "bad\\n\\x1b[2J\\x1b[31mastrovader fit: done.png" in lines[0]
+
+
 @pytest.mark.slow
 def test_a_tiny_fit_shows_phases_and_summary_and_no_log_noise(tmp_path):
     run = tmp_path / "run"
