@@ -1,13 +1,22 @@
-"""Safe output: atomic writes, stale temporary files, one writer per directory, free space.
+"""Safe output: atomic writes, stale temporary files, one writer per output, free space.
 
-Every output is written to a temporary file beside its target, named
+Every output is written to a temporary file or folder beside its target, named
 ``.NAME.tmp-XXXXXXXX…``, and renamed onto the target when complete
-(:func:`atomic_path`, :func:`atomic_dir`), so a reader never sees half a file. A
-process killed mid-write leaves its temporary file; :func:`remove_stale` deletes
-such files when the same command next starts on the same directory (under the
-directory's lock, so never a file another writer is still using). A directory
-has one writer at a time (:func:`directory_lock`); an output that would not fit
-in the free space is refused before it is written (:func:`check_free_space`).
+(:func:`atomic_path`, :func:`atomic_dir`), so a reader never sees half a file.
+
+One clean-up rule for every writer: a process killed mid-write leaves its
+temporaries, and the next command that writes the same output removes them when
+it starts, and logs what it removed (:func:`remove_stale`). It does so holding
+the output's lock, so never a file another writer is still using: a folder of
+outputs (a run, a report, a search) has one writer at a time
+(:func:`directory_lock`), and so has a single output file or folder
+(:func:`output_lock`, a lock named after it beside it). Pre-sized FITS files and
+PNG folders are temporaries like any other.
+
+Every OS error raised while an output is written names that output (a full
+disk's ``write`` names no file by itself), and the parent folders an output
+created are removed again when it fails. An output that would not fit in the
+free space is refused before it is written (:func:`check_free_space`).
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import logging
 import os
 import re
 import shutil
@@ -28,6 +38,58 @@ from astrovader.errors import AstrovaderError
 TEMP = ".tmp-"
 _STALE = re.compile(r"^\..+\.tmp-[A-Za-z0-9_]{8}")
 LOCK_NAME = ".astrovader.lock"
+
+log = logging.getLogger(__name__)
+
+
+def _named(exc: OSError, path: Path, tmp: Path | None = None) -> OSError:
+    """``exc`` naming ``path``: for a temporary's name, or when it names no file."""
+    name = exc.filename
+    if name is not None and tmp is not None and os.fsdecode(name).startswith(str(tmp)):
+        name = str(path) + os.fsdecode(name)[len(str(tmp)) :]
+    if name is None:
+        name = str(path)
+    if name == exc.filename:
+        return exc
+    reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    return OSError(exc.errno, reason, name)
+
+
+@contextlib.contextmanager
+def naming_errors(path: str | os.PathLike, tmp: str | os.PathLike | None = None):
+    """Make an OS error raised inside name ``path`` (or its file inside ``tmp``, as under ``path``).
+
+    A full disk or a failed ``write`` raises ``OSError`` without a file name;
+    the command line prints the name, so that the user knows which output failed.
+    """
+    try:
+        yield
+    except OSError as exc:
+        named = _named(exc, Path(path), None if tmp is None else Path(tmp))
+        if named is exc:
+            raise
+        raise named from exc
+
+
+def _make_parents(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; return the ones created, deepest last."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for created in reversed(missing):
+        with naming_errors(created):
+            created.mkdir(exist_ok=True)
+    return list(reversed(missing))
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders an output created (deepest first) while they are empty."""
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 @contextlib.contextmanager
@@ -44,24 +106,61 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None):
         ``path`` is left untouched.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}{TEMP}", suffix=suffix or "".join(path.suffixes)
-    )
-    os.close(fd)
-    os.unlink(tmp)
+    created = _make_parents(path.parent)
+    done = False
+    with naming_errors(path):
+        fd, tmp = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}{TEMP}", suffix=suffix or "".join(path.suffixes)
+        )
+        os.close(fd)
+        os.unlink(tmp)
     try:
-        yield Path(tmp)
-        os.replace(tmp, path)
+        with naming_errors(path, tmp):
+            yield Path(tmp)
+            os.replace(tmp, path)
+        done = True
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if not done:
+            _remove_empty(created)
 
 
-def temporary_dir(out: Path) -> Path:
-    """A new temporary folder beside ``out`` (for outputs that are folders)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}{TEMP}"))
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_dir(out: str | os.PathLike):
+    """Yield a new temporary folder beside ``out``, renamed onto ``out`` on success.
+
+    ``out`` must be absent or an empty folder. The folder gets the usual
+    permissions (``0777`` less the umask), not the private ones of ``mkdtemp``.
+
+    Yields:
+        The temporary folder to fill. On an exception it is removed with what it
+        holds, and ``out`` is left untouched.
+    """
+    out = Path(out)
+    created = _make_parents(out.parent)
+    done = False
+    with naming_errors(out):
+        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}{TEMP}"))
+        tmp.chmod(0o777 & ~_umask())
+    try:
+        with naming_errors(out, tmp):
+            yield tmp
+            if out.is_dir():
+                out.rmdir()
+            os.replace(tmp, out)
+        done = True
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+        if not done:
+            _remove_empty(created)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
@@ -70,29 +169,57 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
         tmp.write_text(text)
 
 
-def remove_stale(directory: str | os.PathLike, recursive: bool = True) -> int:
-    """Delete temporary files and folders a killed writer left in ``directory``.
+def remove_stale(
+    directory: str | os.PathLike, recursive: bool = True, name: str | None = None
+) -> list[Path]:
+    """Delete the temporary files and folders a killed writer left in ``directory``; log them.
 
     Only names of the :func:`atomic_path` form (``.NAME.tmp-XXXXXXXX…``) are
-    touched. Call it while holding the directory's lock.
+    touched. Call it while holding the lock of the directory or of the output.
+
+    Args:
+        directory: Where the temporaries are.
+        recursive: Also in the sub-folders (a run, a report, a folder of outputs).
+        name: Only the temporaries of this one output (``.NAME.tmp-…``), not recursive.
 
     Returns:
-        How many were removed.
+        The paths removed.
     """
     directory = Path(directory)
     if not directory.is_dir():
-        return 0
-    found = directory.rglob(".*") if recursive else directory.glob(".*")
-    removed = 0
+        return []
+    if name is not None:
+        found = directory.glob(f".{glob_escape(name)}{TEMP}*")
+    else:
+        found = directory.rglob(".*") if recursive else directory.glob(".*")
+    removed = []
     for path in sorted(found, key=lambda p: len(p.parts), reverse=True):
         if not _STALE.match(path.name) or not path.exists():
             continue
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-        removed += 1
+        if any(path.is_relative_to(done) for done in removed):
+            continue
+        with naming_errors(path):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        removed.append(path)
+    if removed:
+        names = ", ".join(str(p.relative_to(directory)) for p in sorted(removed)[:3])
+        more = f" and {len(removed) - 3} more" if len(removed) > 3 else ""
+        log.info(
+            "%s: removed %d temporary output(s) an interrupted astrovader left: %s%s",
+            directory,
+            len(removed),
+            names,
+            more,
+        )
     return removed
+
+
+def glob_escape(text: str) -> str:
+    """``text`` with the pattern characters of ``Path.glob`` taken literally."""
+    return re.sub(r"([*?\[])", r"[\1]", text)
 
 
 def _acquire(path: Path):
@@ -149,6 +276,47 @@ def directory_lock(directory: str | os.PathLike):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         handle.close()
+
+
+@contextlib.contextmanager
+def output_lock(path: str | os.PathLike):
+    """Be the one writer of the output file or folder ``path`` while the block runs.
+
+    The lock is ``DIR/.NAME.lock`` beside the output (see :func:`directory_lock`);
+    holding it, the temporaries a killed writer of the same output left are
+    removed (and logged). Missing parent folders are created, and removed again
+    if the block fails while they are still empty.
+
+    Raises:
+        AstrovaderError: another process is writing the same output.
+    """
+    path = Path(path)
+    created = _make_parents(path.parent)
+    lock = path.parent / f".{path.name}.lock"
+    done = False
+    try:
+        with naming_errors(lock):
+            handle = _acquire(lock)
+        if isinstance(handle, str):
+            raise AstrovaderError(
+                f"{path}: being written by another astrovader process (PID {handle}); wait "
+                "for it to finish or stop it"
+            )
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            remove_stale(path.parent, name=path.name)
+            yield path
+            done = True
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                lock.unlink()
+            handle.close()
+    finally:
+        if not done:
+            _remove_empty(created)
 
 
 def check_free_space(directory: str | os.PathLike, needed: int, what: str) -> None:

@@ -9,6 +9,7 @@ writes ``OUT/figures/*.{png,pdf}``, ``OUT/tables/*.{csv,fits}`` and, last,
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,28 @@ from astrovader.analysis.inputs import check_run, load_inputs
 from astrovader.analysis.latent import per_object_mse
 from astrovader.analysis.tables import write_table
 from astrovader.errors import AstrovaderError
+
+log = logging.getLogger(__name__)
+
+
+REPORT_FILES = {"figures": (".png", ".pdf"), "tables": (".csv", ".fits")}
+"""The report's own sub-folders and the kinds of file it writes there."""
+
+
+def _remove_earlier_report(out: Path) -> None:
+    """Remove the page, figures and tables of an earlier (or interrupted) report in ``out``.
+
+    A new report then never mixes with the figures of an older one, whatever
+    options either had (a figure it does not draw this time is not left over).
+    """
+    found = [out / "index.html"] if (out / "index.html").is_file() else []
+    for folder, suffixes in REPORT_FILES.items():
+        if (out / folder).is_dir():
+            found += [p for p in (out / folder).iterdir() if p.suffix in suffixes and p.is_file()]
+    for path in found:
+        path.unlink()
+    if found:
+        log.info("%s: removed %d file(s) of an earlier report", out, len(found))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -215,6 +238,7 @@ def make_report(
     sections, values = [], {}
     with directory_lock(out):
         remove_stale(out)
+        _remove_earlier_report(out)
         bar = tqdm(steps.items(), desc="report", unit="part", disable=not options.progress)
         for name, step in bar:
             bar.set_postfix_str(name)

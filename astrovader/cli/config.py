@@ -43,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.new.endswith(".toml"):
         raise ConfigError(f"{args.new}: the output file name must end in .toml")
-    read_legacy_config(args.old).save(args.new)
+    from astrovader._io import output_lock
+
+    config = read_legacy_config(args.old)
+    with output_lock(args.new):
+        config.save(args.new)
     say(f"wrote {args.new}")
     return 0

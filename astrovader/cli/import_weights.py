@@ -25,14 +25,14 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import, save atomically and print a one-line summary."""
-    from astrovader._io import atomic_path
+    from astrovader._io import atomic_path, output_lock
     from astrovader.errors import AstrovaderError
     from astrovader.model.paper_weights import import_paper_weights
 
     if not args.out.endswith(".keras"):
         raise AstrovaderError(f"--out {args.out}: the model file name must end in .keras")
     model = import_paper_weights(args.weights)
-    with atomic_path(args.out) as tmp:
+    with output_lock(args.out), atomic_path(args.out) as tmp:
         model.save(tmp)
     size, bands = model.image_size, model.bands
     say(

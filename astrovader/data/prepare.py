@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from astrovader._io import directory_lock, remove_stale
 from astrovader.data._prepare_image import objid_of, prepare_pixels, prepared, write_png
 from astrovader.data.stamps import Stamp, folder_stamps
 from astrovader.errors import InputError
@@ -175,7 +176,11 @@ def prepare_directory(
     tasks = [
         (path, out / f"{name}.png", *settings) for path, name in zip(chosen, names, strict=True)
     ]
-    with tqdm(total=len(tasks), unit="img", desc="preparing", disable=not options.progress) as bar:
+    with (
+        directory_lock(out),
+        tqdm(total=len(tasks), unit="img", desc="preparing", disable=not options.progress) as bar,
+    ):
+        remove_stale(out)
         for _ in _ordered(write_png, tasks, workers):
             bar.update()
     return done

@@ -13,8 +13,9 @@ the ``astrovader[sim]`` extra). Formats:
   extension each with ``EXTNAME`` = the galaxy id; the readers name them
   ``stamps_NNN[<id>]``, and so does ``labels.csv``.
 
-``OUT/labels.csv`` (id, class, class_name, parameters) is written last, so its
-presence means the set is complete; every file is written atomically.
+``OUT/labels.csv`` gives each galaxy's id, class, class_name and parameters. The
+set is written in a temporary folder beside ``OUT`` and renamed to ``OUT`` when
+complete (:func:`astrovader._io.atomic_dir`): ``OUT`` is never half written.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from astropy.io import fits
 from PIL import Image
 from tqdm.auto import tqdm
 
-from astrovader._io import atomic_path, write_text_atomic
+from astrovader._io import atomic_dir, output_lock
 from astrovader.config.sections import ScalingConfig
 from astrovader.data.scaling import scale
 from astrovader.data.synthetic import labels_csv, simulate, simulate_flux
@@ -87,9 +88,8 @@ def write_simulation(
         kind = "not empty" if out.is_dir() else "not a directory"
         raise InputError(f"{out}: output directory exists and is {kind}")
     images, records = render(engine, n, size, seed, bands, sky, raw=file_format != "png")
-    out.mkdir(parents=True, exist_ok=True)
     bar = tqdm(total=n, desc="writing", unit="img", disable=not progress)
-    with bar:
+    with output_lock(out), atomic_dir(out) as tmp, bar:
         if file_format == "mef":
             for start in range(0, n, per_file):
                 name = f"stamps_{start // per_file:03d}"
@@ -98,17 +98,15 @@ def write_simulation(
                     header = fits.Header([("EXTNAME", records[i]["id"])])  # case kept
                     hdus.append(fits.ImageHDU(_hdu_data(images[i]), header=header))
                     records[i]["id"] = f"{name}[{records[i]['id']}]"
-                with atomic_path(out / f"{name}.fits") as tmp:
-                    fits.HDUList(hdus).writeto(tmp)
+                fits.HDUList(hdus).writeto(tmp / f"{name}.fits")
                 bar.update(len(hdus) - 1)
         else:
             for image, record in zip(images, records, strict=True):
-                target = out / f"{record['id']}.{file_format}"
-                with atomic_path(target) as tmp:
-                    if file_format == "png":
-                        Image.fromarray(_png(image)).save(tmp, format="PNG")
-                    else:
-                        fits.PrimaryHDU(_hdu_data(image)).writeto(tmp)
+                target = tmp / f"{record['id']}.{file_format}"
+                if file_format == "png":
+                    Image.fromarray(_png(image)).save(target, format="PNG")
+                else:
+                    fits.PrimaryHDU(_hdu_data(image)).writeto(target)
                 bar.update()
-    write_text_atomic(out / "labels.csv", labels_csv(records))
+        (tmp / "labels.csv").write_text(labels_csv(records))
     return out

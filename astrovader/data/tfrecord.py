@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from astrovader._io import temporary_dir
+from astrovader._io import atomic_dir, output_lock
 from astrovader.data._files import TFRECORD_MANIFEST
 from astrovader.data._files import is_tfrecord_dir as is_tfrecord_dir
 from astrovader.data.folders import find_images, image_id
@@ -87,15 +86,9 @@ def write_tfrecords(
         raise InputError(f"{out}: exists and is not an empty directory")
     if isinstance(source, ImageSet):
         count = len(source)
-    tmp = temporary_dir(out)
-    try:
+    with output_lock(out), atomic_dir(out) as tmp:
         manifest = _write_shards(tmp, _pairs(source), count, shard_bytes, progress)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))
-        if out.exists():
-            out.rmdir()
-        os.replace(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from astrovader._io import output_lock
 from astrovader.data.cluster_table import write_stream
 from astrovader.data.fits_stream import provenance
 from astrovader.data.stream import ImageStream, open_stream
@@ -75,4 +76,5 @@ def embed_to_table(
 
     cards = provenance_cards(model, model_name, command)
     scores = bool(likelihood_samples)
-    return write_stream(Path(out), stream, embed, shape, batch_size, progress, cards, scores)
+    with output_lock(out):
+        return write_stream(Path(out), stream, embed, shape, batch_size, progress, cards, scores)

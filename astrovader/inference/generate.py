@@ -17,8 +17,6 @@ plus ``generation.toml`` with the model, seed and component.
 from __future__ import annotations
 
 import csv
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +25,7 @@ from astropy.io import fits
 from PIL import Image
 from tqdm.auto import tqdm
 
-from astrovader._io import temporary_dir
+from astrovader._io import atomic_dir, output_lock
 from astrovader.data.fits_stream import fits_stream, table_header
 from astrovader.errors import AstrovaderError
 from astrovader.inference.embed import provenance_cards
@@ -92,7 +90,10 @@ def generate(
         (z, comps, model.decode(z, batch_size=batch_size))
         for z, comps in model.iter_latents(n, component, seed, batch_size)
     )
-    with tqdm(total=n, unit="img", desc="generating", disable=not progress) as bar:
+    with (
+        output_lock(out),
+        tqdm(total=n, unit="img", desc="generating", disable=not progress) as bar,
+    ):
         (_write_fits if fits_out else _write_pngs)(out, n, model, meta, decoded, bar)
     return seed
 
@@ -129,8 +130,7 @@ def _write_fits(out: Path, n: int, model, meta: dict, decoded, bar) -> None:
 
 
 def _write_pngs(out: Path, n: int, model, meta: dict, decoded, bar) -> None:
-    tmp = temporary_dir(out)
-    try:
+    with atomic_dir(out) as tmp:
         width = max(6, len(str(n - 1)))
         done = 0
         with open(tmp / "latents.csv", "w", newline="") as handle:
@@ -148,7 +148,3 @@ def _write_pngs(out: Path, n: int, model, meta: dict, decoded, bar) -> None:
                 bar.update(len(z))
         record = {k: v for k, v in meta.items() if v != "" or k != "command"}
         (tmp / "generation.toml").write_text(tomli_w.dumps({**record, "n": n}))
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from astrovader._io import atomic_path, write_text_atomic
+from astrovader._io import atomic_path, directory_lock, remove_stale, write_text_atomic
 from astrovader.errors import AstrovaderError
 from astrovader.training.pick_k import PickKResult
 
@@ -69,10 +69,12 @@ def write_report(out: str | Path, result: PickKResult, source: dict | None = Non
     """
     out = check_out(out)
     summary = {**result.summary(), "source": source or {}}
-    write_text_atomic(out / COUNTS_NAME, counts_csv(result))
-    write_text_atomic(out / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
-    with atomic_path(out / HISTOGRAM_NAME) as tmp:
-        histogram_figure(result).savefig(tmp, format="png", dpi=120)
+    with directory_lock(out):
+        remove_stale(out)
+        write_text_atomic(out / COUNTS_NAME, counts_csv(result))
+        write_text_atomic(out / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
+        with atomic_path(out / HISTOGRAM_NAME) as tmp:
+            histogram_figure(result).savefig(tmp, format="png", dpi=120)
     return out
 
 
