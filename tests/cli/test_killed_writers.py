@@ -92,7 +92,7 @@ def test_the_next_run_removes_what_a_killed_one_left(inputs, tmp_path, case, cap
     err = capsys.readouterr().err
     assert _hidden(out.parent, name) == [], (delay, err)
     assert "removed 1 temporary output(s) an interrupted astrovader left" in err
-    assert [n for n in left if ".tmp-" in n][0] in err
+    assert next(n for n in left if ".tmp-" in n) in err
     if out.suffix == ".csv":
         assert len(read_clusters(out)["cluster"]) == 30
     elif out.suffix == ".fits":
