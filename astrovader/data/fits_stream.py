@@ -109,6 +109,8 @@ def provenance(**values) -> list[fits.Card]:
         value, comment = value if isinstance(value, tuple) else (value, "")
         if isinstance(value, str):  # FITS header text is printable ASCII
             value = value.encode("ascii", "backslashreplace").decode("ascii")
+            if len(value) + len(comment) > 64:  # a long value continues; astropy drops the comment
+                comment = ""
         if value is not None:
             cards.append(fits.Card(key, value, comment))
     return cards
