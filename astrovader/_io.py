@@ -42,13 +42,15 @@ LOCK_NAME = ".astrovader.lock"
 log = logging.getLogger(__name__)
 
 
-def _named(exc: OSError, path: Path, tmp: Path | None = None) -> OSError:
-    """``exc`` naming ``path``: for a temporary's name, or when it names no file."""
-    name = exc.filename
-    if name is not None and tmp is not None and os.fsdecode(name).startswith(str(tmp)):
-        name = str(path) + os.fsdecode(name)[len(str(tmp)) :]
+def _named(exc: OSError, path: Path) -> OSError:
+    """``exc`` naming the output ``path``: when it names no file, or one of its temporaries."""
+    name = None if exc.filename is None else os.fsdecode(exc.filename)
+    temporary = str(path.parent / f".{path.name}{TEMP}")
     if name is None:
         name = str(path)
+    elif name.startswith(temporary):  # the temporary file, or a file in the temporary folder
+        rest = name[len(temporary) :]
+        name = str(path) + (rest[rest.index(os.sep) :] if os.sep in rest else "")
     if name == exc.filename:
         return exc
     reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
@@ -56,16 +58,17 @@ def _named(exc: OSError, path: Path, tmp: Path | None = None) -> OSError:
 
 
 @contextlib.contextmanager
-def naming_errors(path: str | os.PathLike, tmp: str | os.PathLike | None = None):
-    """Make an OS error raised inside name ``path`` (or its file inside ``tmp``, as under ``path``).
+def naming_errors(path: str | os.PathLike):
+    """Make an OS error raised inside name the output ``path`` (not its temporary).
 
-    A full disk or a failed ``write`` raises ``OSError`` without a file name;
-    the command line prints the name, so that the user knows which output failed.
+    A full disk or a failed ``write`` raises ``OSError`` without a file name, and
+    a refused temporary is a hidden name the user never asked for; the command
+    line prints the output's name, so that the user knows which output failed.
     """
     try:
         yield
     except OSError as exc:
-        named = _named(exc, Path(path), None if tmp is None else Path(tmp))
+        named = _named(exc, Path(path))
         if named is exc:
             raise
         raise named from exc
@@ -115,7 +118,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None):
         os.close(fd)
         os.unlink(tmp)
     try:
-        with naming_errors(path, tmp):
+        with naming_errors(path):
             yield Path(tmp)
             os.replace(tmp, path)
         done = True
@@ -150,7 +153,7 @@ def atomic_dir(out: str | os.PathLike):
         tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}{TEMP}"))
         tmp.chmod(0o777 & ~_umask())
     try:
-        with naming_errors(out, tmp):
+        with naming_errors(out):
             yield tmp
             if out.is_dir():
                 out.rmdir()
