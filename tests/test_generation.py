@@ -1,6 +1,8 @@
 """Streaming generation to FITS cubes and PNG folders."""
 
 import csv
+import os
+import stat
 import tomllib
 import warnings
 
@@ -106,6 +108,10 @@ def test_png_folder(grey_model, tmp_path):
             np.testing.assert_allclose(np.asarray(png), image, atol=1)
     meta = tomllib.loads((out / "generation.toml").read_text())
     assert meta == {"component": 2, "model": "", "seed": 3, "n": 5}
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask  # a folder like mkdir's
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pngs"]  # no lock, no temporary
 
 
 def test_bad_requests_write_nothing(grey_model, tmp_path):
