@@ -96,7 +96,9 @@ def read_labels(path: str | Path, ids) -> tuple[np.ndarray, list[str]]:
     return truth, class_names
 
 
-def load_inputs(run: str | Path, data: str | Path | None = None, labels=None) -> ReportInputs:
+def load_inputs(
+    run: str | Path, data: str | Path | None = None, labels=None, progress: bool = True
+) -> ReportInputs:
     """Read a run and its images; γ and z from ``clusters.csv`` when it covers the same ids.
 
     Args:
@@ -104,6 +106,7 @@ def load_inputs(run: str | Path, data: str | Path | None = None, labels=None) ->
         data: Images to analyse instead of the run's own (directory, ``.npy`` or file).
         labels: A labels CSV; without it the built-in synthetic set's classes are
             used, or a ``labels.csv`` beside the images of a directory.
+        progress: Show a progress bar while the images are read.
     """
     from astrovader.data._files import is_tfrecord_dir
     from astrovader.data.sources import load_data
@@ -121,7 +124,7 @@ def load_inputs(run: str | Path, data: str | Path | None = None, labels=None) ->
         )
         notes.append("images: the built-in synthetic set of the run")
     elif data is None:
-        imageset = run.images()
+        imageset = run.images(progress)
         notes.append(f"images: {config.data.path}")
     else:
         if is_tfrecord_dir(data):
@@ -130,7 +133,7 @@ def load_inputs(run: str | Path, data: str | Path | None = None, labels=None) ->
                 "or a .npy array"
             )
         section = dataclasses.replace(config.data, path=str(data))
-        imageset = load_data(dataclasses.replace(config, data=section))
+        imageset = load_data(dataclasses.replace(config, data=section), progress)
         notes.append(f"images: {data}")
     ids = np.array(imageset.ids)
     model = run.model()

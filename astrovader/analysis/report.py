@@ -210,7 +210,7 @@ def make_report(
     check_run(run)
     check_options(options)
     catalogue = read_catalogue(catalog, options.gz2_columns) if catalog else None
-    inputs = load_inputs(run, data, labels)
+    inputs = load_inputs(run, data, labels, options.progress)
     check_options(options, inputs.gamma.shape[1])
     out = Path(out)
     labels_ = np.argmax(inputs.gamma, axis=1)

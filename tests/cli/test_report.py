@@ -38,8 +38,14 @@ def test_report_command_on_new_data_applies_every_option(tiny_run, tiny_config, 
     args = f"--data {inputs / 'sims'} --catalog {inputs / 'gz2.fits'} --gz2-column objid=obj "
     args += "--gz2-column smooth=SMOOTH --morph-components 0,1 --gamma-cuts 0.2,0.4 "
     args += f"--n-examples 3 --tsne-max 0 --seed 3 --quiet --out {out}"
+    (out / "figures").mkdir(parents=True)  # an earlier report's figure, not drawn this time
+    (out / "figures" / "tsne.png").write_bytes(b"old")
+    (out / "figures" / ".tsne.pdf.tmp-abcd1234.pdf").write_bytes(b"killed")
     assert main(["report", str(tiny_run), *args.split()]) == 0
-    assert str(out / "index.html") in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert str(out / "index.html") in captured.out
+    assert "reading images" not in captured.err  # --quiet: no bar, not even the reading one
+    assert sorted(p.name for p in out.rglob(".*")) == []
     # γ comes from the model on the new images, in batches of the run's batch size.
     images = load_images(inputs / "sims", 1, 32, progress=False)
     model = astrovader.load_model(tiny_run / "model.keras")
