@@ -2,16 +2,29 @@
 
 Pillow (checked with version 13) opens 16-bit grey PNGs losslessly (mode ``I;16``)
 but converts 16-bit RGB, RGBA and grey-with-alpha PNGs to 8 bits per channel. This
-module decodes those three kinds itself, with ``zlib`` and NumPy, so that their
-full precision survives. Interlaced (Adam7) files are refused with a clear message.
+module decodes those three kinds so that their full precision survives:
+
+* the pixel data are inflated with ``zlib`` into at most the bytes the header
+  declares (``max_length``), so a small file cannot expand into gigabytes (a
+  decompression bomb); more data than declared, or data after the end of the
+  compressed stream, is refused as a corrupt file;
+* the row filters (PNG spec §9) predict each byte from the same byte of the
+  pixels to its left, above and above-left, so each channel of a 16-bit image
+  is itself a 16-bit grey image with the same row filters: every kept channel
+  is handed, still filtered, to Pillow's C decoder, which reads 16-bit grey
+  losslessly (alpha is dropped without being decoded).
+
+Interlaced (Adam7) files are refused with a clear message.
 """
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 
 import numpy as np
+from PIL import Image
 
 from astrovader.errors import InputError
 
@@ -54,42 +67,58 @@ def _chunks(data: bytes, where: str):
         pos = end + 4
 
 
-def _paeth(a: int, b: int, c: int) -> int:
-    p = a + b - c
-    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-    if pa <= pb and pa <= pc:
-        return a
-    return b if pb <= pc else c
+def _chunk(kind: bytes, payload: bytes) -> bytes:
+    return (
+        struct.pack(">I", len(payload))
+        + kind
+        + payload
+        + struct.pack(">I", zlib.crc32(kind + payload))
+    )
 
 
-def _unfilter(rows: np.ndarray, bpp: int, where: str) -> np.ndarray:
-    """Undo the per-row PNG filters (spec §9.2) on (height, 1 + stride) filtered bytes."""
-    height, stride = rows.shape[0], rows.shape[1] - 1
-    out = np.zeros((height, stride), np.uint8)
-    prev = np.zeros(stride, np.int64)
-    for r in range(height):
-        kind, line = int(rows[r, 0]), rows[r, 1:].astype(np.int64)
-        if kind == 0:
-            cur = line
-        elif kind == 1:
-            cur = (np.cumsum(line.reshape(-1, bpp), axis=0) % 256).reshape(-1)
-        elif kind == 2:
-            cur = (line + prev) % 256
-        elif kind in (3, 4):
-            raw, up, vals = line.tolist(), prev.tolist(), [0] * stride
-            for i in range(stride):
-                left = vals[i - bpp] if i >= bpp else 0
-                if kind == 3:
-                    vals[i] = (raw[i] + ((left + up[i]) >> 1)) & 255
-                else:
-                    upleft = up[i - bpp] if i >= bpp else 0
-                    vals[i] = (raw[i] + _paeth(left, up[i], upleft)) & 255
-            cur = np.array(vals, np.int64)
-        else:
-            raise InputError(f"{where}: corrupt PNG (unknown row filter {kind})")
-        out[r] = cur
-        prev = cur
-    return out
+def _inflate(idat: bytes, size: int, where: str) -> bytes:
+    """The ``size`` bytes of filtered rows in ``idat``, never inflating more than that."""
+    inflater = zlib.decompressobj()
+    try:
+        raw = inflater.decompress(idat, size)
+        extra = inflater.decompress(inflater.unconsumed_tail, 1)  # the end of the stream
+    except zlib.error as exc:
+        raise InputError(f"{where}: corrupt or truncated PNG ({exc})") from None
+    if extra:
+        raise InputError(
+            f"{where}: corrupt PNG (more pixel data than its declared size; refused before "
+            "decoding it)"
+        )
+    if len(raw) < size or not inflater.eof:
+        raise InputError(f"{where}: corrupt or truncated PNG (too little pixel data)")
+    if inflater.unused_data:
+        raise InputError(
+            f"{where}: corrupt PNG ({len(inflater.unused_data)} bytes after the compressed pixels)"
+        )
+    return raw
+
+
+def _unfilter(rows: np.ndarray, width: int, keep: int, where: str) -> np.ndarray:
+    """The first ``keep`` channels (uint16) of filtered rows (height, 1 + width·channels·2).
+
+    Each channel, with the rows' filter bytes, is a filtered 16-bit grey PNG image
+    (see the module docstring), which Pillow unfilters in C.
+    """
+    height = rows.shape[0]
+    kinds = rows[:, 0]
+    if kinds.max(initial=0) > 4:
+        raise InputError(f"{where}: corrupt PNG (unknown row filter {int(kinds.max())})")
+    samples = rows[:, 1:].reshape(height, width, -1, 2)
+    header = struct.pack(">IIBBBBB", width, height, 16, 0, 0, 0, 0)
+    planes = []
+    for channel in range(keep):
+        lane = np.concatenate([rows[:, :1], samples[:, :, channel].reshape(height, -1)], axis=1)
+        png = SIGNATURE + _chunk(b"IHDR", header)
+        png += _chunk(b"IDAT", zlib.compress(lane.tobytes(), 1)) + _chunk(b"IEND", b"")
+        with Image.open(io.BytesIO(png)) as image:
+            image.load()
+            planes.append(np.asarray(image, dtype=np.uint16))
+    return np.stack(planes, axis=-1)
 
 
 def decode_png16(data: bytes, where: str) -> np.ndarray:
@@ -117,15 +146,9 @@ def decode_png16(data: bytes, where: str) -> np.ndarray:
     if width == 0 or height == 0:
         raise InputError(f"{where}: image has zero size ({height}×{width})")
     idat = b"".join(payload for kind, payload in _chunks(data, where) if kind == b"IDAT")
-    try:
-        raw = zlib.decompress(idat)
-    except zlib.error as exc:
-        raise InputError(f"{where}: corrupt or truncated PNG ({exc})") from None
     channels = _CHANNELS[ctype]
     stride = width * channels * 2
-    if len(raw) < height * (stride + 1):
-        raise InputError(f"{where}: corrupt or truncated PNG (too little pixel data)")
-    rows = np.frombuffer(raw, np.uint8, count=height * (stride + 1)).reshape(height, stride + 1)
-    pixels = _unfilter(rows, channels * 2, where).view(">u2").reshape(height, width, channels)
-    keep = 1 if channels <= 2 else 3
-    return (pixels[..., :keep] / 65535.0).astype(np.float32)
+    raw = _inflate(idat, height * (stride + 1), where)
+    rows = np.frombuffer(raw, np.uint8).reshape(height, stride + 1)
+    pixels = _unfilter(rows, width, 1 if channels <= 2 else 3, where)
+    return (pixels / 65535.0).astype(np.float32)

@@ -2,6 +2,7 @@
 
 import gzip
 import struct
+import tracemalloc
 import zlib
 
 import numpy as np
@@ -91,6 +92,62 @@ def test_16bit_colour_and_alpha_png_keep_full_precision(tmp_path, channels, pixe
     keep = 1 if channels == 2 else 3
     out = read_image(path, keep, 7)
     np.testing.assert_array_equal(out, expect(a[..., :keep], 65535))
+
+
+def test_16bit_colour_png_of_every_filter_and_odd_shape(tmp_path, pixels):
+    a = pixels.u16(37, 53, 4)
+    path = tmp_path / "wide.png"
+    for filters in [(0, 1, 2, 3, 4), (4,), (3,), (1, 4, 3, 2)]:
+        path.write_bytes(encode_png16(a, filters))
+        np.testing.assert_array_equal(read_image(path, 3, 37), expect(a[:, 8:45, :3], 65535))
+
+
+def _png16(width, height, idat_data, ctype=2):
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 16, ctype, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", idat_data)
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_a_16bit_png_decompression_bomb_is_refused_in_bounded_memory(tmp_path):
+    deflate = zlib.compressobj(9)
+    block = bytes(1 << 20)
+    bomb = b"".join(deflate.compress(block) for _ in range(256)) + deflate.flush()
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png16(16, 16, bomb))  # 16×16 RGB declared: 1,552 bytes; 256 MiB inside
+    assert path.stat().st_size < 1 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError, match=r"bomb\.png: corrupt PNG \(more pixel data than"):
+            read_image(path, 3, 16)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * path.stat().st_size + (4 << 20), peak
+
+
+def test_16bit_png_with_data_after_its_compressed_pixels_is_refused(tmp_path, pixels):
+    rows = b"".join(b"\x00" + pixels.u16(4, 3).astype(">u2").tobytes() for _ in range(4))
+    path = tmp_path / "tail.png"
+    path.write_bytes(_png16(4, 4, zlib.compress(rows) + b"hidden payload"))
+    with pytest.raises(InputError, match=r"tail\.png: corrupt PNG \(14 bytes after the compressed"):
+        read_image(path, 3, 4)
+    path.write_bytes(_png16(4, 4, zlib.compress(rows[:-1])))
+    with pytest.raises(InputError, match=r"tail\.png: corrupt or truncated PNG \(too little"):
+        read_image(path, 3, 4)
+    path.write_bytes(_png16(4, 4, zlib.compress(rows + b"\x00")))
+    with pytest.raises(InputError, match=r"tail\.png: corrupt PNG \(more pixel data"):
+        read_image(path, 3, 4)
+    path.write_bytes(_png16(4, 4, zlib.compress(rows)))
+    assert read_image(path, 3, 4).shape == (4, 4, 3)
 
 
 def test_interlaced_16bit_colour_png_is_refused(tmp_path, pixels):
