@@ -121,6 +121,7 @@ SECTION_RULES: dict[str, dict[str, Rule]] = {
         "pixel_scale": between(0, 3600),
         "band_axis": one_of(BAND_AXES, "auto, first or last"),
         "max_pixels": count(1, 2**31),
+        "max_bytes": count(1, 2**40),
     },
     "scaling": {
         "sky": one_of(SKIES, '"median" or "none"'),

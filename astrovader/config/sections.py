@@ -26,7 +26,8 @@ class DataConfig:
     stamp before it is resized; 0 keeps the largest centred square. ``band_axis``
     says where the bands of a 3-D FITS cube are: ``"auto"`` (the short axis, first
     or last), ``"first"`` (B, H, W) or ``"last"`` (H, W, B). ``max_pixels`` bounds
-    the pixels of one decoded image (checked before decoding).
+    the pixels of one decoded image and ``max_bytes`` its bytes as the file stores
+    them (values × bytes per value), both checked before decoding.
     """
 
     image_size: int = 128
@@ -42,6 +43,7 @@ class DataConfig:
     pixel_scale: float = 0.0
     band_axis: str = "auto"
     max_pixels: int = 2**26
+    max_bytes: int = 2**27
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,9 +3,11 @@
 Display images (8- and 16-bit PNG, JPEG; integer ``.npy`` rows) are divided by
 255 or 65535. Raw flux (FITS stamps, float ``.npy`` rows) is cropped, averaged to
 grey when one band is wanted, and scaled by :func:`astrovader.data.scaling.scale`.
-Every decoder checks the image's pixel count against ``max_pixels`` before it
-decodes anything. Pillow reads PNG and JPEG, :mod:`astrovader.data._png16`
-16-bit colour PNGs, astropy FITS.
+Every decoder checks the image's pixel count against ``max_pixels`` and its bytes
+(values × bytes per value, as the file stores them) against ``max_bytes`` before
+it decodes anything; a PNG or JPEG file larger than twice ``max_bytes`` is not read.
+Pillow reads PNG and JPEG, :mod:`astrovader.data._png16` 16-bit colour PNGs,
+astropy FITS.
 """
 
 from __future__ import annotations
@@ -39,23 +41,61 @@ def _too_large(where: str, height: int, width: int, limit: int) -> None:
         )
 
 
-def decode_display(path: Path, where: str, max_pixels: int) -> np.ndarray:
+def _too_many_bytes(where: str, nbytes: int, limit: int) -> None:
+    if nbytes > limit:
+        raise InputError(
+            f"{where}: {nbytes} bytes decoded exceed data.max_bytes = {limit} (checked before "
+            "decoding)"
+        )
+
+
+def _file_too_large(path: Path, where: str, max_bytes: int) -> None:
+    """Refuse to read a display file larger than any image within ``max_bytes`` can be.
+
+    A compressed image rarely exceeds its decoded bytes; twice that and 1 MiB of
+    metadata is the most read.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # reading it says why
+    if size > 2 * max_bytes + 2**20:
+        raise InputError(
+            f"{where}: a file of {size} bytes, more than an image within data.max_bytes = "
+            f"{max_bytes} can need; not read"
+        )
+
+
+_PNG_SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+_PILLOW_BYTES = {"I;16": 2, "I;16B": 2, "I;16L": 2, "I": 4, "F": 4}
+
+
+def decode_display(path: Path, where: str, max_pixels: int, max_bytes: int = 2**27) -> np.ndarray:
     """A PNG or JPEG file as float32 (H, W, B) in [0, 1] (alpha dropped).
 
     Raises:
-        InputError: unreadable, empty, corrupt, truncated, zero-size or too large.
+        InputError: unreadable, empty, corrupt, truncated, zero-size, or too many
+            pixels or bytes (the file or its decoded values).
     """
+    _file_too_large(path, where, max_bytes)
     data = _read_bytes(path, where)
     header = png_header(data)
     if header is not None:
-        if 0 in header[:2]:
-            raise InputError(f"{where}: image has zero size ({header[1]}×{header[0]})")
-        _too_large(where, header[1], header[0], max_pixels)
+        width, height, depth, ctype, _ = header
+        if 0 in (width, height):
+            raise InputError(f"{where}: image has zero size ({height}×{width})")
+        _too_large(where, height, width, max_pixels)
+        samples = _PNG_SAMPLES.get(ctype, 4)
+        _too_many_bytes(where, -(-width * samples * depth // 8) * height, max_bytes)
     if needs_png16(data):
         return decode_png16(data, where)
     try:
         with Image.open(io.BytesIO(data)) as image:
             _too_large(where, image.size[1], image.size[0], max_pixels)
+            per_value = _PILLOW_BYTES.get(image.mode, 1)
+            _too_many_bytes(
+                where, image.size[0] * image.size[1] * len(image.getbands()) * per_value, max_bytes
+            )
             image.load()
             pixels = _pillow_pixels(image, where)
     except InputError:
@@ -152,21 +192,26 @@ def raw_stamp(stamp, options) -> np.ndarray | None:
     if not is_fits(path.name):
         return None
     check_file(path, str(path))
-    raw, header = fits_stamps.read_hdu(path, stamp.hdu, options.max_pixels, where)
+    raw, header = fits_stamps.read_hdu(
+        path, stamp.hdu, options.max_pixels, where, options.max_bytes
+    )
     raw = fits_stamps.to_bands_last(raw, options.band_axis, where)
     scale_ = stamp.pixel_scale or (fits_stamps.pixel_scale(header) if options.crop_arcsec else 0.0)
     return prepare_raw(raw, options, scale_, where)
 
 
-def _npy_row(path: Path, row: int, where: str, max_pixels: int) -> np.ndarray:
+def _npy_row(path: Path, row: int, where: str, options) -> np.ndarray:
     try:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
-        values = np.asarray(array[row])
+        view = array[row]
+        if view.ndim >= 2:
+            _too_large(where, view.shape[0], view.shape[1], options.max_pixels)
+        _too_many_bytes(where, view.nbytes, options.max_bytes)
+        values = np.asarray(view)
     except (IndexError, ValueError, OSError) as exc:
         raise InputError(f"{where}: cannot read the array row ({one_line(exc)})") from None
     if values.ndim == 2:
         values = values[..., None]
-    _too_large(where, values.shape[0], values.shape[1], max_pixels)
     return values
 
 
@@ -184,7 +229,7 @@ def decode_stamp(stamp, options) -> tuple[np.ndarray, int]:
     path, where = Path(stamp.path), where_of(stamp)
     check_file(path, str(path))
     if path.suffix.lower() == ".npy":
-        values = _npy_row(path, stamp.hdu or 0, where, options.max_pixels)
+        values = _npy_row(path, stamp.hdu or 0, where, options)
         if values.dtype.kind in "ui":
             pixels, bad = values / float(np.iinfo(values.dtype).max), 0
         else:
@@ -199,7 +244,8 @@ def decode_stamp(stamp, options) -> tuple[np.ndarray, int]:
         )
     else:
         pixels = centre_crop(
-            decode_display(path, where, options.max_pixels), crop_side(options, 0.0, where)
+            decode_display(path, where, options.max_pixels, options.max_bytes),
+            crop_side(options, 0.0, where),
         )
         bad = 0
     return conform(np.asarray(pixels, np.float32), options.bands, options.size, where), bad

@@ -54,6 +54,11 @@ def open_array(path: Path, options) -> np.ndarray:
         raise InputError(
             f"{where}: {width}×{height} pixels exceed data.max_pixels = {options.max_pixels}"
         )
+    if array[:1].nbytes > options.max_bytes:
+        raise InputError(
+            f"{where}: {array[:1].nbytes} bytes per image exceed data.max_bytes = "
+            f"{options.max_bytes}"
+        )
     return array
 
 

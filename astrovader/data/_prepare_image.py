@@ -72,19 +72,21 @@ def prepare_pixels(
 
 
 def prepared(task: tuple) -> np.ndarray:
-    """uint8 pixels of one stamp: ``(stamp, crop, size, grey, stretch, max_pixels)``.
+    """uint8 pixels of one stamp: ``(stamp, crop, size, grey, stretch, max_pixels, max_bytes)``.
 
     Every file is decoded by the readers' decoders, so the pixel limit is checked
     before anything is decoded and damaged files give the readers' messages.
     """
-    stamp, crop, size, grey, stretch, max_pixels = task
+    stamp, crop, size, grey, stretch, max_pixels, max_bytes = task
     if is_fits(stamp.path.name):
-        options = ReadOptions(bands=1 if grey else 3, size=size, crop=crop, max_pixels=max_pixels)
+        options = ReadOptions(
+            bands=1 if grey else 3, size=size, crop=crop, max_pixels=max_pixels, max_bytes=max_bytes
+        )
         pixels = decode_stamp(stamp, options)[0] * 255.0
         out = np.clip(np.floor(pixels + 0.5), 0, 255).astype(np.uint8)
         return out[..., 0] if out.shape[2] == 1 else out
     check_file(stamp.path, str(stamp.path))
-    pixels = decode_display(stamp.path, str(stamp.path), max_pixels) * 255.0
+    pixels = decode_display(stamp.path, str(stamp.path), max_pixels, max_bytes) * 255.0
     try:
         return prepare_pixels(pixels[..., 0] if pixels.shape[2] == 1 else pixels, crop, size,
                               grey, stretch)  # fmt: skip
@@ -93,7 +95,7 @@ def prepared(task: tuple) -> np.ndarray:
 
 
 def write_png(task: tuple) -> None:
-    """Prepare ``(stamp, target, crop, size, grey, stretch, max_pixels)`` into a PNG."""
+    """Prepare ``(stamp, target, crop, size, grey, stretch, max_pixels, max_bytes)`` into a PNG."""
     stamp, target, *options = task
     result = prepared((stamp, *options))
     with atomic_path(target) as tmp:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from astropy.io import fits
 
+from astrovader.data.fits_headers import check_headers
+
 PLAIN = (fits.PrimaryHDU, fits.ImageHDU)
 
 
@@ -31,6 +33,7 @@ def _spans(path: str, size: int, mtime_ns: int) -> tuple:
     with open(path, "rb") as handle:
         if handle.read(6) != b"SIMPLE":
             return ()
+    check_headers(Path(path))
     spans = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

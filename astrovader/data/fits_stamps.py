@@ -28,12 +28,14 @@ from astropy.io import fits
 
 from astrovader.data import fits_spans
 from astrovader.data._files import one_line
+from astrovader.data.fits_headers import check_headers
 from astrovader.errors import InputError
 
 MAX_BANDS = 16
 
 
 def _open(path: Path):
+    check_headers(path)
     try:
         return fits.open(path, memmap=False, lazy_load_hdus=True)
     except Exception as exc:
@@ -77,7 +79,7 @@ def stamp_ids(file_id: str, hdus: list[tuple[int, str]]) -> list[str]:
 
 
 def read_hdu(
-    path: Path, index: int | None, max_pixels: int, where: str = ""
+    path: Path, index: int | None, max_pixels: int, where: str = "", max_bytes: int = 2**27
 ) -> tuple[np.ndarray, fits.Header]:
     """The raw data (float64, leading length-1 axes dropped) and header of one stamp.
 
@@ -86,16 +88,20 @@ def read_hdu(
         index: The HDU; None takes the first HDU with image data.
         max_pixels: The most pixels a stamp may hold (checked before reading the data).
         where: The stamp, for messages (default: the file).
+        max_bytes: The most bytes its data may hold (``BITPIX`` × values; checked
+            before reading the data).
 
     Raises:
-        InputError: unreadable, no image HDU, zero size, or too many pixels.
+        InputError: unreadable, no image HDU, zero size, too many pixels or bytes,
+            or a header too long (:mod:`astrovader.data.fits_headers`).
     """
     where = where or str(path)
+    limits = (max_pixels, max_bytes)
     with warnings.catch_warnings(), _corrupt_as_input_error(path):
         warnings.simplefilter("ignore")
         hdu = fits_spans.read_plain_hdu(path, index) if index is not None else None
         if hdu is not None:
-            header, data = _checked(hdu, index, where, max_pixels)
+            header, data = _checked(hdu, index, where, *limits)
             return _array(data, where), header
         hdus = _open(path)
         try:
@@ -103,7 +109,7 @@ def read_hdu(
                 index = next((i for i, hdu in enumerate(hdus) if _is_stamp(hdu)), None)
                 if index is None:
                     raise InputError(f"{path}: FITS file has no image HDU with 2-D or 3-D data")
-            header, data = _checked(hdus[index], index, where, max_pixels)
+            header, data = _checked(hdus[index], index, where, *limits)
         finally:
             hdus.close()
     return _array(data, where), header
@@ -120,7 +126,7 @@ def _corrupt_as_input_error(path: Path):
         raise InputError(f"{path}: corrupt or truncated FITS file ({one_line(exc)})") from None
 
 
-def _checked(hdu, index: int, where: str, max_pixels: int):
+def _checked(hdu, index: int, where: str, max_pixels: int, max_bytes: int):
     """The header (a copy) and data of an image HDU, its size checked before decoding."""
     if not hdu.is_image:
         raise InputError(f"{where}: HDU {index} holds no image")
@@ -132,6 +138,12 @@ def _checked(hdu, index: int, where: str, max_pixels: int):
         raise InputError(
             f"{where}: {'×'.join(map(str, axes[::-1]))} values exceed "
             f"data.max_pixels = {max_pixels} (checked before decoding)"
+        )
+    nbytes = abs(header.get("BITPIX", 8)) // 8 * math.prod(axes)
+    if nbytes > max_bytes:
+        raise InputError(
+            f"{where}: {'×'.join(map(str, axes[::-1]))} values of BITPIX {header.get('BITPIX')} "
+            f"hold {nbytes} bytes, over data.max_bytes = {max_bytes} (checked before decoding)"
         )
     return header, hdu.data
 

@@ -95,6 +95,7 @@ class PrepareOptions:
             ids the image readers give (relative path without suffix); the output
             must not exist or be empty, and appears complete or not at all.
         max_pixels: The most pixels one image may have (checked before decoding).
+        max_bytes: The most bytes one image may hold as stored (checked before decoding).
     """
 
     crop: int = 192
@@ -105,6 +106,7 @@ class PrepareOptions:
     progress: bool = True
     output_format: str = "png"
     max_pixels: int = 2**26
+    max_bytes: int = 2**27
 
     def __post_init__(self):
         if self.output_format not in FORMATS:
@@ -165,7 +167,8 @@ def prepare_directory(
     names = [stamp.id for stamp in chosen]
     done = Prepared(len(chosen), len(sources) - len(chosen), missing)
     workers = options.workers or os.cpu_count() or 1
-    settings = (options.crop, options.size, options.grey, options.stretch, options.max_pixels)
+    limits = (options.max_pixels, options.max_bytes)
+    settings = (options.crop, options.size, options.grey, options.stretch, *limits)
     if options.output_format == "tfrecord":
         from astrovader.data.tfrecord import write_tfrecords
 

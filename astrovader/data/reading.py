@@ -33,6 +33,7 @@ class ReadOptions:
         pixel_scale: Arcseconds per pixel when neither FITS WCS nor catalogue says.
         band_axis: Band axis of FITS cubes: ``"auto"``, ``"first"`` or ``"last"``.
         max_pixels: The most pixels one image may have (checked before decoding).
+        max_bytes: The most bytes one image may hold as stored (checked before decoding).
         catalog: The columns of an input catalogue.
     """
 
@@ -46,6 +47,7 @@ class ReadOptions:
     pixel_scale: float = 0.0
     band_axis: str = "auto"
     max_pixels: int = 2**26
+    max_bytes: int = 2**27
     catalog: CatalogConfig = dataclasses.field(default_factory=CatalogConfig)
 
     def __post_init__(self):
@@ -55,7 +57,8 @@ class ReadOptions:
             raise InputError(f"image size must be a positive integer, got {self.size!r}")
         try:
             NAN_PIXELS_RULE.check("nan_pixels", self.nan_pixels)
-            for key in ("crop", "crop_arcsec", "pixel_scale", "band_axis", "max_pixels"):
+            limits = ("max_pixels", "max_bytes")
+            for key in ("crop", "crop_arcsec", "pixel_scale", "band_axis", *limits):
                 SECTION_RULES["data"][key].check(key, getattr(self, key))
         except ValueError as exc:
             raise InputError(str(exc)) from None
@@ -75,6 +78,7 @@ class ReadOptions:
             d.pixel_scale,
             d.band_axis,
             d.max_pixels,
+            d.max_bytes,
             config.catalog,
         )
 

@@ -1,5 +1,8 @@
 """FITS layouts: multi-extension files, cube orientation, tables in folders, .npy ids, limits."""
 
+import gzip
+import tracemalloc
+
 import numpy as np
 import pytest
 from astropy.io import fits
@@ -134,6 +137,59 @@ def test_pixel_limit_is_checked_before_decoding(tmp_path, pixels):
     png = pixels.save(tmp_path / "big.png", pixels.u8(64, 64))
     with pytest.raises(InputError, match=r"big\.png: 64×64 pixels exceed data\.max_pixels"):
         read_image(png, 1, 8, max_pixels=1000)
+
+
+def test_byte_limit_is_checked_before_decoding(tmp_path, pixels):
+    fits.writeto(tmp_path / "f64.fits", np.zeros((64, 64), np.float64))  # 32,768 bytes
+    fits.writeto(tmp_path / "u8.fits", np.zeros((64, 64), np.uint8))  # 4,096 bytes
+    with pytest.raises(
+        InputError, match=r"f64\.fits: 64×64 values of BITPIX -64 hold 32768 bytes, over data\.max"
+    ):
+        read_image(tmp_path / "f64.fits", 1, 8, max_bytes=10000)
+    with gzip.open(tmp_path / "f64.fits.gz", "wb") as handle:
+        handle.write((tmp_path / "f64.fits").read_bytes())
+    with pytest.raises(InputError, match=r"f64\.fits\.gz: .* hold 32768 bytes, over data\.max_b"):
+        read_image(tmp_path / "f64.fits.gz", 1, 8, max_bytes=10000)
+    assert read_image(tmp_path / "u8.fits", 1, 8, max_bytes=10000).shape == (8, 8, 1)
+    png = pixels.save(tmp_path / "rgb.png", pixels.u8(40, 40, 3))  # 4,800 bytes decoded
+    with pytest.raises(InputError, match=r"rgb\.png: 4800 bytes decoded exceed data\.max_bytes"):
+        read_image(png, 1, 8, max_bytes=4799)
+    assert read_image(png, 1, 8, max_bytes=4800).shape == (8, 8, 1)
+    (tmp_path / "huge.png").write_bytes(png.read_bytes() + bytes(3 << 20))
+    with pytest.raises(InputError, match=r"huge\.png: a file of \d+ bytes, more than an image"):
+        read_image(tmp_path / "huge.png", 1, 8, max_bytes=4800)
+    np.save(tmp_path / "rows.npy", np.zeros((3, 40, 40), np.float64))
+    with pytest.raises(InputError, match=r"rows\.npy: 12800 bytes per image exceed data\.max_b"):
+        load_images(tmp_path / "rows.npy", 1, 8, max_bytes=12799, progress=False)
+
+
+def _fits_with_long_header(cards: int) -> bytes:
+    """A primary HDU whose header holds ``cards`` COMMENT cards before its END card."""
+    head = [b"SIMPLE  =                    T", b"BITPIX  =                    8"]
+    head += [b"NAXIS   =                    2", b"NAXIS1  =                    4"]
+    head += [b"NAXIS2  =                    4"]
+    body = b"".join(card.ljust(80) for card in head) + b"COMMENT".ljust(80) * cards
+    body += b"END".ljust(80)
+    body = body.ljust(-(-len(body) // 2880) * 2880)
+    return body + bytes(2880)
+
+
+def test_a_gzipped_fits_header_is_bounded_before_astropy_parses_it(tmp_path):
+    from astrovader.data.fits_headers import MAX_HEADER_BYTES
+
+    path = tmp_path / "long.fits.gz"
+    path.write_bytes(gzip.compress(_fits_with_long_header(100_000), 9))  # an 8 MB header
+    assert path.stat().st_size < 100_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError, match=r"long\.fits\.gz: the FITS header of HDU 0 is longer"):
+            load_images(tmp_path, 1, 4, progress=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * MAX_HEADER_BYTES, peak
+    path.write_bytes(gzip.compress(_fits_with_long_header(1000)))  # 81 kB: accepted
+    assert read_image(path, 1, 4).shape == (4, 4, 1)
 
 
 def _png_claiming(width, height, depth, colour_type) -> bytes:
