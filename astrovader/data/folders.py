@@ -7,28 +7,91 @@ all name images this way.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 from astrovader.data._files import image_suffix, one_line
 from astrovader.errors import InputError
 
+log = logging.getLogger(__name__)
 
-def scan_folder(root: Path) -> tuple[list[Path], list[Path]]:
-    """Image files and other files under ``root``, each sorted by relative path."""
+
+def _identity(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_dev, info.st_ino
+
+
+def _real_folders(root: Path, refuse) -> set[tuple[int, int]]:
+    """The identities of the folders under ``root`` reached without symbolic links."""
+    found = {_identity(root)}
+    for folder, subfolders, _ in os.walk(root, onerror=refuse):
+        subfolders[:] = [
+            d for d in subfolders if not d.startswith(".") and not Path(folder, d).is_symlink()
+        ]
+        found.update(_identity(Path(folder, d)) for d in subfolders)
+    return found
+
+
+def scan_folder(root: Path, strict: bool = False) -> tuple[list[Path], list[Path]]:
+    """Image files and other files under ``root``, each sorted by relative path.
+
+    Symbolic links to folders are followed once: a link to a folder read
+    already (inside ``root``, or through another link) or to one of its own
+    parents is skipped, and the links skipped are named in a warning, so that
+    no image is read twice and a loop ends.
+
+    Raises:
+        InputError: a folder that cannot be listed; with ``strict``, any symbolic
+            link to a folder.
+    """
 
     def refuse(exc: OSError) -> None:
         raise InputError(f"{exc.filename}: cannot read folder ({one_line(exc.strerror or exc)})")
 
+    seen = _real_folders(root, refuse)
     images: list[tuple[str, Path]] = []
     others: list[tuple[str, Path]] = []
-    for folder, subfolders, files in os.walk(root, onerror=refuse):
-        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
-        for name in files:
-            if not name.startswith("."):
-                path = Path(folder, name)
-                kind = others if image_suffix(name) is None else images
+    repeated: list[Path] = []
+    stack = [(root, False)]
+    while stack:
+        folder, linked = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
+        except OSError as exc:
+            refuse(exc)
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(folder, entry.name)
+            if not entry.is_dir():
+                kind = others if image_suffix(entry.name) is None else images
                 kind.append((path.relative_to(root).as_posix(), path))
+                continue
+            link = entry.is_symlink()
+            if link and strict:
+                raise InputError(
+                    f"{path}: a symbolic link to a folder, and strict checking (data.strict) "
+                    "refuses them; give the folder itself"
+                )
+            if link or linked:
+                key = _identity(path)
+                if key in seen:
+                    repeated.append(path)
+                    continue
+                seen.add(key)
+            stack.append((path, linked or link))
+    if repeated:
+        names = ", ".join(str(p.relative_to(root)) for p in sorted(repeated)[:3])
+        more = f" and {len(repeated) - 3} more" if len(repeated) > 3 else ""
+        log.warning(
+            "%s: skipped %d symbolic link(s) to a folder read already or to its own parent "
+            "(a loop): %s%s",
+            root,
+            len(repeated),
+            names,
+            more,
+        )
     return [path for _, path in sorted(images)], [path for _, path in sorted(others)]
 
 

@@ -65,13 +65,14 @@ def folder_stamps(root: Path, strict: bool = False) -> tuple[list[Stamp], int]:
 
     Args:
         root: The folder, searched recursively (hidden entries ignored).
-        strict: Refuse non-image files (and FITS files without image data).
+        strict: Refuse non-image files (and FITS files without image data) and
+            symbolic links to folders.
 
     Raises:
-        InputError: a non-image file under ``strict``, no stamps, duplicate ids,
+        InputError: a non-image file or linked folder under ``strict``, no stamps, duplicate ids,
             an unreadable folder or FITS file.
     """
-    paths, others = scan_folder(root)
+    paths, others = scan_folder(root, strict)
     stamps, tables = [], []
     for path in paths:
         found = file_stamps(path, image_id(root, path))

@@ -67,6 +67,26 @@ def test_load_directory_errors(tmp_path, pixels):
         load_images(tmp_path, 1, 8, progress=False)
 
 
+def test_symlinked_folders_are_read_once_and_loops_end(tmp_path, pixels, caplog):
+    outside, root = tmp_path / "outside", tmp_path / "root"
+    (outside / "deep").mkdir(parents=True)
+    (root / "real").mkdir(parents=True)
+    for name in ["a.png", "b.png", "deep/c.png"]:
+        pixels.save(outside / name, pixels.u8(8, 8))
+    pixels.save(root / "real" / "d.png", pixels.u8(8, 8))
+    (root / "linked").symlink_to(outside, target_is_directory=True)
+    (root / "real" / "again").symlink_to(root / "linked", target_is_directory=True)
+    (root / "real" / "up").symlink_to(root, target_is_directory=True)  # a loop
+    (outside / "deep" / "back").symlink_to(outside, target_is_directory=True)  # another
+    with caplog.at_level("WARNING", logger="astrovader"):
+        found = load_images(root, 1, 8, progress=False)
+    assert found.ids == ("linked/a", "linked/b", "linked/deep/c", "real/d")
+    assert "skipped 3 symbolic link(s) to a folder read already" in caplog.text
+    assert "linked/deep/back, real/again, real/up" in caplog.text
+    with pytest.raises(InputError, match=r"root/linked: a symbolic link to a folder, and strict"):
+        load_images(root, 1, 8, progress=False, strict=True)
+
+
 def test_npy_uint8_uint16_and_float(tmp_path, pixels):
     a = pixels.u8(3, 5, 5)
     np.save(tmp_path / "a.npy", a)
