@@ -127,11 +127,13 @@ def run(args: argparse.Namespace) -> int:
     """Check the configuration and read the images, then start TensorFlow and train."""
     from astrovader.data._files import is_tfrecord_dir
     from astrovader.data.sources import load_data, with_measured_limits
+    from astrovader.training.memory import check_memory
 
     if args.strategy:
         args.overrides = [*args.overrides, f"training.strategy={args.strategy}"]
     try:
         config, run_dir = _config(args)
+        check_memory(config)  # before the images are read and TensorFlow starts
         images = None
         if not (config.data.path and is_tfrecord_dir(config.data.path)):
             config = config if args.resume else with_measured_limits(config)

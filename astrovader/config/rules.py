@@ -180,6 +180,7 @@ SECTION_RULES: dict[str, dict[str, Rule]] = {
         "strategy": STRATEGY,
         "precision": PRECISION,
         "xla": XLA_RULE,
+        "max_memory": count(0, 2**60),
     },
     "augment": {
         "shift": between(0, 0.5),

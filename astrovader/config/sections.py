@@ -184,7 +184,9 @@ class TrainingConfig:
     ``strategy``: ``auto`` (mirrored over several visible GPUs, else default),
     ``default``, ``mirrored`` or ``multiworker`` (``TF_CONFIG``). ``precision``:
     ``auto``, ``float32``, ``mixed_bfloat16`` or ``mixed_float16`` (the mixture
-    maths stay float32). ``xla``: ``auto``, ``on`` or ``off``.
+    maths stay float32). ``xla``: ``auto``, ``on`` or ``off``. ``max_memory``: the
+    bytes training may need (0: this machine's memory), checked before it starts
+    (:mod:`astrovader.training.memory`).
     """
 
     batch_size: int = 180
@@ -192,6 +194,7 @@ class TrainingConfig:
     strategy: str = "auto"
     precision: str = "auto"
     xla: str = "auto"
+    max_memory: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

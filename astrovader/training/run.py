@@ -19,6 +19,7 @@ from astrovader.training.auto_clusters import choose_clusters
 from astrovader.training.build import FitOptions, Session, build_session, callbacks
 from astrovader.training.checkpoint import restore
 from astrovader.training.history import read_history
+from astrovader.training.memory import check_memory
 from astrovader.training.nan_guard import NaNGuard
 from astrovader.training.run_index import build_index
 from astrovader.training.rundir import RunDirectory, check_out
@@ -80,6 +81,7 @@ def fit_run(
     else:
         config = config or Config()
         check_out(run, overwrite)
+    check_memory(config)
     strategy = distribute.make_strategy(config.training.strategy)
     with contextlib.ExitStack() as stack:
         if distribute.is_chief(strategy):
