@@ -66,7 +66,8 @@ def test_fit_refuses_it_before_tensorflow_is_imported(tmp_path):
     )
     argv = ["fit", "--out", str(tmp_path / "run"), "--set", "data.image_size=1024"]
     argv += ["--set", "model.filters=[4096,4096,4096]"]
-    result = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True)
+    command = [sys.executable, "-c", probe, *argv]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.stdout.split() == ["False", "2"], result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "needs at least" in lines[0] and "lower model.filters" in lines[0]
