@@ -1,4 +1,4 @@
-"""Options shared by the commands: integers with a lower bound, ``--set``, options objects."""
+"""Options shared by the commands: integers within bounds, ``--set``, options objects."""
 
 from __future__ import annotations
 
@@ -6,25 +6,35 @@ import argparse
 import dataclasses
 
 
-def _at_least(minimum: int, what: str):
+def integer(low: int, high: int):
+    """A parser of integers from ``low`` to ``high``; anything else is argparse's one-line error.
+
+    Every number a command takes has both bounds, stated in its message, so that
+    no value can ask for a negative dimension or an impossible allocation.
+    """
+    what = f"an integer from {low} to {high:,}"
+
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if value < minimum:
+        if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
         return value
 
-    parse.__name__ = what.replace(" ", "_")
+    parse.__name__ = "integer"
     return parse
 
 
-positive = _at_least(1, "a positive integer")
-"""Parse an integer ≥ 1 (counts, sizes, batch sizes, processes)."""
+BATCH = integer(1, 65536)
+"""Images per batch (the bound of ``training.batch_size``)."""
 
-non_negative = _at_least(0, "a non-negative integer")
-"""Parse an integer ≥ 0 (seeds, component indices)."""
+SEED = integer(0, 2**32 - 1)
+"""A seed (the bound of ``training.seed``)."""
+
+SIDE = integer(1, 4096)
+"""An output image side in pixels."""
 
 
 def add_overrides(parser: argparse.ArgumentParser, what: str = "configuration") -> None:

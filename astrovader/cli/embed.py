@@ -6,8 +6,10 @@ import argparse
 from pathlib import Path
 
 from astrovader.cli._logging import say
-from astrovader.cli._options import positive
+from astrovader.cli._options import BATCH, integer
 from astrovader.errors import AstrovaderError
+
+MAX_LIKELIHOOD_SAMPLES = 1024
 
 
 def register(subparsers) -> None:
@@ -37,18 +39,18 @@ def register(subparsers) -> None:
     parser.add_argument("--out", required=True, metavar="TABLE", help="output .csv or .fits")
     parser.add_argument(
         "--batch-size",
-        type=positive,
+        type=BATCH,
         default=180,
         help="images per batch (180, the paper's training batch: with the min-max transform "
         "γ depends on the batch; the cluster and z do not)",
     )
     parser.add_argument(
         "--likelihood-samples",
-        type=int,
+        type=integer(0, MAX_LIKELIHOOD_SAMPLES),
         default=8,
         metavar="S",
         help="draws of the anomaly score log_likelihood, an importance-sampled log p(x) "
-        "(8; S decoder passes per image; 0: no score column)",
+        f"(8; S decoder passes per image, at most {MAX_LIKELIHOOD_SAMPLES}; 0: no score column)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing TABLE")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from astrovader.cli._logging import say
-from astrovader.cli._options import non_negative, positive
+from astrovader.cli._options import BATCH, integer
 
 
 def register(subparsers) -> None:
@@ -22,10 +22,10 @@ def register(subparsers) -> None:
         ),
     )
     parser.add_argument("model", metavar="MODEL", help=".keras model, run directory or .h5")
-    parser.add_argument("--n", type=positive, required=True, help="images")
-    parser.add_argument("--component", type=non_negative, help="component c")
-    parser.add_argument("--seed", type=non_negative, help="seed (default: random)")
-    parser.add_argument("--batch-size", type=positive, default=256, help="images per batch (256)")
+    parser.add_argument("--n", type=integer(1, 10**9), required=True, help="images")
+    parser.add_argument("--component", type=integer(0, 65535), help="component c")
+    parser.add_argument("--seed", type=integer(0, 2**63 - 1), help="seed (default: random)")
+    parser.add_argument("--batch-size", type=BATCH, default=256, help="images per batch (256)")
     parser.add_argument("--out", required=True, metavar="PATH", help="*.fits or a folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from astrovader.cli._logging import say
-from astrovader.cli._options import options_from
+from astrovader.cli._options import SEED, options_from
 from astrovader.config.sections import PickKConfig
 from astrovader.errors import AstrovaderError
 
@@ -56,7 +56,7 @@ def register(subparsers) -> None:
         metavar="ALPHA",
         help="Dirichlet-process concentration (default 1/C)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the batches and fits (0)")
+    parser.add_argument("--seed", type=SEED, default=0, help="seed of the batches and fits (0)")
     parser.add_argument(
         "--out",
         metavar="DIR",

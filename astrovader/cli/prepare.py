@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from astrovader.cli._logging import say
-from astrovader.cli._options import options_from, positive
+from astrovader.cli._options import SIDE, integer, options_from
 
 
 def register(subparsers) -> None:
@@ -26,8 +26,8 @@ def register(subparsers) -> None:
     )
     parser.add_argument("raw", metavar="RAW_DIR", help="folder of cutouts (e.g. 256×256 gri)")
     parser.add_argument("out", metavar="OUT", help="output folder")
-    parser.add_argument("--crop", type=positive, default=192, help="centre crop side (192)")
-    parser.add_argument("--size", type=positive, default=128, help="output side (128)")
+    parser.add_argument("--crop", type=integer(1, 65536), default=192, help="centre crop (192)")
+    parser.add_argument("--size", type=SIDE, default=128, help="output side (128)")
     parser.add_argument("--grey", action="store_true", help="average the bands (paper)")
     parser.add_argument(
         "--stretch",
@@ -41,12 +41,18 @@ def register(subparsers) -> None:
         default="png",
         help="8-bit PNGs (default), or uint8 TFRecord shards that fit and embed stream",
     )
-    parser.add_argument("--workers", type=positive, help="processes (default: all cores)")
+    parser.add_argument("--workers", type=integer(1, 1024), help="processes (default: all cores)")
     parser.add_argument(
         "--max-pixels",
-        type=positive,
+        type=integer(1, 2**31),
         default=2**26,
         help="the most pixels one image may have, checked before decoding (2^26)",
+    )
+    parser.add_argument(
+        "--max-bytes",
+        type=integer(1, 2**40),
+        default=2**27,
+        help="the most bytes one image may hold as stored, checked before decoding (2^27)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)

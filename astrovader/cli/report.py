@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from astrovader.cli._logging import say
-from astrovader.cli._options import options_from
+from astrovader.cli._options import SEED, integer, options_from
 
 
 def _numbers(kind):
@@ -78,11 +78,16 @@ def register(subparsers) -> None:
         metavar="FIELD=COLUMN",
         help="rename a GZ2 column: objid, smooth, featured, edge_on, not_edge_on (repeatable)",
     )
-    parser.add_argument("--n-examples", type=int, default=8, help="images per gallery row (8)")
     parser.add_argument(
-        "--tsne-max", type=int, default=2000, help="t-SNE points at most (2000; 0 skips it)"
+        "--n-examples", type=integer(1, 64), default=8, help="images per gallery row (8)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of random selections (0)")
+    parser.add_argument(
+        "--tsne-max",
+        type=integer(0, 10**6),
+        default=2000,
+        help="t-SNE points at most (2000; 0 skips it)",
+    )
+    parser.add_argument("--seed", type=SEED, default=0, help="seed of random selections (0)")
     parser.add_argument("--out", metavar="DIR", help="report folder (default: RUN/report)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)

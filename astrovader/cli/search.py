@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from astrovader.cli._logging import say
-from astrovader.cli._options import add_overrides, options_from
+from astrovader.cli._options import SEED, add_overrides, integer, options_from
 
 
 def register(subparsers) -> None:
@@ -29,7 +29,7 @@ def register(subparsers) -> None:
     add_overrides(parser, "base configuration")
     parser.add_argument(
         "--max-evals",
-        type=int,
+        type=integer(1, 10**6),
         required=True,
         metavar="N",
         help="number of trials DIR holds at the end",
@@ -49,7 +49,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--parallelism",
-        type=int,
+        type=integer(1, 4096),
         default=2,
         metavar="P",
         help="Spark trials at once and the default local[P] master (2)",
@@ -59,7 +59,7 @@ def register(subparsers) -> None:
         metavar="URL",
         help="Spark master URL (default: local[P], or spark-submit's)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the TPE proposals (0)")
+    parser.add_argument("--seed", type=SEED, default=0, help="seed of the TPE proposals (0)")
     parser.add_argument(
         "--trust-pickle",
         action="store_true",

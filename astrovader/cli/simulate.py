@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from astrovader.cli._logging import say
-from astrovader.cli._options import non_negative, positive
+from astrovader.cli._options import SEED, SIDE, integer
 
 
 def register(subparsers) -> None:
@@ -21,9 +21,9 @@ def register(subparsers) -> None:
         ),
     )
     parser.add_argument("out", metavar="OUT", help="output directory (new or empty)")
-    parser.add_argument("--n", type=positive, default=2000, help="number of images (2000)")
-    parser.add_argument("--size", type=positive, default=128, help="image side in pixels (128)")
-    parser.add_argument("--seed", type=non_negative, default=0, help="random seed (0)")
+    parser.add_argument("--n", type=integer(1, 10**7), default=2000, help="number of images (2000)")
+    parser.add_argument("--size", type=SIDE, default=128, help="image side in pixels (128)")
+    parser.add_argument("--seed", type=SEED, default=0, help="random seed (0)")
     parser.add_argument(
         "--bands", type=int, choices=(1, 3), default=1, help="1 for grey (default), 3 for RGB"
     )

@@ -10,6 +10,9 @@ from astrovader.data.cluster_table import write_stream
 from astrovader.data.fits_stream import provenance
 from astrovader.data.stream import ImageStream, open_stream
 
+DECODES_PER_PASS = 8 * 180
+"""Decoded images one likelihood pass holds at most: the default S = 8 draws of 180 images."""
+
 
 def provenance_cards(model, model_name: str = "", command: str = "") -> list:
     """The FITS provenance of a model's outputs: file, K, J, image size, bands, scaling."""
@@ -59,6 +62,8 @@ def embed_to_table(
             default: the model's saved reading).
         likelihood_samples: Draws S of the anomaly score ``log_likelihood``
             (:mod:`astrovader.model.likelihood`; S decoder passes per image); 0: no score.
+            The images of a batch are scored in passes of at most
+            :data:`DECODES_PER_PASS` decoded draws, so memory does not grow with S.
 
     Returns:
         The number of rows written.
@@ -69,9 +74,10 @@ def embed_to_table(
     shape = (model.n_clusters, model.latent_dim)
     embed = functools.partial(model.embed, batch_size=batch_size)
     if likelihood_samples:
+        passes = max(1, min(batch_size, DECODES_PER_PASS // likelihood_samples))
 
         def embed(images):
-            score = model.log_likelihood(images, likelihood_samples, batch_size=batch_size)
+            score = model.log_likelihood(images, likelihood_samples, batch_size=passes)
             return (*model.embed(images, batch_size=batch_size), score)
 
     cards = provenance_cards(model, model_name, command)
