@@ -117,7 +117,10 @@ def read_catalogue(
     base = path.parent
     stamps = []
     for row, record in enumerate(table):
-        file = base / _text(record[names["path"]])
+        cell = record[names["path"]]
+        if np.ma.is_masked(cell) or not _text(cell):
+            raise InputError(f"{path}: row {row}: no file named (empty {names['path']} column)")
+        file = base / _text(cell)
         if not file.exists():
             raise InputError(f"{path}: row {row}: {file} does not exist")
         hdu = int(record[names["hdu"]]) if names["hdu"] else None

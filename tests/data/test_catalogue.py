@@ -136,3 +136,13 @@ def test_fit_and_embed_carry_ident_ra_dec_from_the_catalogue(aegis, tmp_path):
         index, separation, _ = mine.match_to_catalog_sky(theirs)
         assert list(index) == list(range(5)) and separation.arcsec.max() < 1e-6
         np.testing.assert_array_equal(data["cluster"], clusters["cluster"])
+
+
+def test_an_empty_file_cell_is_named_as_empty_not_as_a_file(tmp_path):
+    fits.writeto(tmp_path / "a.fits", np.zeros((4, 4), np.float32))
+    (tmp_path / "t.csv").write_text("path,id\na.fits,1\n,2\n")
+    with pytest.raises(InputError, match=r"t\.csv: row 1: no file named \(empty path column\)"):
+        read_catalogue(tmp_path / "t.csv")
+    (tmp_path / "t.csv").write_text('path,id\na.fits,1\n" ",2\n')
+    with pytest.raises(InputError, match=r"t\.csv: row 1: no file named"):
+        read_catalogue(tmp_path / "t.csv")
