@@ -13,6 +13,7 @@ astropy FITS.
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,8 @@ from astrovader.data.scaling import scale
 from astrovader.errors import InputError
 
 _TO_RGB = ("P", "PA", "CMYK", "YCbCr", "LAB", "HSV")
+
+log = logging.getLogger(__name__)
 
 
 def where_of(stamp) -> str:
@@ -215,16 +218,69 @@ def _npy_row(path: Path, row: int, where: str, options) -> np.ndarray:
     return values
 
 
-def decode_stamp(stamp, options) -> tuple[np.ndarray, int]:
+SMALL = 4
+"""A stamp is much smaller than ``data.image_size`` when upscaled more than this factor."""
+
+ELONGATED = 4
+"""An extreme aspect ratio: the longer side over this many times the shorter."""
+
+
+def odd_geometry(height: int, width: int, size: int) -> str | None:
+    """Why an image of ``height`` × ``width`` pixels makes a poor ``size`` stamp, or None.
+
+    Much smaller than ``size`` (a 1×1 image becomes a constant stamp), or so
+    elongated that its centred square keeps little of it (a 1×1000 strip keeps 1
+    pixel of 1,000).
+    """
+    side = min(height, width)
+    if max(height, width) > ELONGATED * side:
+        return (
+            f"{height}×{width} pixels, an extreme aspect ratio: its centred square keeps "
+            f"{side * side / (height * width):.1%} of it"
+        )
+    if side * SMALL < size:
+        return f"{height}×{width} pixels, much smaller than data.image_size = {size}"
+    return None
+
+
+def check_geometry(height: int, width: int, options, where: str, notes: list | None) -> None:
+    """Refuse (``strict``) or note an :func:`odd_geometry` stamp.
+
+    Raises:
+        InputError: an odd stamp under ``options.strict``.
+    """
+    odd = odd_geometry(height, width, options.size)
+    if odd and options.strict:
+        raise InputError(f"{where}: {odd}; strict checking (data.strict) refuses such stamps")
+    if odd and notes is not None:
+        notes.append(f"{where}: {odd}")
+
+
+def warn_odd(notes: list[str]) -> None:
+    """Log one warning for the stamps :func:`check_geometry` noted (the first one named)."""
+    if notes:
+        first, more = sorted(notes)[0], len(notes) - 1
+        log.warning(
+            "%d stamp(s) much smaller than data.image_size or of an extreme aspect ratio, "
+            "resized all the same (data.strict = true refuses them): %s%s",
+            len(notes),
+            first,
+            f"; and {more} more" if more else "",
+        )
+
+
+def decode_stamp(stamp, options, notes: list | None = None) -> tuple[np.ndarray, int]:
     """One stamp as float32 (size, size, bands) in [0, 1], and its NaN pixels replaced by 0.
 
     Args:
         stamp: A :class:`~astrovader.data.stamps.Stamp` (file, HDU or row, pixel scale).
         options: The :class:`~astrovader.data.reading.ReadOptions`.
+        notes: Where to append a line for a stamp much smaller than ``options.size`` or
+            with an extreme aspect ratio (:func:`odd_geometry`).
 
     Raises:
-        InputError: anything that keeps the stamp from being read; the message starts
-            with the file (and ``[hdu]``).
+        InputError: anything that keeps the stamp from being read, or an odd stamp
+            under ``options.strict``; the message starts with the file (and ``[hdu]``).
     """
     path, where = Path(stamp.path), where_of(stamp)
     check_file(path, str(path))
@@ -248,6 +304,7 @@ def decode_stamp(stamp, options) -> tuple[np.ndarray, int]:
             crop_side(options, 0.0, where),
         )
         bad = 0
+    check_geometry(pixels.shape[0], pixels.shape[1], options, where, notes)
     return conform(np.asarray(pixels, np.float32), options.bands, options.size, where), bad
 
 

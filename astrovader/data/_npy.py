@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from astrovader.data._decode import conform, raw_to_pixels
+from astrovader.data._decode import check_geometry, conform, raw_to_pixels, warn_odd
 from astrovader.data._files import one_line
 from astrovader.data.imageset import ImageSet, parallel_fill
 from astrovader.errors import InputError
@@ -59,6 +59,9 @@ def open_array(path: Path, options) -> np.ndarray:
             f"{where}: {array[:1].nbytes} bytes per image exceed data.max_bytes = "
             f"{options.max_bytes}"
         )
+    notes: list[str] = []
+    check_geometry(height, width, options, f"{where} (every image)", notes)
+    warn_odd(notes)
     return array
 
 

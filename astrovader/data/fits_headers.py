@@ -17,6 +17,7 @@ import functools
 import gzip
 import math
 import os
+import zlib
 from pathlib import Path
 
 from astrovader.errors import InputError
@@ -102,7 +103,7 @@ def _check(path: str, size: int, mtime_ns: int, limit: int) -> int:
                 skip = -(-_data_bytes(keys, path, count) // BLOCK) * BLOCK
                 handle.seek(skip, os.SEEK_CUR)
                 count += 1
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
         raise InputError(f"{path}: corrupt or truncated FITS file ({exc})") from None
     return count
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from astrovader.data._decode import decode_stamp
+from astrovader.data._decode import decode_stamp, warn_odd
 from astrovader.data._files import IMAGE_SUFFIXES, image_suffix
 from astrovader.data.catalogue import is_catalogue, read_catalogue
 from astrovader.data.folders import find_images
@@ -101,10 +101,13 @@ def read_stamps(stamps, options: ReadOptions, workers=None, progress=True):
     images = np.empty((len(stamps), options.size, options.size, options.bands), np.float32)
     replaced = np.zeros(len(stamps), np.int64)
 
+    notes: list[str] = []
+
     def work(index: int) -> None:
-        images[index], replaced[index] = decode_stamp(stamps[index], options)
+        images[index], replaced[index] = decode_stamp(stamps[index], options, notes)
 
     parallel_fill(len(stamps), work, workers, progress)
+    warn_odd(notes)
     return images, int(replaced.sum())
 
 

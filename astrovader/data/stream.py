@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from astrovader.data import _npy
-from astrovader.data._decode import conform, decode_stamp
+from astrovader.data._decode import conform, decode_stamp, warn_odd
 from astrovader.data.cluster_table import id_length
 from astrovader.data.readers import find_stamps
 from astrovader.data.reading import ReadOptions
@@ -54,15 +54,17 @@ def _stamps(path: Path, options: ReadOptions) -> ImageStream:
 
     def batches(batch_size: int) -> Batches:
         parts = _parts(len(stamps), batch_size)
+        notes: list[str] = []
         with ThreadPoolExecutor() as pool:
 
             def submit(part):
-                return [pool.submit(decode_stamp, s, options) for s in stamps[part]]
+                return [pool.submit(decode_stamp, s, options, notes) for s in stamps[part]]
 
             pending = submit(parts[0])
             for i, part in enumerate(parts):
                 current, pending = pending, submit(parts[i + 1]) if i + 1 < len(parts) else []
                 yield ids[part], np.stack([future.result()[0] for future in current])
+        warn_odd(notes)
 
     return ImageStream(len(ids), id_length(ids), batches, found.columns)
 

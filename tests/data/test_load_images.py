@@ -132,3 +132,32 @@ def test_readers_do_not_import_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_stamps_much_smaller_than_the_size_or_elongated_are_named(tmp_path, pixels, caplog):
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    pixels.save(folder / "a_strip.png", pixels.u8(1, 1000))
+    pixels.save(folder / "b_dot.png", pixels.u8(1, 1))
+    pixels.save(folder / "c_fine.png", pixels.u8(20, 30))
+    with caplog.at_level("WARNING", logger="astrovader"):
+        found = load_images(folder, 1, 32, progress=False)
+    assert len(found) == 3
+    assert (
+        "2 stamp(s) much smaller than data.image_size or of an extreme aspect ratio" in caplog.text
+    )
+    assert "a_strip.png: 1×1000 pixels, an extreme aspect ratio: its centred square keeps 0.1%" in (
+        caplog.text
+    )
+    assert "and 1 more" in caplog.text and "c_fine" not in caplog.text
+    with pytest.raises(
+        InputError, match=r"b_dot\.png: 1×1 pixels, much smaller than data\.image_size"
+    ):
+        load_images(folder / "b_dot.png", 1, 32, progress=False, strict=True)
+    np.save(tmp_path / "strips.npy", pixels.u8(3, 2, 40))
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="astrovader"):
+        load_images(tmp_path / "strips.npy", 1, 8, progress=False)
+    assert "strips.npy (every image): 2×40 pixels, an extreme aspect ratio" in caplog.text
+    with pytest.raises(InputError, match=r"strips\.npy \(every image\): 2×40 pixels"):
+        load_images(tmp_path / "strips.npy", 1, 8, progress=False, strict=True)
