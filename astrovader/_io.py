@@ -248,6 +248,29 @@ def _acquire(path: Path):
 
 
 @contextlib.contextmanager
+def _holding(lock: Path, busy):
+    """Hold ``lock`` (``fcntl.flock``, the holder's process id inside) while the block runs.
+
+    Raises:
+        AstrovaderError: another process holds it; the message is ``busy(its process id)``.
+    """
+    with naming_errors(lock):
+        handle = _acquire(lock)
+    if isinstance(handle, str):
+        raise AstrovaderError(busy(handle))
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()
+        handle.close()
+
+
+@contextlib.contextmanager
 def directory_lock(directory: str | os.PathLike):
     """Hold an exclusive lock on ``directory`` (created if needed) while the block runs.
 
@@ -262,30 +285,22 @@ def directory_lock(directory: str | os.PathLike):
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / LOCK_NAME
-    handle = _acquire(path)
-    if isinstance(handle, str):
-        raise AstrovaderError(
-            f"{directory}: in use by another astrovader process (PID {handle}); wait for it "
-            "to finish or stop it"
+
+    def busy(pid: str) -> str:
+        return (
+            f"{directory}: in use by another astrovader process (PID {pid}); wait for it to "
+            "finish or stop it"
         )
-    try:
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
+
+    with _holding(directory / LOCK_NAME, busy):
         yield directory
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-        handle.close()
 
 
 @contextlib.contextmanager
 def output_lock(path: str | os.PathLike):
     """Be the one writer of the output file or folder ``path`` while the block runs.
 
-    The lock is ``DIR/.NAME.lock`` beside the output (see :func:`directory_lock`);
+    The lock is ``DIR/.NAME.lock`` beside the output (as :func:`directory_lock`);
     holding it, the temporaries a killed writer of the same output left are
     removed (and logged). Missing parent folders are created, and removed again
     if the block fails while they are still empty.
@@ -295,28 +310,19 @@ def output_lock(path: str | os.PathLike):
     """
     path = Path(path)
     created = _make_parents(path.parent)
-    lock = path.parent / f".{path.name}.lock"
+
+    def busy(pid: str) -> str:
+        return (
+            f"{path}: being written by another astrovader process (PID {pid}); wait for it to "
+            "finish or stop it"
+        )
+
     done = False
     try:
-        with naming_errors(lock):
-            handle = _acquire(lock)
-        if isinstance(handle, str):
-            raise AstrovaderError(
-                f"{path}: being written by another astrovader process (PID {handle}); wait "
-                "for it to finish or stop it"
-            )
-        try:
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"{os.getpid()}\n")
-            handle.flush()
+        with _holding(path.parent / f".{path.name}.lock", busy):
             remove_stale(path.parent, name=path.name)
             yield path
             done = True
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                lock.unlink()
-            handle.close()
     finally:
         if not done:
             _remove_empty(created)
