@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from astrovader._io import write_text_atomic
+from astrovader._io import directory_lock, remove_stale, write_text_atomic
 from astrovader.analysis.sprites import SpriteSheets, thumbnails
 from astrovader.errors import AstrovaderError
 
@@ -536,5 +536,7 @@ def make_explorer(
     caption = f"{method} of μ̃, {shown} objects"
     plot, controls, notes = _document(mapped, images, recons, options, caption, notes)
     page = Path(out) / "index.html"
-    write_text_atomic(page, _page(plot, controls, title, notes))
+    with directory_lock(out):
+        remove_stale(out, recursive=False)
+        write_text_atomic(page, _page(plot, controls, title, notes))
     return page

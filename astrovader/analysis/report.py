@@ -29,7 +29,7 @@ from astrovader.errors import AstrovaderError
 log = logging.getLogger(__name__)
 
 
-REPORT_FILES = {"figures": (".png", ".pdf"), "tables": (".csv", ".fits")}
+REPORT_FILES = {"figures": (".png", ".pdf"), "tables": (".csv", ".fits"), "explorer": (".html",)}
 """The report's own sub-folders and the kinds of file it writes there."""
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from astrovader.cli._options import options_from, positive
+from astrovader.cli._logging import say
+from astrovader.cli._options import BATCH, SEED, integer, options_from
 from astrovader.errors import AstrovaderError
 
 
@@ -37,14 +38,18 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--max-points",
-        type=positive,
+        type=integer(1, 10**7),
         default=100_000,
         help="objects on the map; a seeded random subsample above (100000)",
     )
-    parser.add_argument("--neighbours", type=positive, default=12, help="neighbours shown (12)")
-    parser.add_argument("--tile", type=positive, default=32, help="thumbnail side in pixels (32)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the subsample and the map")
-    parser.add_argument("--batch-size", type=positive, default=180, help="images per batch")
+    parser.add_argument(
+        "--neighbours", type=integer(1, 1000), default=12, help="neighbours shown (12)"
+    )
+    parser.add_argument(
+        "--tile", type=integer(1, 512), default=32, help="thumbnail side in pixels (32)"
+    )
+    parser.add_argument("--seed", type=SEED, default=0, help="seed of the subsample and the map")
+    parser.add_argument("--batch-size", type=BATCH, default=180, help="images per batch")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -63,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     check_options(options)
     run_ = ModelIndexes(source, Path(args.out) / "index") if source.is_file() else source
     page = make_explorer(run_, args.out, args.data, options)
-    print(
+    say(
         f"astrovader explore: wrote {page} ({page.stat().st_size / 1e6:.1f} MB); "
         "open it in a browser"
     )

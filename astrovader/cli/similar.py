@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from astrovader.cli._options import positive
+from astrovader.cli._logging import say
+from astrovader.cli._options import BATCH, integer
 from astrovader.errors import AstrovaderError
 
 
@@ -37,14 +38,14 @@ def register(subparsers) -> None:
         metavar="ARCSEC",
         help="matching radius of --ra/--dec in arcseconds (1)",
     )
-    parser.add_argument("-n", "--n", type=positive, default=20, help="neighbours (20)")
+    parser.add_argument("-n", "--n", type=integer(1, 10**4), default=20, help="neighbours (20)")
     parser.add_argument(
         "--data",
         metavar="DATA",
         help="search these images instead of the run's own (embedded once, indexed in RUN/index)",
     )
     parser.add_argument("--out", metavar="DIR", help="output folder (default RUN/similar/<query>)")
-    parser.add_argument("--batch-size", type=positive, default=180, help="images per batch")
+    parser.add_argument("--batch-size", type=BATCH, default=180, help="images per batch")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(args.run_dir) / "similar" / query.slug
     written = similar.write_results(search, query, columns, out)
     index = search.index.index
-    print(
+    say(
         f"astrovader similar: the {len(columns['id'])} objects nearest to {query.label} in μ̃ "
         f"({'exact' if index.backend == 'exact' else 'approximate'} search of {len(index)} "
         "objects, Euclidean distance)"
@@ -93,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     for name in ("distance", "gamma_max"):
         table[name].format = ".4g"
     table["log_likelihood"].format = ".6g"
-    print("\n".join(table.pformat(max_lines=-1, max_width=-1)))
-    print(f"astrovader similar: wrote {', '.join(str(p) for p in written)}")
+    for line in table.pformat(max_lines=-1, max_width=-1):
+        say(line)
+    say(f"astrovader similar: wrote {', '.join(str(p) for p in written)}")
     return 0

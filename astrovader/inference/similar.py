@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from astrovader._io import directory_lock, remove_stale
 from astrovader.data.reading import ReadOptions
 from astrovader.errors import AstrovaderError
 from astrovader.training.run_index import (
@@ -252,10 +253,16 @@ def neighbours(search: Search, query: Query, n: int = 20) -> dict[str, np.ndarra
 
 def write_results(search: Search, query: Query, columns: dict, out) -> list[Path]:
     """``OUT/neighbours.{csv,fits}`` and the thumbnail sheet ``OUT/neighbours.{png,pdf}``."""
+    out = Path(out)
+    with directory_lock(out):
+        remove_stale(out)
+        return _write_results(search, query, columns, out)
+
+
+def _write_results(search: Search, query: Query, columns: dict, out: Path) -> list[Path]:
     from astrovader.analysis.figures import thumbnail_sheet
     from astrovader.analysis.tables import write_table
 
-    out = Path(out)
     paths = write_table(columns, out / "neighbours")
     image = query.image
     if image is None:
