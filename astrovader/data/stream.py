@@ -5,6 +5,10 @@ time. Images come out as the readers make them (:mod:`astrovader.data.readers`,
 with the same :class:`~astrovader.data.reading.ReadOptions`): float32
 (n, S, S, B) in [0, 1]; ids as :func:`~astrovader.data.readers.load_images` names
 them. Catalogue columns are known up front (``columns``).
+
+Every source reads any contiguous range of its rows and decodes only those, so
+:meth:`ImageStream.part` restricts any stream to one deterministic part
+(:class:`~astrovader.data.parts.Part`) before anything is decoded.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 from astrovader.data import _npy
 from astrovader.data._decode import conform, decode_stamp, warn_odd
 from astrovader.data.cluster_table import id_length
+from astrovader.data.parts import Part
 from astrovader.data.readers import find_stamps
 from astrovader.data.reading import ReadOptions
 from astrovader.errors import InputError
@@ -28,23 +33,48 @@ Batches = Iterator[tuple[list[str], np.ndarray]]
 
 @dataclasses.dataclass(frozen=True)
 class ImageStream:
-    """A data set read batch by batch.
+    """A data set, or a contiguous part of it, read batch by batch.
 
     Attributes:
-        count: Number of images.
-        id_length: Longest id, in UTF-8 bytes.
-        batches: ``batches(batch_size)`` iterates ``(ids, images)`` in order.
-        columns: Catalogue columns in reading order (``ra``, ``dec``, extras).
+        count: Number of images the stream reads.
+        id_length: Longest id of the whole data set, in UTF-8 bytes (so that the
+            tables of its parts have the same id width).
+        read: ``read(rows, batch_size)`` iterates ``(ids, images)`` of ``rows`` (a
+            range of the data set's reading order), decoding only those rows.
+        columns: Catalogue columns of the rows read (``ra``, ``dec``, extras).
+        rows: The rows of the data set read (default: all ``count``).
     """
 
     count: int
     id_length: int
-    batches: Callable[[int], Batches]
+    read: Callable[[range, int], Batches]
     columns: dict = dataclasses.field(default_factory=dict)
+    rows: range | None = None
+
+    def __post_init__(self):
+        if self.rows is None:
+            object.__setattr__(self, "rows", range(self.count))
+
+    def batches(self, batch_size: int) -> Batches:
+        """``(ids, images)`` of every row in order, ``batch_size`` at a time."""
+        return self.read(self.rows, batch_size)
+
+    def part(self, part: Part, batch_size: int) -> ImageStream:
+        """Part ``part`` of this stream's rows, split along whole batches of ``batch_size``.
+
+        See :mod:`astrovader.data.parts`: the parts of a stream are disjoint and
+        together hold every row; nothing is decoded here.
+        """
+        within = part.rows(self.count, batch_size)
+        columns = {k: np.asarray(v)[within.start : within.stop] for k, v in self.columns.items()}
+        rows = self.rows[within.start : within.stop]
+        return dataclasses.replace(self, count=len(rows), columns=columns, rows=rows)
 
 
-def _parts(n: int, size: int):
-    return [slice(start, min(start + size, n)) for start in range(0, n, size)]
+def _parts(rows: range, size: int):
+    return [
+        slice(start, min(start + size, rows.stop)) for start in range(rows.start, rows.stop, size)
+    ]
 
 
 def _stamps(path: Path, options: ReadOptions) -> ImageStream:
@@ -52,8 +82,10 @@ def _stamps(path: Path, options: ReadOptions) -> ImageStream:
     stamps = found.stamps
     ids = [stamp.id for stamp in stamps]
 
-    def batches(batch_size: int) -> Batches:
-        parts = _parts(len(stamps), batch_size)
+    def read(rows: range, batch_size: int) -> Batches:
+        parts = _parts(rows, batch_size)
+        if not parts:
+            return
         notes: list[str] = []
         with ThreadPoolExecutor() as pool:
 
@@ -66,7 +98,7 @@ def _stamps(path: Path, options: ReadOptions) -> ImageStream:
                 yield ids[part], np.stack([future.result()[0] for future in current])
         warn_odd(notes)
 
-    return ImageStream(len(ids), id_length(ids), batches, found.columns)
+    return ImageStream(len(ids), id_length(ids), read, found.columns)
 
 
 def _array(path: Path, options: ReadOptions) -> ImageStream:
@@ -75,19 +107,19 @@ def _array(path: Path, options: ReadOptions) -> ImageStream:
     ids = list(_npy.array_ids(path, array.shape[0]))
     where = str(path)
 
-    def batches(batch_size: int) -> Batches:
-        for part in _parts(len(ids), batch_size):
-            rows = [
+    def read(rows: range, batch_size: int) -> Batches:
+        for part in _parts(rows, batch_size):
+            pixels = [
                 _npy.row_pixels(array, i, display, options, where)[0]
                 for i in range(part.start, part.stop)
             ]
             images = [
                 conform(np.asarray(r, np.float32), options.bands, options.size, f"{where}[{i}]")
-                for i, r in zip(range(part.start, part.stop), rows, strict=True)
+                for i, r in zip(range(part.start, part.stop), pixels, strict=True)
             ]
             yield ids[part], np.stack(images)
 
-    return ImageStream(len(ids), id_length(ids), batches)
+    return ImageStream(len(ids), id_length(ids), read)
 
 
 def _tfrecord(path: Path, options: ReadOptions) -> ImageStream:
@@ -102,21 +134,23 @@ def _tfrecord(path: Path, options: ReadOptions) -> ImageStream:
             f"{options.bands}"
         )
 
-    def batches(batch_size: int) -> Batches:
-        for ids, images in evaluation_dataset(path, batch_size, with_ids=True):
+    def read(rows: range, batch_size: int) -> Batches:
+        if not rows:
+            return
+        for ids, images in evaluation_dataset(path, batch_size, with_ids=True, rows=rows):
             yield [i.decode() for i in ids.numpy()], images.numpy()
 
-    return ImageStream(manifest["count"], max(1, manifest["max_id_length"]), batches)
+    return ImageStream(manifest["count"], max(1, manifest["max_id_length"]), read)
 
 
 def memory_stream(imageset) -> ImageStream:
     """An in-memory :class:`~astrovader.data.imageset.ImageSet` as a stream."""
 
-    def batches(batch_size: int) -> Batches:
-        for part in _parts(len(imageset), batch_size):
+    def read(rows: range, batch_size: int) -> Batches:
+        for part in _parts(rows, batch_size):
             yield list(imageset.ids[part]), imageset.images[part]
 
-    return ImageStream(len(imageset), id_length(imageset.ids), batches, imageset.columns)
+    return ImageStream(len(imageset), id_length(imageset.ids), read, imageset.columns)
 
 
 def open_stream(path, options: ReadOptions) -> ImageStream:

@@ -130,7 +130,18 @@ def training_dataset(
     return _data_sharded(ds) if workers > 1 else ds
 
 
-def evaluation_dataset(path, batch_size: int, keep=None, with_ids: bool = False, workers: int = 1):
+def _holding(files, manifest, rows: range) -> list[str]:
+    """The shard files that hold records of ``rows`` (shards hold consecutive indices)."""
+    starts = np.cumsum([0] + [shard["count"] for shard in manifest["shards"]])
+    if starts[-1] != manifest["count"]:
+        return files
+    spans = zip(files, starts[:-1], starts[1:], strict=True)
+    return [file for file, a, b in spans if a < rows.stop and b > rows.start]
+
+
+def evaluation_dataset(
+    path, batch_size: int, keep=None, with_ids: bool = False, workers: int = 1, rows=None
+):
     """Batches in the written order, unaugmented: images, or ``(ids, images)``.
 
     Args:
@@ -139,10 +150,18 @@ def evaluation_dataset(path, batch_size: int, keep=None, with_ids: bool = False,
         keep: Optional (count,) booleans: the records to use (a validation split).
         with_ids: Yield ``(ids, images)`` pairs.
         workers: Workers of a multi-worker strategy (see :func:`training_dataset`).
+        rows: Optional range of record indices (a part of the data set): only the
+            shards holding them are read, and only these records are decoded.
     """
     manifest = read_manifest(path)
     decode = _decoder(manifest)
-    ds = _records(_files(path, manifest), manifest, keep=keep, workers=workers).batch(batch_size)
+    files = _files(path, manifest)
+    if rows is not None:
+        files = _holding(files, manifest, rows)
+        within = np.zeros(manifest["count"], bool)
+        within[rows.start : rows.stop] = True
+        keep = within if keep is None else within & np.asarray(keep, bool)
+    ds = _records(files, manifest, keep=keep, workers=workers).batch(batch_size)
     if with_ids:
         ds = ds.map(lambda r: (r["id"], decode(r["image"])), num_parallel_calls=tf.data.AUTOTUNE)
     else:
