@@ -7,7 +7,18 @@ from pathlib import Path
 
 from astrovader.cli._logging import say
 from astrovader.cli._options import BATCH, integer
-from astrovader.errors import AstrovaderError
+from astrovader.errors import AstrovaderError, InputError
+
+
+def _shard(text: str):
+    """``I/N`` as a :class:`~astrovader.data.parts.Part` (argparse's one-line error otherwise)."""
+    from astrovader.data.parts import Part
+
+    try:
+        return Part.parse(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
 
 MAX_LIKELIHOOD_SAMPLES = 1024
 
@@ -51,6 +62,14 @@ def register(subparsers) -> None:
         metavar="S",
         help="draws of the anomaly score log_likelihood, an importance-sampled log p(x) "
         f"(8; S decoder passes per image, at most {MAX_LIKELIHOOD_SAMPLES}; 0: no score column)",
+    )
+    parser.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="I/N",
+        help="embed only the I-th of N contiguous parts of DATA (1 ≤ I ≤ N; e.g. "
+        "$SLURM_ARRAY_TASK_ID/N), split along whole batches; the table records the part "
+        "for 'astrovader merge' (and no similarity index is built)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing TABLE")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -108,13 +127,15 @@ def run(args: argparse.Namespace) -> int:
         command=args.command_line,
         options=ReadOptions.from_config(run.config) if run is not None else None,
         likelihood_samples=args.likelihood_samples,
+        part=args.shard,
     )
-    if run is not None and args.data is not None:
+    if run is not None and args.data is not None and args.shard is None:
         from astrovader.training.run_index import build_index, data_name
 
         build_index(run, out, data_name(args.data), args.data)
+    part = "" if args.shard is None else f" of part {args.shard}"
     say(
-        f"astrovader embed: wrote {rows} rows (id, cluster, γ over {model.n_clusters} "
+        f"astrovader embed: wrote {rows} rows{part} (id, cluster, γ over {model.n_clusters} "
         f"components, z in {model.latent_dim} dimensions) to {out}"
     )
     return 0

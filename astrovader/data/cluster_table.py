@@ -5,6 +5,8 @@ score ``log_likelihood`` (:mod:`astrovader.model.likelihood`). A ``.csv`` table 
 ``id, cluster, p_0…p_{K−1}, z_0…z_{J−1}[, log_likelihood]`` (values to 6 significant
 digits); a ``.fits`` table is one binary table extension ``CLUSTERS`` with vector
 columns ``gamma`` (K) and ``z`` (J) in float32 and ``log_likelihood`` in float64.
+A CSV table may begin with ``#`` lines holding FITS header cards (the tables of a
+data set's parts do: :mod:`astrovader.data.parts`); :func:`csv_cards` reads them.
 Rows are written chunk by chunk, so a table of any length needs the memory of one
 chunk, and the file appears only when every announced row is written. Framework-free.
 """
@@ -24,6 +26,7 @@ from astrovader.data.fits_stream import empty_primary, fits_stream, table_header
 from astrovader.errors import InputError
 
 TABLE_SUFFIXES = (".csv", ".fits", ".fit", ".fts")
+COMMENT = "# "
 UNITS = {"ra": "deg", "dec": "deg"}
 SCORE = "log_likelihood"
 
@@ -118,6 +121,7 @@ def cluster_table(
     columns: dict | None = None,
     cards: list | None = None,
     scores: bool = False,
+    csv_cards: bool = False,
 ):
     """Open a table of ``count`` rows; yield ``write(ids, gamma, z[, score])`` to append rows.
 
@@ -132,6 +136,7 @@ def cluster_table(
         cards: Header cards of a FITS table (provenance; see
             :func:`astrovader.data.fits_stream.provenance`).
         scores: Add the ``log_likelihood`` column (``write`` then takes the scores).
+        csv_cards: Write ``cards`` into a CSV table too, as leading ``#`` lines.
 
     Raises:
         InputError: another suffix, or not exactly ``count`` rows written.
@@ -145,6 +150,8 @@ def cluster_table(
         if suffix == ".csv":
             tmp = stack.enter_context(atomic_path(path))
             handle = stack.enter_context(tmp.open("w", newline=""))
+            if csv_cards:
+                handle.writelines(f"{COMMENT}{line}\n" for line in card_lines(cards or []))
             writer = csv.writer(handle, lineterminator="\n")
             rows = _csv_rows(writer, n_clusters, latent_dim, columns, scores)
         else:
@@ -164,6 +171,35 @@ def cluster_table(
         yield write
         if written != count:
             raise InputError(f"{path}: {written} rows written, {count} expected")
+
+
+def card_lines(cards) -> list[str]:
+    """Header cards as the 80-character lines of a FITS header, right-stripped."""
+    image = "".join(card.image for card in cards)
+    return [image[i : i + 80].rstrip() for i in range(0, len(image), 80)]
+
+
+def csv_cards(path) -> fits.Header:
+    """The header cards of a CSV table's leading ``#`` lines (empty if it has none)."""
+    lines = []
+    with Path(path).open(newline="") as handle:
+        for line in handle:
+            if not line.startswith("#"):
+                break
+            lines.append(line[len(COMMENT) :].rstrip("\r\n").ljust(80))
+    try:
+        return fits.Header.fromstring("".join(lines))
+    except ValueError as exc:
+        raise InputError(f"{path}: unreadable header lines ({exc})") from None
+
+
+def csv_body(handle):
+    """The lines of an open CSV table after its leading ``#`` lines."""
+    for line in handle:
+        if not line.startswith("#"):
+            yield line
+            break
+    yield from handle
 
 
 def id_length(ids) -> int:
@@ -190,6 +226,7 @@ def write_stream(
     progress=True,
     cards=None,
     scores: bool = False,
+    csv_cards: bool = False,
 ):
     """Write the cluster table of every image of ``stream``, one batch at a time.
 
@@ -203,13 +240,15 @@ def write_stream(
         progress: Show a progress bar.
         cards: FITS header cards (provenance).
         scores: Write the ``log_likelihood`` column (the third output of ``embed``).
+        csv_cards: Write ``cards`` into a CSV table too (as leading ``#`` lines).
 
     Returns:
         The number of rows written.
     """
     table = (path, stream.count, *shape, stream.id_length)
+    options = {"columns": stream.columns, "cards": cards, "scores": scores, "csv_cards": csv_cards}
     with (
-        cluster_table(*table, columns=stream.columns, cards=cards, scores=scores) as write,
+        cluster_table(*table, **options) as write,
         tqdm(total=stream.count, desc="embedding", unit="img", disable=not progress) as bar,
     ):
         for ids, images in stream.batches(batch_size):
@@ -232,7 +271,7 @@ def read_clusters(path: str | Path) -> dict[str, np.ndarray]:
     if Path(path).suffix.lower() in TABLE_SUFFIXES[1:]:
         return _read_fits(Path(path))
     with Path(path).open(newline="") as handle:
-        rows = list(csv.reader(handle))
+        rows = list(csv.reader(csv_body(handle)))
     header, body = rows[0], rows[1:]
     at = header.index("cluster")
     p_cols = [i for i, name in enumerate(header) if i > at and name.startswith("p_")]

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
 
 from astrovader._io import output_lock
 from astrovader.data.cluster_table import write_stream
 from astrovader.data.fits_stream import provenance
+from astrovader.data.parts import Part
 from astrovader.data.stream import ImageStream, open_stream
 
 DECODES_PER_PASS = 8 * 180
@@ -30,6 +35,16 @@ def provenance_cards(model, model_name: str = "", command: str = "") -> list:
     )
 
 
+def weights_digest(model) -> str:
+    """The first 16 hex digits of the SHA-256 of a model's weights (names, shapes, values)."""
+    digest = hashlib.sha256()
+    for weight in model.weights:
+        value = np.ascontiguousarray(weight)
+        digest.update(f"{weight.path}:{value.dtype}:{value.shape};".encode())
+        digest.update(value.tobytes())
+    return digest.hexdigest()[:16]
+
+
 def embed_to_table(
     model,
     data,
@@ -40,6 +55,7 @@ def embed_to_table(
     command: str = "",
     options=None,
     likelihood_samples: int = 0,
+    part: Part | None = None,
 ) -> int:
     """Write ``id, [catalogue columns], cluster, γ, z[, log_likelihood]`` of every image.
 
@@ -64,13 +80,17 @@ def embed_to_table(
             (:mod:`astrovader.model.likelihood`; S decoder passes per image); 0: no score.
             The images of a batch are scored in passes of at most
             :data:`DECODES_PER_PASS` decoded draws, so memory does not grow with S.
+        part: Only this part of ``data`` (:mod:`astrovader.data.parts`: contiguous,
+            along whole batches of ``batch_size``, selected before decoding). The
+            table records it (``SHARD``, ``SHSTART``, ``SHTOTAL``) and the model's
+            ``WEIGHTS`` digest in its FITS header, or a CSV table's leading ``#`` lines.
 
     Returns:
         The number of rows written.
     """
     if not isinstance(data, ImageStream):
         data = open_stream(data, options or model.read_options())
-    stream = data
+    stream = data if part is None else data.part(part, batch_size)
     shape = (model.n_clusters, model.latent_dim)
     embed = functools.partial(model.embed, batch_size=batch_size)
     if likelihood_samples:
@@ -81,6 +101,11 @@ def embed_to_table(
             return (*model.embed(images, batch_size=batch_size), score)
 
     cards = provenance_cards(model, model_name, command)
+    if part is not None:
+        cards += part.cards(part.rows(data.count, batch_size), data.count)
+        cards.append(fits.Card("WEIGHTS", weights_digest(model), "SHA-256 of the model weights"))
     scores = bool(likelihood_samples)
     with output_lock(out):
-        return write_stream(Path(out), stream, embed, shape, batch_size, progress, cards, scores)
+        return write_stream(
+            Path(out), stream, embed, shape, batch_size, progress, cards, scores, part is not None
+        )

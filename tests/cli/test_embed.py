@@ -13,18 +13,9 @@ N, SIZE, BATCH = 23, 16, 5
 
 
 @pytest.fixture(scope="module")
-def model_file(tmp_path_factory):
+def model_file(tiny_model_file):
     """A small untrained model with a non-trivial mixture, saved as .keras."""
-    from astrovader.model.vade import AstroVaDEr
-
-    model = AstroVaDEr(image_size=SIZE, latent_dim=3, n_clusters=4, filters=(4, 4, 4), seed=0)
-    rng = np.random.default_rng(1)
-    model.prior.set_mixture(
-        rng.uniform(0.1, 1.0, 4), rng.normal(0, 0.05, (4, 3)), rng.uniform(0.01, 0.1, (4, 3))
-    )
-    path = tmp_path_factory.mktemp("model") / "model.keras"
-    model.save(path)
-    return path
+    return tiny_model_file(0)
 
 
 @pytest.fixture(scope="module")
