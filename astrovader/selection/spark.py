@@ -7,7 +7,8 @@ sessions (``sc://`` URLs, ``SPARK_REMOTE``) are not supported.
 
 A ``SparkTrials`` object holds the live session and cannot be pickled, so the
 search keeps its progress as a plain ``Trials`` copy (see
-:mod:`astrovader.selection.search`).
+:mod:`astrovader.selection.search`). :func:`spark_session` also starts the session
+of :mod:`astrovader.inference.spark` (one Spark task per part of a data set).
 """
 
 from __future__ import annotations
@@ -25,14 +26,16 @@ def _check_not_connect(master: str | None) -> None:
     if (master or "").startswith("sc://") or remote:
         where = f"Spark master {master}" if master else f"SPARK_REMOTE={remote}"
         raise AstrovaderError(
-            f"Spark Connect ({where}) is not supported by Hyperopt's SparkTrials: use a "
-            "classic Spark master (local[P], spark://HOST:7077, yarn, k8s://…) and unset "
-            "SPARK_REMOTE"
+            f"Spark Connect ({where}) is not supported (SparkTrials and RDDs need the "
+            "classic API): use a classic Spark master (local[P], spark://HOST:7077, yarn, "
+            "k8s://…) and unset SPARK_REMOTE"
         )
 
 
-def spark_session(master: str | None = None, parallelism: int = 1):
-    """A classic Spark session for the search, and whether this call started it.
+def spark_session(
+    master: str | None = None, parallelism: int = 1, *, app: str = "astrovader-search"
+):
+    """A classic Spark session, and whether this call started it.
 
     Without ``master`` an active session is reused, a process started by
     ``spark-submit`` gets the session configured there, and otherwise
@@ -43,6 +46,7 @@ def spark_session(master: str | None = None, parallelism: int = 1):
     Args:
         master: A Spark master URL (``local[4]``, ``spark://host:7077``, ``yarn``, …).
         parallelism: P, the worker count of the default ``local[P]`` master.
+        app: The Spark application name.
 
     Returns:
         ``(session, started)``: stop the session when ``started`` is true.
@@ -59,17 +63,15 @@ def spark_session(master: str | None = None, parallelism: int = 1):
         raise AstrovaderError(f"the Spark backend needs pyspark; {INSTALL_HINT}") from None
     if is_remote():
         raise AstrovaderError(
-            "Spark Connect is not supported by Hyperopt's SparkTrials: this pyspark is a "
-            "Spark Connect client; install the full pyspark package"
+            "Spark Connect is not supported (SparkTrials and RDDs need the classic API): "
+            "this pyspark is a Spark Connect client; install the full pyspark package"
         )
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active, False
-    builder = SparkSession.builder.appName("astrovader-search").config(
-        "spark.ui.showConsoleProgress", "false"
-    )
+    builder = SparkSession.builder.appName(app).config("spark.ui.showConsoleProgress", "false")
     if master is not None:
         builder = builder.master(master)
     elif "PYSPARK_GATEWAY_PORT" not in os.environ:
