@@ -20,7 +20,6 @@ Framework-free.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import hashlib
@@ -39,6 +38,9 @@ from astrovader.data.parts import SHARD, START, TOTAL, Part, part_of
 from astrovader.errors import InputError
 
 CHUNK = 65536
+"""FITS records copied at a time."""
+CSV_CHUNK = 4096
+"""CSV rows copied at a time (each a list of Python strings)."""
 _PART_CARDS = (SHARD, START, TOTAL)
 _MODEL_CARDS = ("NCLUST", "NLATENT", "WEIGHTS")
 
@@ -61,6 +63,7 @@ class PartTable:
     columns: tuple
     part: tuple[Part, int, int] | None
     rows: int | None
+    widths: dict = dataclasses.field(default_factory=dict)
 
 
 def _is_fits(path: Path) -> bool:
@@ -71,6 +74,10 @@ def _fits_columns(hdu) -> tuple:
     return tuple(
         (c.name, "A" if c.format.endswith("A") else c.format, c.unit or "") for c in hdu.columns
     )
+
+
+def _widths(hdu) -> dict:
+    return {c.name: int(c.format[:-1] or 1) for c in hdu.columns if c.format.endswith("A")}
 
 
 def read_part(path) -> PartTable:
@@ -85,16 +92,20 @@ def read_part(path) -> PartTable:
         raise InputError(f"{path}: no such file")
     if path.suffix.lower() not in TABLE_SUFFIXES:
         raise InputError(f"{path}: a part table must end in .csv or .fits")
+    widths = {}
     if _is_fits(path):
         try:
             with fits.open(path) as hdus:
                 table = hdus["CLUSTERS"]
                 cards = fits.Header([c for c in hdus[0].header.cards if _provenance(c)])
                 columns, rows = _fits_columns(table), int(table.header["NAXIS2"])
+                widths = _widths(table)
         except (OSError, KeyError, ValueError) as exc:
             raise InputError(
                 f"{path}: not a cluster table ({' '.join(str(exc).split())})"
             ) from None
+        if not {"id", "cluster"} <= {column[0] for column in columns}:
+            raise InputError(f"{path}: not a cluster table (no id and cluster columns)")
     else:
         cards, rows = csv_cards(path), None
         with path.open(newline="") as handle:
@@ -102,7 +113,7 @@ def read_part(path) -> PartTable:
         if not header or header[0] != "id" or "cluster" not in header:
             raise InputError(f"{path}: not a cluster table (no id and cluster columns)")
         columns = tuple(header)
-    return PartTable(path, cards, columns, part_of(cards, path), rows)
+    return PartTable(path, cards, columns, part_of(cards, path), rows, widths)
 
 
 def _provenance(card) -> bool:
@@ -186,20 +197,31 @@ def _check_rows(table: PartTable, start: int, rows: int) -> None:
 
 
 class _Ids:
-    """Compact duplicate-id detection: an 8-byte hash of every id."""
+    """Compact duplicate-id detection: an 8-byte hash of every id, in one growing array.
 
-    def __init__(self):
-        self.hashes: list[np.ndarray] = []
+    Args:
+        expected: The number of ids, if known (the array is then never copied).
+    """
+
+    def __init__(self, expected: int | None = None):
+        self.hashes = np.empty(expected or 1024, np.uint64)
+        self.count = 0
 
     def add(self, ids) -> None:
         digests = b"".join(hashlib.blake2b(_bytes(i), digest_size=8).digest() for i in ids)
-        self.hashes.append(np.frombuffer(digests, ">u8"))
+        values = np.frombuffer(digests, ">u8")
+        if self.count + len(values) > len(self.hashes):
+            grown = np.empty(max(2 * len(self.hashes), self.count + len(values)), np.uint64)
+            grown[: self.count] = self.hashes[: self.count]
+            self.hashes = grown
+        self.hashes[self.count : self.count + len(values)] = values
+        self.count += len(values)
 
     def suspects(self) -> set[int]:
-        """Hashes seen more than once (duplicates, or, rarely, colliding ids)."""
-        hashes = np.concatenate(self.hashes) if self.hashes else np.zeros(0, ">u8")
-        values, counts = np.unique(hashes, return_counts=True)
-        return {int(v) for v in values[counts > 1]}
+        """Hashes seen more than once (duplicates, or, rarely, colliding ids); sorts in place."""
+        hashes = self.hashes[: self.count]
+        hashes.sort()
+        return {int(v) for v in hashes[1:][hashes[1:] == hashes[:-1]]}
 
 
 def _bytes(value) -> bytes:
@@ -245,11 +267,11 @@ def _fits_chunks(hdu, rows: int):
 
 
 def _csv_chunks(path: Path):
-    """The rows of a CSV table after its header, ``CHUNK`` at a time."""
+    """The rows of a CSV table after its header, ``CSV_CHUNK`` at a time."""
     with path.open(newline="") as handle:
         reader = csv.reader(csv_body(handle))
         next(reader)
-        while chunk := list(itertools.islice(reader, CHUNK)):
+        while chunk := list(itertools.islice(reader, CSV_CHUNK)):
             yield chunk
 
 
@@ -282,43 +304,43 @@ def _merged_cards(first: PartTable, count: int, command: str) -> list[fits.Card]
     return [*cards, fits.Card("NPARTS", count, "part tables merged (astrovader merge)")]
 
 
-def _merge_fits(out: Path, tables: list[PartTable], ids: _Ids, bar, command: str) -> int:
-    with contextlib.ExitStack() as stack:
-        hdus = [stack.enter_context(fits.open(t.path, memmap=True))["CLUSTERS"] for t in tables]
-        width = {
-            c.name: max(int(h.columns[c.name].format[:-1] or 1) for h in hdus)
-            for c in hdus[0].columns
-            if c.format.endswith("A")
-        }
+def _fits_layout(tables: list[PartTable], command: str):
+    """The merged table's headers and record dtype: the first part's, strings at their widest."""
+    width = {name: max(t.widths[name] for t in tables) for name in tables[0].widths}
+    with fits.open(tables[0].path, memmap=True) as hdus:
+        hdu = hdus["CLUSTERS"]
         columns = [
-            fits.Column(
-                name=c.name,
-                format=f"{width[c.name]}A" if c.name in width else c.format,
-                unit=c.unit,
-            )
-            for c in hdus[0].columns
+            fits.Column(name=c.name, format=f"{width[c.name]}A", unit=c.unit)
+            if c.name in width
+            else fits.Column(name=c.name, format=c.format, unit=c.unit)
+            for c in hdu.columns
         ]
-        total = sum(t.rows for t in tables)
-        primary = empty_primary()
-        header = table_header(columns, total, "CLUSTERS")
-        for card in _merged_cards(tables[0], len(tables), command):
-            primary.append(card)
-            header.append(card)
-        stored = hdus[0].data.dtype  # as on disk: big-endian, L columns as bytes
-        dtype = np.dtype(
-            [(n, f"S{width[n]}" if n in width else stored.fields[n][0]) for n in stored.names]
-        )
-        stream = stack.enter_context(fits_stream(out, [primary, header]))
-        written = 0
-        for table, hdu in zip(tables, hdus, strict=True):
-            for chunk in _fits_chunks(hdu, table.rows):
-                rows = chunk.astype(dtype)
-                stream.write(1, written * dtype.itemsize, rows.tobytes())
-                ids.add(list(rows["id"]))
-                written += len(rows)
-                bar.update(len(rows))
+        stored = hdu.data.dtype  # as on disk: big-endian, L columns as bytes
+    dtype = np.dtype(
+        [(n, f"S{width[n]}" if n in width else stored.fields[n][0]) for n in stored.names]
+    )
+    primary = empty_primary()
+    header = table_header(columns, sum(t.rows for t in tables), "CLUSTERS")
+    for card in _merged_cards(tables[0], len(tables), command):
+        primary.append(card)
+        header.append(card)
+    return [primary, header], dtype
+
+
+def _merge_fits(out: Path, tables: list[PartTable], ids: _Ids, bar, command: str) -> int:
+    headers, dtype = _fits_layout(tables, command)
+    written = 0
+    with fits_stream(out, headers) as stream:
+        for table in tables:  # one file open at a time, memory-mapped
+            with fits.open(table.path, memmap=True) as hdus:
+                for chunk in _fits_chunks(hdus["CLUSTERS"], table.rows):
+                    rows = chunk.astype(dtype)
+                    stream.write(1, written * dtype.itemsize, rows.tobytes())
+                    ids.add(list(rows["id"]))
+                    written += len(rows)
+                    bar.update(len(rows))
         _check_ids(tables, ids)
-    return total
+    return written
 
 
 def merge_tables(out, parts, command: str = "", progress: bool = True) -> int:
@@ -359,5 +381,5 @@ def merge_tables(out, parts, command: str = "", progress: bool = True) -> int:
     total = sum(t.rows for t in tables) if _is_fits(out) else known
     with tqdm(total=total, desc="merging", unit="row", disable=not progress) as bar:
         if _is_fits(out):
-            return _merge_fits(out, tables, _Ids(), bar, command)
-        return _merge_csv(out, tables, _Ids(), bar)
+            return _merge_fits(out, tables, _Ids(total), bar, command)
+        return _merge_csv(out, tables, _Ids(total), bar)
