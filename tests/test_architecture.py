@@ -14,6 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "astrovader"
 LAYERS = {
     "astrovader.errors": 0,
     "astrovader._io": 0,
+    "astrovader._spark": 0,
     "astrovader._version": 0,
     "astrovader.config": 1,
     "astrovader.data": 2,

@@ -8,7 +8,7 @@ which checks that they are exactly parts 1 … N of one model) and removes the f
 The model, the data and the output's folder must be readable (and the folder
 writable) at the same paths from the executors: a shared file system on a
 cluster; on one machine, ``local[P]`` worker processes. The session is the one
-:func:`astrovader.selection.spark.spark_session` makes for searches (an active
+:func:`astrovader._spark.spark_session` makes for searches too (an active
 or ``spark-submit`` session, a given master, or ``local[P]``).
 """
 
@@ -21,12 +21,12 @@ import shutil
 from pathlib import Path
 
 from astrovader._io import temporary_dir
+from astrovader._spark import spark_session
 from astrovader.data.cluster_table import TABLE_SUFFIXES
 from astrovader.data.parts import Part
 from astrovader.data.table_merge import merge_tables
 from astrovader.errors import AstrovaderError, InputError
 from astrovader.inference.embed import embed_to_table
-from astrovader.selection.spark import spark_session
 
 log = logging.getLogger(__name__)
 

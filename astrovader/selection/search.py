@@ -158,7 +158,8 @@ def _search_local(search: _Search, trials):
 
 
 def _search_spark(search: _Search, trials):
-    from astrovader.selection.spark import spark_session, spark_trials
+    from astrovader._spark import spark_session
+    from astrovader.selection.spark import spark_trials
 
     options = search.options
     session, started = spark_session(options.spark_master, options.parallelism)

@@ -21,7 +21,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def spark():
     pytest.importorskip("pyspark")
-    from astrovader.selection.spark import spark_session
+    from astrovader._spark import spark_session
 
     session, _ = spark_session("local[2]", app="astrovader-embed-test")
     yield session

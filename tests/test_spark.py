@@ -2,8 +2,8 @@ import sys
 
 import pytest
 
+from astrovader._spark import spark_session
 from astrovader.errors import AstrovaderError
-from astrovader.selection.spark import spark_session
 
 
 def test_spark_connect_remote_is_refused_with_the_reason(monkeypatch):
