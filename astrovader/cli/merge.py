@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from astrovader.cli._logging import say
 from astrovader.errors import AstrovaderError
 
 
@@ -37,5 +38,5 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not args.overwrite:
         raise AstrovaderError(f"{out}: exists; use --overwrite to replace it")
     rows = merge_tables(out, args.parts, command=args.command_line, progress=not args.quiet)
-    print(f"astrovader merge: wrote {rows} rows from {len(args.parts)} tables to {out}")
+    say(f"astrovader merge: wrote {rows} rows from {len(args.parts)} tables to {out}")
     return 0

@@ -13,7 +13,8 @@ Rows are copied in chunks (CSV rows through the ``csv`` module, FITS rows from
 memory-mapped files through :mod:`astrovader.data.fits_stream`), so memory holds one
 chunk plus 8 bytes per row for the duplicate-id check (a hash of every id; ids
 whose hashes collide are compared in a second pass). The
-output appears only when complete and checked (:func:`astrovader._io.atomic_path`).
+output appears only when complete and checked (:func:`astrovader._io.atomic_path`), and
+has one writer at a time (:func:`astrovader._io.output_lock`).
 A CSV output holds no ``#`` lines: it is the table one ``embed`` pass writes.
 Framework-free.
 """
@@ -31,7 +32,7 @@ import numpy as np
 from astropy.io import fits
 from tqdm.auto import tqdm
 
-from astrovader._io import atomic_path
+from astrovader._io import atomic_path, output_lock
 from astrovader.data.cluster_table import TABLE_SUFFIXES, csv_body, csv_cards
 from astrovader.data.fits_stream import empty_primary, fits_stream, table_header
 from astrovader.data.parts import SHARD, START, TOTAL, Part, part_of
@@ -379,7 +380,10 @@ def merge_tables(out, parts, command: str = "", progress: bool = True) -> int:
     tables = _order(tables)
     known = tables[0].part[2] if tables[0].part else None
     total = sum(t.rows for t in tables) if _is_fits(out) else known
-    with tqdm(total=total, desc="merging", unit="row", disable=not progress) as bar:
+    with (
+        output_lock(out),
+        tqdm(total=total, desc="merging", unit="row", disable=not progress) as bar,
+    ):
         if _is_fits(out):
             return _merge_fits(out, tables, _Ids(total), bar, command)
         return _merge_csv(out, tables, _Ids(total), bar)

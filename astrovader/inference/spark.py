@@ -17,10 +17,11 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import secrets
 import shutil
 from pathlib import Path
 
-from astrovader._io import temporary_dir
+from astrovader._io import TEMP, output_lock
 from astrovader._spark import spark_session
 from astrovader.data.cluster_table import TABLE_SUFFIXES
 from astrovader.data.parts import Part
@@ -123,16 +124,18 @@ def embed_parts_spark(
         "batch_size": batch_size,
         "likelihood_samples": likelihood_samples,
     }
-    folder = temporary_dir(out)
-    try:
-        task = functools.partial(
-            _task, folder=str(folder), count=parts, suffix=out.suffix, **settings
-        )
-        _run_tasks(spark, master, parts, task)
-        tables = sorted(folder.iterdir())
-        return merge_tables(out, tables, progress=progress)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    holder = out.with_name(f"{out.name}.parts")  # one run per output; a killed run's parts go
+    with output_lock(holder):
+        folder = out.parent / f".{holder.name}{TEMP}{secrets.token_hex(4)}"
+        folder.mkdir()  # the usual permissions: executors may write as another user
+        try:
+            task = functools.partial(
+                _task, folder=str(folder), count=parts, suffix=out.suffix, **settings
+            )
+            _run_tasks(spark, master, parts, task)
+            return merge_tables(out, sorted(folder.iterdir()), progress=progress)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _run_tasks(spark, master, parts: int, task) -> list[int]:

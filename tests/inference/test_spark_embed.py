@@ -28,7 +28,7 @@ def spark():
     session.stop()
 
 
-def test_spark_tasks_write_the_one_machine_table(spark, tiny_model_file, tmp_path):
+def test_spark_tasks_write_the_one_machine_table(spark, tiny_model_file, tmp_path, caplog):
     from astrovader.cli import main
     from astrovader.inference import embed_parts_spark
 
@@ -39,10 +39,15 @@ def test_spark_tasks_write_the_one_machine_table(spark, tiny_model_file, tmp_pat
     assert main([*argv, "--batch-size", str(BATCH), "--likelihood-samples", "0"]) == 0
 
     out = tmp_path / "spark.csv"
+    stale = tmp_path / ".spark.csv.parts.tmp-a1b2c3d4"  # the parts of a killed run
+    stale.mkdir()
+    (stale / "part-00001-of-00003.csv").write_text("id,cluster\n")
     settings = {"spark": spark, "batch_size": BATCH, "likelihood_samples": 0, "progress": False}
-    assert embed_parts_spark(model, tmp_path / "cube.npy", out, 3, **settings) == N
+    with caplog.at_level("INFO", logger="astrovader"):
+        assert embed_parts_spark(model, tmp_path / "cube.npy", out, 3, **settings) == N
     assert out.read_bytes() == whole.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cube.npy", "spark.csv", "whole.csv"]
+    assert "removed 1 temporary output(s)" in caplog.text
 
     flux = pixels.astype(np.float32)
     flux[20, 3, 3] = np.nan  # in part 2 of 2: its task fails, and says why in one line
