@@ -344,7 +344,7 @@ def _merge_fits(out: Path, tables: list[PartTable], ids: _Ids, bar, command: str
     return written
 
 
-def merge_tables(out, parts, command: str = "", progress: bool = True) -> int:
+def merge_tables(out, parts, *, command: str = "", progress: bool = True) -> int:
     """Concatenate part tables into ``out``, after checking that they make one table.
 
     Args:

@@ -105,7 +105,6 @@ def embed_to_table(
         cards += part.cards(part.rows(data.count, batch_size), data.count)
         cards.append(fits.Card("WEIGHTS", weights_digest(model), "SHA-256 of the model weights"))
     scores = bool(likelihood_samples)
+    table = (Path(out), stream, embed, shape, batch_size, progress, cards, scores)
     with output_lock(out):
-        return write_stream(
-            Path(out), stream, embed, shape, batch_size, progress, cards, scores, part is not None
-        )
+        return write_stream(*table, csv_cards=part is not None)

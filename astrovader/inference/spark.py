@@ -37,9 +37,9 @@ _TASK_ERROR = re.compile(r"astrovader\.errors\.\w+: (.*)")
 def embed_part(
     model,
     data,
+    *,
     out,
     part: Part,
-    *,
     batch_size: int = 180,
     likelihood_samples: int = 8,
     command: str = "",
@@ -81,9 +81,9 @@ def _task(index: int, *, folder: str, count: int, suffix: str, **settings) -> in
 def embed_parts_spark(
     model,
     data,
+    *,
     out,
     parts: int,
-    *,
     spark=None,
     master: str | None = None,
     batch_size: int = 180,

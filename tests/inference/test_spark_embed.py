@@ -44,7 +44,7 @@ def test_spark_tasks_write_the_one_machine_table(spark, tiny_model_file, tmp_pat
     (stale / "part-00001-of-00003.csv").write_text("id,cluster\n")
     settings = {"spark": spark, "batch_size": BATCH, "likelihood_samples": 0, "progress": False}
     with caplog.at_level("INFO", logger="astrovader"):
-        assert embed_parts_spark(model, tmp_path / "cube.npy", out, 3, **settings) == N
+        assert embed_parts_spark(model, tmp_path / "cube.npy", out=out, parts=3, **settings) == N
     assert out.read_bytes() == whole.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cube.npy", "spark.csv", "whole.csv"]
     assert "removed 1 temporary output(s)" in caplog.text
@@ -53,6 +53,8 @@ def test_spark_tasks_write_the_one_machine_table(spark, tiny_model_file, tmp_pat
     flux[20, 3, 3] = np.nan  # in part 2 of 2: its task fails, and says why in one line
     np.save(tmp_path / "bad.npy", flux)
     with pytest.raises(AstrovaderError, match=r"^Spark task: .*bad\.npy\[20\]: image has 1 NaN"):
-        embed_parts_spark(model, tmp_path / "bad.npy", tmp_path / "bad.csv", 2, **settings)
+        embed_parts_spark(
+            model, tmp_path / "bad.npy", out=tmp_path / "bad.csv", parts=2, **settings
+        )
     assert not (tmp_path / "bad.csv").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
