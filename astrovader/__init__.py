@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 
+from astrovader._quiet import quiet_on_tensorflow_import
 from astrovader._version import __version__
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+quiet_on_tensorflow_import()
 
 __all__ = [
     "AstroVaDEr",

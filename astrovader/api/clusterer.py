@@ -10,13 +10,20 @@ images the way the model's training images were read
 Parameters map to the configuration: ``n_clusters`` is ``model.n_clusters``,
 ``image_size`` ``data.image_size``, ``seed`` ``training.seed``, and any other key is
 given as ``section__key`` (``Clusterer(schedule__gamma_epochs=10)``), the way
-scikit-learn names nested parameters. ``get_params``/``set_params`` and
-:func:`sklearn.base.clone` see all of them.
+scikit-learn names nested parameters. ``get_params`` lists every configuration key
+(None: the preset's value), ``set_params`` refuses an unknown key at once, and
+:func:`sklearn.base.clone` sees them all.
+
+Without ``out``, ``fit`` writes its run directory in the system's temporary folder
+and removes it when the estimator is garbage-collected (``save`` keeps a copy).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 import tempfile
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +35,27 @@ from astrovader.errors import AstrovaderError
 
 PRESETS = ("quickstart", "default", "paper")
 OWN = ("n_clusters", "image_size", "preset", "seed", "out", "verbose")
+ALIASED = {
+    "model__n_clusters": "n_clusters",
+    "data__image_size": "image_size",
+    "training__seed": "seed",
+    "data__path": "fit's X",
+}
+"""Configuration keys given by a constructor parameter (or by ``fit``'s data)."""
+
+
+def _config_keys() -> tuple[str, ...]:
+    from astrovader.config.core import SECTIONS
+
+    keys = (
+        f"{section}__{field.name}"
+        for section, cls in SECTIONS.items()
+        for field in dataclasses.fields(cls)
+    )
+    return tuple(key for key in keys if key not in ALIASED)
+
+
+CONFIG_KEYS = _config_keys()
 
 
 class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
@@ -40,9 +68,14 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         preset: ``"quickstart"`` (small images, short schedule), ``"default"`` (the
             package defaults) or ``"paper"`` (``experiments/paper.toml``'s method).
         seed: ``training.seed``.
-        out: The run directory ``fit`` writes (default: a new temporary directory).
+        out: The run directory ``fit`` writes (default: a new temporary directory,
+            removed when the estimator is garbage-collected).
         verbose: 0 is silent; 1 shows tqdm progress (notebook bars in Jupyter).
-        **config: Further configuration keys as ``section__key=value``.
+        **config: Further configuration keys as ``section__key=value`` (None: the
+            preset's value).
+
+    Raises:
+        AstrovaderError: a parameter that is no configuration key.
     """
 
     def __init__(
@@ -61,21 +94,35 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self.seed = seed
         self.out = out
         self.verbose = verbose
-        self._config_keys = tuple(config)
-        for key, value in config.items():
-            setattr(self, key, value)
+        for key in config:
+            _section_key(key)
+        self._config = {key: value for key, value in config.items() if value is not None}
+
+    def __getattr__(self, name: str):
+        if name in CONFIG_KEYS:  # a configuration key: the value given, or None
+            return self.__dict__.get("_config", {}).get(name)
+        raise AttributeError(f"'Clusterer' object has no attribute {name!r}")
 
     def get_params(self, deep=True):
-        """The constructor's parameters and every ``section__key`` given."""
-        return {name: getattr(self, name) for name in (*OWN, *self._config_keys)}
+        """The constructor's parameters and every configuration key as ``section__key``."""
+        return {name: getattr(self, name) for name in (*OWN, *CONFIG_KEYS)}
 
     def set_params(self, **params):
-        """Set parameters; ``section__key`` names set configuration keys."""
-        for key, value in params.items():
-            if key not in OWN and key not in self._config_keys:
+        """Set parameters; ``section__key`` names set configuration keys.
+
+        Raises:
+            AstrovaderError: an unknown parameter (nothing is set then).
+        """
+        for key in params:
+            if key not in OWN:
                 _section_key(key)
-                self._config_keys = (*self._config_keys, key)
-            setattr(self, key, value)
+        for key, value in params.items():
+            if key in OWN:
+                setattr(self, key, value)
+            elif value is None:
+                self._config.pop(key, None)
+            else:
+                self._config[key] = value
         return self
 
     def configuration(self, images=None) -> Config:
@@ -96,9 +143,9 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             changes["data"] = {"image_size": int(size)}
         if images is not None and images.ndim == 4:
             changes.setdefault("data", {})["bands"] = int(images.shape[3])
-        for key in self._config_keys:
+        for key, value in self._config.items():
             section, name = _section_key(key)
-            changes = merge(changes, {section: {name: getattr(self, key)}})
+            changes = merge(changes, {section: {name: value}})
         return config.replace(**changes)
 
     def fit(self, X, y=None):
@@ -109,7 +156,11 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         """
         from astrovader.training.run import fit_run
 
-        run = Path(self.out) if self.out else Path(tempfile.mkdtemp(prefix="astrovader-"))
+        if self.out:
+            run = Path(self.out)
+        else:
+            run = Path(tempfile.mkdtemp(prefix="astrovader-"))
+            self._cleanup = weakref.finalize(self, shutil.rmtree, run, ignore_errors=True)
         images = _as_array(X)
         if images is not None:
             run.mkdir(parents=True, exist_ok=True)
@@ -212,6 +263,10 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         distances, indices = index.kneighbors(queries, n_neighbors, exclude=exclude)
         return (distances, indices) if return_distance else indices
 
+    def score(self, X, y=None, samples: int = 16, seed: int = 0) -> float:
+        """The mean log-likelihood log p̂(x) of the images (scikit-learn's density convention)."""
+        return float(np.mean(self.score_samples(X, samples, seed)))
+
     def sample(self, n_samples: int = 1, component=None, seed=None):
         """``(images, components)`` drawn from the mixture prior (the one sampler)."""
         self._check_fitted()
@@ -220,8 +275,6 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def save(self, path) -> Path:
         """Copy the run directory to ``path`` (``Clusterer.load`` and the CLI read it)."""
-        import shutil
-
         self._check_fitted()
         target = Path(path)
         if target.resolve() != Path(self.run_dir_).resolve():
@@ -250,10 +303,15 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
 
 def _section_key(key: str) -> tuple[str, str]:
-    from astrovader.config.core import SECTIONS
+    """``(section, key)`` of a ``section__key`` parameter.
 
+    Raises:
+        AstrovaderError: no such configuration key (or one set by its own parameter).
+    """
     section, _, name = key.partition("__")
-    if section not in SECTIONS or not name:
+    if key in ALIASED:
+        raise AstrovaderError(f"{key!r} is given as {ALIASED[key]}")
+    if key not in CONFIG_KEYS:
         raise AstrovaderError(
             f"{key!r} is not a Clusterer parameter: use {', '.join(OWN)} or section__key "
             "(a configuration key, e.g. schedule__gamma_epochs)"

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import shlex
 import sys
 
+from astrovader._quiet import KEEP_LOGS, quiet_native_logs
 from astrovader._version import __version__
 from astrovader.cli._logging import command_logging, say
-from astrovader.cli._quiet import quiet_native_logs
 from astrovader.errors import AstrovaderError
 
 
@@ -47,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit status (2 for bad input)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if argv is None and not args.verbose:
+    if args.verbose:
+        os.environ[KEEP_LOGS] = "1"  # TensorFlow's own lines too
+    elif argv is None:
         quiet_native_logs()
     args.command_line = shlex.join(["astrovader", *(sys.argv[1:] if argv is None else argv)])
     try:

@@ -130,3 +130,53 @@ def test_kneighbors_in_the_shape_of_scikit_learns_nearest_neighbors(fitted, imag
     # A loaded run answers the same.
     loaded = Clusterer.load(fitted.run_dir_)
     np.testing.assert_array_equal(loaded.kneighbors(n_neighbors=5)[1], want_i)
+
+
+def test_get_params_lists_every_configuration_key_and_set_params_checks_them_at_once():
+    from astrovader.config.core import SECTIONS
+
+    params = Clusterer(**TINY).get_params()
+    every = {f"{s}__{f}" for s, cls in SECTIONS.items() for f in cls.__dataclass_fields__}
+    aliased = {"model__n_clusters", "data__image_size", "training__seed", "data__path"}
+    assert set(params) >= every - aliased
+    assert params["loss__gmm_scale"] is None  # the preset's value
+    assert Clusterer(preset="paper").configuration().loss.gmm_scale == 0.3
+    est = Clusterer(**TINY)
+    with pytest.raises(AstrovaderError, match="'model__nclusters' is not a Clusterer parameter"):
+        est.set_params(model__latent_dim=7, model__nclusters=3)
+    assert est.model__latent_dim == 3  # nothing was set
+    with pytest.raises(AstrovaderError, match="'model__n_clusters' is given as n_clusters"):
+        Clusterer(model__n_clusters=4)
+
+
+def test_score_is_the_mean_log_likelihood(fitted, images):
+    samples = fitted.score_samples(images[:20], samples=4, seed=3)
+    assert fitted.score(images[:20], samples=4, seed=3) == pytest.approx(float(samples.mean()))
+
+
+def test_a_temporary_run_directory_goes_with_the_estimator(images):
+    import gc
+
+    est = Clusterer(**TINY).fit(images[:40])
+    run = est.run_dir_
+    assert run.is_dir() and (run / "model.keras").is_file()
+    del est
+    gc.collect()
+    assert not run.exists()
+
+
+def test_importing_the_api_prints_no_tensorflow_line():
+    import subprocess
+    import sys
+
+    probe = (
+        "import astrovader, numpy as np; astrovader.Clusterer; "
+        "import tensorflow as tf; tf.config.list_physical_devices(); "
+        "import keras; print(float(keras.ops.sum(keras.ops.ones((2, 2)))))"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("TF_CPP")}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
+    assert result.stdout.strip() == "4.0"
+    assert result.stderr == "", result.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from astrovader.cli._quiet import is_native_log
+from astrovader._quiet import is_native_log
 
 COMMAND = shutil.which("astrovader") or str(Path(sys.executable).with_name("astrovader"))
 TINY = [
