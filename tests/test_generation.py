@@ -54,6 +54,28 @@ def test_fits_cube_headers_and_table(grey_model, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name != "g.fits"]
 
 
+def test_a_long_command_writes_no_verify_warning_and_the_readme_names_every_key(
+    grey_model, tmp_path
+):
+    from pathlib import Path
+
+    from astrovader.cli import build_parser
+    from astrovader.inference.generate import generate
+
+    command = "astrovader generate run --n 7 --seed 11 --out " + "/long/path" * 6 + "/g.fits"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # astropy's VerifyWarning: "Card is too long"
+        generate(grey_model, tmp_path / "g.fits", 2, seed=1, progress=False, command=command)
+    header = fits.getheader(tmp_path / "g.fits")
+    assert header["COMMAND"] == command
+    assert "COMMAND: command that wrote the file" in str(header["COMMENT"])
+    structural = {"SIMPLE", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "NAXIS3", "EXTEND", "COMMENT"}
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    generate_help = build_parser()._subparsers._group_actions[0].choices["generate"].description
+    for key in set(header) - structural:
+        assert key in readme and key in generate_help, key
+
+
 def test_colour_cube_is_bands_first(tmp_path):
     from astrovader.inference.generate import generate
 

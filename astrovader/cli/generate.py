@@ -16,8 +16,10 @@ def register(subparsers) -> None:
         description=(
             "Draw z from one mixture component (--component) or from the whole mixture "
             "(components drawn with probability π/Σπ), decode, and stream the images in "
-            "batches to a FITS cube (--out *.fits: images, header COMPONENT, MODEL, SEED, "
-            "and a LATENTS table of z and component) or to a new folder of 8-bit PNGs with "
+            "batches to a FITS cube (--out *.fits: images; header MIXCOMP (the component, "
+            "-1 for draws from pi), SEED, MODEL, NCLUST, NLATENT, IMGSIZE, NBANDS, SCALING, "
+            "AVVERS, DATE, COMMAND; a LATENTS table of z and component) or to a new folder of "
+            "8-bit PNGs with "
             "latents.csv. MODEL is a .keras file, a run directory or the published .h5."
         ),
     )

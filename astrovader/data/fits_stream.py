@@ -89,6 +89,11 @@ def empty_primary() -> fits.Header:
 def provenance(**values) -> list[fits.Card]:
     """Standard header cards (keywords of at most 8 characters) saying what made a file.
 
+    A text value too long to share one 80-character card with its comment (a long
+    ``COMMAND``) keeps its keyword, continued over ``CONTINUE`` cards (the FITS
+    long-string convention), and its comment goes to a ``COMMENT KEY: …`` card, so
+    that astropy truncates nothing and warns about nothing.
+
     Args:
         **values: Keyword → value or (value, comment); ``None`` values are left out.
             ``DATE`` (UTC, ISO 8601) and ``AVVERS`` (the astrovader version) are added.
@@ -109,8 +114,11 @@ def provenance(**values) -> list[fits.Card]:
         value, comment = value if isinstance(value, tuple) else (value, "")
         if isinstance(value, str):  # FITS header text is printable ASCII
             value = value.encode("ascii", "backslashreplace").decode("ascii")
-            if len(value) + len(comment) > 64:  # a long value continues; astropy drops the comment
-                comment = ""
-        if value is not None:
+        if value is None:
+            continue
+        bare = fits.Card(key, value)
+        if comment and len(bare.image.rstrip()) + len(" / ") + len(comment) > fits.Card.length:
+            cards += [bare, fits.Card("COMMENT", f"{key}: {comment}")]
+        else:
             cards.append(fits.Card(key, value, comment))
     return cards

@@ -100,9 +100,13 @@ def empty_components(labels: np.ndarray, n_clusters: int) -> str | None:
     empty = [str(c) for c in np.flatnonzero(sizes == 0)]
     if not empty or len(empty) >= n_clusters - 1:
         return None  # none, or the one-cluster warning says it
+    named = (
+        f"component {empty[0]} holds" if len(empty) == 1 else f"components {', '.join(empty)} hold"
+    )
     return (
-        f"empty components: {', '.join(empty)} of {n_clusters} hold no image, so the data "
-        "support fewer clusters than model.n_clusters; lower it or run astrovader pick-k"
+        f"empty components: {named} no image ({len(empty)} of the {n_clusters}, numbered from 0), "
+        "so the data support fewer clusters than model.n_clusters; lower it or run "
+        "astrovader pick-k"
     )
 
 

@@ -86,7 +86,10 @@ def test_a_preset_is_chosen_by_name(tmp_path, cli_error):
 
 def test_empty_components_small_samples_and_no_validation_are_named():
     found = diagnostics.empty_components(np.repeat([0, 1, 3], 30), 5)
-    assert "empty components: 2, 4 of 5" in found and "model.n_clusters" in found
+    assert "components 2, 4 hold no image (2 of the 5, numbered from 0)" in found
+    assert "model.n_clusters" in found
+    one = diagnostics.empty_components(np.repeat([0, 1, 2], 30), 4)
+    assert "component 3 holds no image (1 of the 4, numbered from 0)" in one
     assert diagnostics.empty_components(np.repeat([0, 1, 2], 30), 3) is None
     assert diagnostics.small_sample(5000, 100, 12) == []
     few, none = diagnostics.small_sample(100, 0, 12)
