@@ -123,8 +123,22 @@ def summary(run) -> str:
     return "\n".join(lines)
 
 
+def finished_epochs(run_dir) -> int | None:
+    """The epochs of a run that holds every file of a finished run and all its epochs, else None."""
+    from astrovader.training.rundir import RUN_FILES
+
+    if not all((run_dir.path / name).is_file() for name in RUN_FILES):
+        return None
+    total = run_dir.config.schedule.total_epochs
+    return total if len(run_dir.history()) >= total else None
+
+
 def run(args: argparse.Namespace) -> int:
-    """Check the configuration and read the images, then start TensorFlow and train."""
+    """Check the configuration and read the images, then start TensorFlow and train.
+
+    The cluster table and the next command go to stdout, progress and warnings to
+    stderr, so that ``astrovader fit … > log.txt`` keeps the result.
+    """
     from astrovader.data._files import is_tfrecord_dir
     from astrovader.data.sources import load_data, with_measured_limits
     from astrovader.training.memory import check_memory
@@ -133,6 +147,13 @@ def run(args: argparse.Namespace) -> int:
         args.overrides = [*args.overrides, f"training.strategy={args.strategy}"]
     try:
         config, run_dir = _config(args)
+        done = finished_epochs(run_dir) if args.resume else None
+        if done is not None:
+            print(
+                f"{run_dir.path}: the run is finished ({done} of {done} epochs); nothing to "
+                "resume and nothing changed (--overwrite in a new fit retrains it)"
+            )
+            return 0
         check_memory(config)  # before the images are read and TensorFlow starts
         images = None
         if not (config.data.path and is_tfrecord_dir(config.data.path)):
@@ -153,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
             images=images,
             force=args.force,
         )
-        print(summary(run_dir.path), file=sys.stderr)
+        print(summary(run_dir.path))
     except RunExistsError as exc:
         raise AstrovaderError(
             f"{exc}; use --resume to continue it or --overwrite to replace it"

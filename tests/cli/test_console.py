@@ -95,10 +95,13 @@ def test_a_tiny_fit_shows_phases_and_summary_and_no_log_noise(tmp_path):
     assert "GMM initialisation: a 3-component Gaussian mixture" in text
     assert "annealing: the mixture term is switched in" in text and "not divergence" in text
     assert "epochs 1–4" in text  # the header counts from 1, as Keras and the bars do
-    assert re.search(r"cluster\s+objects\s+share\s+mean max γ", text)
-    assert [line for line in lines if line.strip()][-1] == (
+    # The result and the next command on stdout (kept by `fit … > log.txt`), the rest on stderr.
+    assert re.search(r"cluster\s+objects\s+share\s+mean max γ", result.stdout)
+    assert not re.search(r"mean max γ|next: ", text)
+    assert result.stdout.strip().splitlines()[-1] == (
         f"next: astrovader report {run} --out {run / 'report'}"
     )
+    assert "warning:" not in result.stdout and "%|" not in result.stdout
     quiet = subprocess.run(
         [COMMAND, "fit", *TINY, "--out", str(run), "--overwrite", "--quiet"],
         capture_output=True,
@@ -106,7 +109,7 @@ def test_a_tiny_fit_shows_phases_and_summary_and_no_log_noise(tmp_path):
         check=False,
     )
     assert quiet.returncode == 0 and "step/s" not in quiet.stderr and "%|" not in quiet.stderr
-    assert "next: astrovader report" in quiet.stderr
+    assert "next: astrovader report" in quiet.stdout
 
 
 def _terminal_signals():

@@ -157,5 +157,11 @@ def test_fit_and_resume_from_the_command_line(tmp_path, capsys):
     assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(f"g{i}" for i in range(30))
     history = (out / "history.csv").read_text().splitlines()
     assert len(history) == 1 + 4
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    stamps = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in files}
+    capsys.readouterr()
     assert main(["fit", "--resume", str(out), "--quiet"]) == 0
-    assert (out / "history.csv").read_text().splitlines() == history
+    said = capsys.readouterr().out
+    assert "the run is finished (4 of 4 epochs); nothing to resume and nothing changed" in said
+    assert sorted(p for p in out.rglob("*") if p.is_file()) == files
+    assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in files} == stamps
