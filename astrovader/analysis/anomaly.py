@@ -53,14 +53,15 @@ def anomaly(ctx: Context) -> Section:
         "rank": np.arange(1, len(order) + 1),
         "id": inputs.ids[order],
         "component": ctx.labels[order],
-        "log_likelihood": scores[order],
+        "log_p_x_iwae": scores[order],
     }
     write_table(columns, ctx.table("least_likely"))
     low = np.percentile(scores, 1) if len(scores) else float("nan")
     return Section(
         "Anomaly score",
         [
-            f"log p̂(x): importance-sampled log-likelihood with S = {SAMPLES} draws from "
+            f"log p̂(x) (column log_p_x_iwae; log_likelihood in clusters.csv): the "
+            f"importance-sampled log-likelihood of the image with S = {SAMPLES} draws from "
             "q(z|x) (a lower bound of log p(x), up to a constant shared by all images); "
             f"median {np.median(scores):.4g}, 1st percentile {low:.4g}. Artefacts, "
             "blends and rare objects sit at the low end."

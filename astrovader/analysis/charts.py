@@ -25,6 +25,11 @@ LOSS_UNITS = {
 PHASE_COLOURS = {"gamma": "#e8e8e8", "anneal": "#fde3c8", "static": "#d7e8f7"}
 
 
+def outside_legend(ax, **kwargs):
+    """A legend to the right of the axes, so that it covers no data (``tight_layout`` keeps it)."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kwargs)
+
+
 def _column(rows, key) -> np.ndarray:
     return np.array([float(r[key]) if r.get(key) not in (None, "") else np.nan for r in rows])
 
@@ -47,7 +52,7 @@ def loss_curves(rows: list[dict], stem: str | Path) -> list[Path]:
     """
     epochs = _column(rows, "epoch")
     phases = [r["phase"] for r in rows]
-    fig = Figure(figsize=(10, 6.5))
+    fig = Figure(figsize=(11.5, 6.5))
     axes = fig.subplots(2, 2).ravel()
     for ax, (key, label) in zip(axes, LOSS_PANELS, strict=True):
         keep = np.ones(len(rows), bool)
@@ -64,7 +69,7 @@ def loss_curves(rows: list[dict], stem: str | Path) -> list[Path]:
         axes[0].get_lines()[1],
         *(Patch(color=colour, label=phase) for phase, colour in PHASE_COLOURS.items()),
     ]
-    axes[0].legend(handles=handles, fontsize=7)
+    outside_legend(axes[1], handles=handles, fontsize=7)
     fig.tight_layout()
     return save_figure(fig, stem)
 
@@ -105,7 +110,7 @@ def grouped_bars(groups: dict[str, np.ndarray], stem: str | Path, title: str) ->
     """Counts per component, one bar per group side by side (Table 2, Figs. 13–14)."""
     k = len(next(iter(groups.values())))
     width = 0.8 / len(groups)
-    fig = Figure(figsize=(1.5 + 0.6 * k, 3.5))
+    fig = Figure(figsize=(2.8 + 0.6 * k, 3.5))
     ax = fig.subplots()
     for i, (name, counts) in enumerate(groups.items()):
         ax.bar(np.arange(k) + (i - (len(groups) - 1) / 2) * width, counts, width, label=name)
@@ -113,7 +118,7 @@ def grouped_bars(groups: dict[str, np.ndarray], stem: str | Path, title: str) ->
     ax.set_xlabel("component")
     ax.set_ylabel("objects")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7)
+    outside_legend(ax, fontsize=7)
     fig.tight_layout()
     return save_figure(fig, stem)
 
@@ -121,7 +126,7 @@ def grouped_bars(groups: dict[str, np.ndarray], stem: str | Path, title: str) ->
 def scatter_map(points: np.ndarray, labels: np.ndarray, stem: str | Path, title: str) -> list[Path]:
     """A 2-D map (t-SNE) coloured by component."""
     points, labels = np.asarray(points), np.asarray(labels)
-    fig = Figure(figsize=(6, 5))
+    fig = Figure(figsize=(7, 5))
     ax = fig.subplots()
     for c in np.unique(labels):
         mine = labels == c
@@ -131,6 +136,6 @@ def scatter_map(points: np.ndarray, labels: np.ndarray, stem: str | Path, title:
     ax.set_xlabel("t-SNE 1 (no units: only neighbourhoods are meaningful)", fontsize=8)
     ax.set_ylabel("t-SNE 2", fontsize=8)
     ax.set_title(title, fontsize=10)
-    ax.legend(title="component", fontsize=7, markerscale=2, loc="best")
+    outside_legend(ax, title="component", fontsize=7, markerscale=2)
     fig.tight_layout()
     return save_figure(fig, stem)

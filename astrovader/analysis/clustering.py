@@ -137,8 +137,9 @@ def metric_notes(labels, truth, k: int) -> dict[str, str]:
         "higher is better; no fixed scale (compare runs on the same data only)",
         "simplified_silhouette": "mean (b - a)/max(a, b), a and b the distances of an "
         "embedding to its own and the nearest other centroid; in [-1, 1], about 0 at random",
-        "marginal_log_likelihood": "mean log p(z) of the embeddings under the learned "
-        "mixture, in nats per object; higher is a better fit of the prior",
+        "mean_log_p_z": "mean log p(z) of the embeddings (mu) under the learned mixture "
+        "prior, in nats per object; higher is a better fit of the prior (not log p(x), the "
+        "anomaly score log_p_x_iwae)",
         "acc": "fraction of labelled objects in their class's component after the best "
         f"one-to-one matching{chance}",
         "nmi": "normalised mutual information of components and classes; 0 for random "
@@ -156,7 +157,7 @@ def scores(ctx: Context, silhouette: np.ndarray) -> tuple[Section, dict[str, flo
     values = metrics.clustering_scores(inputs.z, ctx.labels)
     mix = inputs.model.mixture()
     values["simplified_silhouette"] = float(np.mean(silhouette))
-    values["marginal_log_likelihood"] = metrics.marginal_log_likelihood(
+    values["mean_log_p_z"] = metrics.marginal_log_likelihood(
         inputs.z, mix["pi"], mix["mu"], mix["var"]
     )
     section = Section("Clustering metrics")

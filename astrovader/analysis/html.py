@@ -1,4 +1,9 @@
-"""``index.html``: one self-contained page of the report (inline style, relative links only)."""
+"""``index.html``: one self-contained page of the report (inline style, relative links only).
+
+A table of more than :data:`PAGE` rows shows its first rows on the page and is paged
+in full beside its CSV/FITS files (``STEM-pages/NNN.html``, :data:`PAGE` rows each,
+with links to the previous and next pages).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from astrovader._io import write_text_atomic
+
+PAGE = 50
+"""Rows of a table per page (the report shows the first page inline)."""
 
 STYLE = """
 body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
@@ -59,18 +67,58 @@ def _cell(value) -> str:
     return html.escape(str(value))
 
 
-def _table(stem: str, columns: dict) -> str:
+def _rows(columns: dict) -> int:
+    return len(next(iter(columns.values()))) if columns else 0
+
+
+def _html_table(columns: dict, rows: range) -> str:
     names = list(columns)
     head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
     kind = {n: ' class="text"' if np.asarray(columns[n]).dtype.kind in "USO" else "" for n in names}
     body = "".join(
         "<tr>" + "".join(f"<td{kind[n]}>{_cell(columns[n][i])}</td>" for n in names) + "</tr>"
-        for i in range(len(columns[names[0]]) if names else 0)
+        for i in rows
     )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _page_path(stem: str, page: int) -> str:
+    return f"{stem}-pages/{page + 1:03d}.html"
+
+
+def _table(stem: str, columns: dict) -> str:
+    total = _rows(columns)
     links = " · ".join(
         f'<a href="{html.escape(stem)}.{s}">{s.upper()}</a>' for s in ("csv", "fits")
     )
-    return f'<table><tr>{head}</tr>{body}</table><p class="links">{links}</p>'
+    if total > PAGE:
+        pages = " ".join(
+            f'<a href="{html.escape(_page_path(stem, p))}">{p + 1}</a>'
+            for p in range(math.ceil(total / PAGE))
+        )
+        links = f"rows 1–{PAGE} of {total:,}; all rows, {PAGE} a page: {pages} · {links}"
+    return f'{_html_table(columns, range(min(total, PAGE)))}<p class="links">{links}</p>'
+
+
+def _write_pages(folder: Path, stem: str, columns: dict) -> None:
+    """The pages of a long table, each linking to the previous and next one."""
+    total = _rows(columns)
+    count = math.ceil(total / PAGE)
+    name = Path(stem).name
+    for page in range(count):
+        rows = range(page * PAGE, min(total, (page + 1) * PAGE))
+        nav = [f'<a href="../{html.escape(name)}.csv">CSV</a>']
+        if page:
+            nav.insert(0, f'<a href="{page:03d}.html">previous</a>')
+        if page + 1 < count:
+            nav.append(f'<a href="{page + 2:03d}.html">next</a>')
+        text = (
+            f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{name} '
+            f"{page + 1}/{count}</title><style>{STYLE}</style></head><body>"
+            f"<h1>{html.escape(name)}: rows {rows.start + 1}–{rows.stop} of {total:,}</h1>"
+            f'<p class="links">{" · ".join(nav)}</p>{_html_table(columns, rows)}</body></html>\n'
+        )
+        write_text_atomic(folder / _page_path(stem, page), text)
 
 
 def _figure(stem: str, caption: str) -> str:
@@ -107,6 +155,11 @@ def render(title: str, sections: list[Section], summary: list[str]) -> str:
 
 
 def write_page(path: str | Path, title: str, sections: list[Section], summary: list[str]) -> Path:
-    """Write the page atomically and return its path."""
+    """Write the page (and the pages of its long tables) atomically and return its path."""
+    path = Path(path)
+    for section in sections:
+        for stem, columns in section.tables:
+            if _rows(columns) > PAGE:
+                _write_pages(path.parent, stem, columns)
     write_text_atomic(path, render(title, sections, summary))
-    return Path(path)
+    return path

@@ -180,9 +180,9 @@ def _objects(ctx: gallery.Context, silhouette: np.ndarray) -> Section:
         "Per-object table",
         [
             "One row per object: its catalogue columns (RA, Dec in degrees, …), component "
-            "(argmax γ), max γ, reconstruction MSE and simplified silhouette. Files: "
-            "tables/objects.csv, tables/objects.fits.",
+            "(argmax γ), max γ, reconstruction MSE and simplified silhouette.",
         ],
+        tables=[("tables/objects", columns)],
     )
 
 
