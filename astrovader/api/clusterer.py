@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import tempfile
+import warnings
 import weakref
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 
 from astrovader.config import Config, load_config
 from astrovader.config.core import merge
-from astrovader.errors import AstrovaderError
+from astrovader.errors import AstrovaderError, AstrovaderWarning
 
 PRESETS = ("quickstart", "default", "paper")
 OWN = ("n_clusters", "image_size", "preset", "seed", "out", "verbose")
@@ -154,6 +155,7 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         Sets ``run_dir_``, ``model_``, ``labels_``, ``n_clusters_``, ``history_`` (an
         astropy Table of ``history.csv``) and ``log_likelihood_``; returns ``self``.
         """
+        from astrovader.config.rules import adapt_to_sample
         from astrovader.training.run import fit_run
 
         if self.out:
@@ -169,6 +171,10 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         else:
             path = Path(X)
         config = self.configuration(images).replace(data={"path": str(path)})
+        if images is not None and self.preset == "quickstart":
+            config, notes = adapt_to_sample(config, len(images))
+            for note in notes:
+                warnings.warn(note, AstrovaderWarning, stacklevel=2)
         fit_run(config, run, overwrite=True, verbose=0, callbacks=self._progress(config))
         return self._read_run(run)
 

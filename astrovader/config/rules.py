@@ -248,3 +248,75 @@ def validate(config) -> None:
         _refuse("scaling.lower_percentile", sc.lower_percentile, "below upper_percentile")
     if s.total_epochs == 0:
         raise ConfigError("schedule: the schedule has no epochs (all lengths are 0)")
+
+
+def training_count(n_images: int, validation_fraction: float) -> int:
+    """The training images of ``n_images`` after the validation split (data/split.py)."""
+    return n_images - round(n_images * validation_fraction)
+
+
+def sample_violations(config, n_train: int) -> list[str]:
+    """Every key too large for ``n_train`` training images, each with the value that works.
+
+    Returns:
+        One phrase per key, e.g. ``"training.batch_size = 180 (set training.batch_size ≤ 5)"``.
+    """
+    found = []
+    if config.model.n_clusters != "auto" and config.model.n_clusters > n_train:
+        found.append(
+            f"model.n_clusters = {config.model.n_clusters} (set model.n_clusters ≤ {n_train})"
+        )
+    if config.training.batch_size > n_train:
+        found.append(
+            f"training.batch_size = {config.training.batch_size} "
+            f"(set training.batch_size ≤ {n_train})"
+        )
+    return found
+
+
+def check_sample(config, n_images: int, n_train: int | None = None) -> None:
+    """Refuse, in one line, every key that ``n_images`` images cannot satisfy.
+
+    Args:
+        config: The run's configuration.
+        n_images: The images read.
+        n_train: The training images (default: from ``data.validation_fraction``).
+
+    Raises:
+        ConfigError: all the keys at once, each with the value that would work.
+    """
+    fraction = config.data.validation_fraction
+    n_train = training_count(n_images, fraction) if n_train is None else n_train
+    found = sample_violations(config, n_train)
+    if not found:
+        return
+    hint = ""
+    if n_train < n_images and not sample_violations(config, n_images):
+        hint = f", or data.validation_fraction = 0 to train on all {n_images}"
+    raise ConfigError(
+        f"{n_images} images ({n_train} for training) are too few for {'; '.join(found)}{hint}"
+    )
+
+
+def adapt_to_sample(config, n_images: int):
+    """The quick-start preset fitted to a small sample: ``(config, what changed)``.
+
+    The validation split is dropped when it would leave fewer training images than
+    the configuration needs, and ``training.batch_size`` is lowered to the training
+    images when it exceeds them. ``model.n_clusters`` is left as it is (a choice of
+    science, refused by :func:`check_sample` if too large).
+    """
+    data, training = config.data, config.training
+    changes, notes = {}, []
+    n_train = training_count(n_images, data.validation_fraction)
+    if n_train < n_images and sample_violations(config, n_train):
+        changes["data"] = {"validation_fraction": 0.0}
+        notes.append(
+            f"data.validation_fraction = {data.validation_fraction:g} would leave {n_train} of "
+            f"{n_images} images for training: set to 0 (no validation images)"
+        )
+        n_train = n_images
+    if training.batch_size > n_train:
+        changes["training"] = {"batch_size": n_train}
+        notes.append(f"training.batch_size = {training.batch_size} lowered to the {n_train} images")
+    return (config.replace(**changes) if changes else config), notes

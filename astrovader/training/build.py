@@ -9,6 +9,7 @@ import keras
 
 from astrovader._io import directory_lock, remove_stale
 from astrovader.config import Config
+from astrovader.config.rules import check_sample
 from astrovader.errors import AstrovaderError
 from astrovader.training import distribute, precision
 from astrovader.training.auto_clusters import auto_model_config
@@ -98,16 +99,7 @@ def _check_clusters(session: Session) -> None:
             'model.n_clusters = "auto" needs a single worker (the workers would choose K on '
             "different shards): choose K with astrovader pick-k first"
         )
-    if not session.auto and inputs.n_train < config.model.n_clusters:
-        raise AstrovaderError(
-            f"model.n_clusters = {config.model.n_clusters} is more than the "
-            f"{inputs.n_train} training images"
-        )
-    if config.training.batch_size > inputs.n_train:
-        raise AstrovaderError(
-            f"training.batch_size = {config.training.batch_size} is more than the "
-            f"{inputs.n_train} training images"
-        )
+    check_sample(config, inputs.n_train + inputs.n_val, inputs.n_train)
 
 
 def build_session(

@@ -165,3 +165,44 @@ def test_fit_and_resume_from_the_command_line(tmp_path, capsys):
     assert "the run is finished (4 of 4 epochs); nothing to resume and nothing changed" in said
     assert sorted(p for p in out.rglob("*") if p.is_file()) == files
     assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in files} == stamps
+
+
+def test_a_small_catalogue_names_every_key_too_large_at_once(tmp_path, cli_error, shared_dir):
+    catalogue = shared_dir / "data" / "hst_aegis" / "AEGIS_F606w_catalog.fits"
+    line = cli_error(["fit", str(catalogue), "--out", str(tmp_path / "run")])
+    assert line == (
+        "astrovader fit: error: 5 images (5 for training) are too few for "
+        "model.n_clusters = 12 (set model.n_clusters ≤ 5); "
+        "training.batch_size = 180 (set training.batch_size ≤ 5)"
+    )
+    assert not (tmp_path / "run").exists()
+    data = tmp_path / "imgs"
+    _good_pngs(data, 12)
+    line = cli_error(
+        ["fit", str(data), "--out", str(tmp_path / "r2"), *TINY_SET, "--set",
+         "training.batch_size=12", "--set", "data.validation_fraction=0.25"]
+    )  # fmt: skip
+    assert line.endswith(
+        "12 images (9 for training) are too few for training.batch_size = 12 (set "
+        "training.batch_size ≤ 9), or data.validation_fraction = 0 to train on all 12"
+    )
+
+
+def test_the_quickstart_preset_adapts_to_a_small_sample(caplog):
+    from astrovader.cli.fit import _fitted_to_sample, quickstart_preset
+    from astrovader.config import load_config
+    from astrovader.errors import ConfigError
+
+    preset = load_config(quickstart_preset())
+    assert (preset.training.batch_size, preset.model.n_clusters) == (64, 5)
+    with caplog.at_level("WARNING", logger="astrovader"):
+        fitted = _fitted_to_sample(preset.replace(data={"validation_fraction": 0.2}), 6, True)
+    assert fitted.training.batch_size == 6 and fitted.data.validation_fraction == 0.0
+    said = caplog.text
+    assert "data.validation_fraction = 0.2 would leave 5 of 6 images for training" in said
+    assert "training.batch_size = 64 lowered to the 6 images" in said
+    assert _fitted_to_sample(preset, 500, True) == preset  # large enough: unchanged
+    with pytest.raises(ConfigError, match=r"set training.batch_size ≤ 6"):
+        _fitted_to_sample(preset, 6, False)  # without the preset: refused, not adapted
+    with pytest.raises(ConfigError, match=r"3 images \(3 for training\).*n_clusters ≤ 3"):
+        _fitted_to_sample(preset, 3, True)  # K is science: never lowered silently
