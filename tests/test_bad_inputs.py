@@ -306,7 +306,7 @@ def test_bad_config_file(tmp_path, cli_error):
 def test_more_clusters_than_images(tmp_path, cli_error):
     data = _grey(tmp_path / "data")
     line = _fit_fails(data, tmp_path, cli_error, "--set", "model.n_clusters=50")
-    assert "model.n_clusters = 50 is more than the 12 training images" in line
+    assert "12 images (12 for training) are too few for model.n_clusters = 50 (set" in line
 
 
 # --- model files and existing runs ---------------------------------------------------------

@@ -112,7 +112,7 @@ def test_detects_the_format(tmp_path):
         ("[extra]\nx = 1\n", r"cfg\.txt: \[extra\]: unknown section"),
         ("[training]\nbatch_size = 19.5\n", r"\[training\] batch_size = '19\.5': expected int"),
         ("[loss_settings]\nloss_type = l1\n", r"\[loss_settings\] loss_type = 'l1': expected"),
-        ("[dataset]\nb = 2\n", r"cfg\.txt: data\.bands = 2 is not allowed"),
+        ("[dataset]\nb = 17\n", r"cfg\.txt: data\.bands = 17 is not allowed"),
         ("batch_size = 3\n", r"cfg\.txt: not a valid INI config"),
     ],
 )

@@ -28,6 +28,7 @@ INTERVALS = ("sky", "minmax", "percentile", "zscale", "none")
 STRETCHES = ("linear", "sqrt", "log", "asinh")
 SCOPES = ("image", "global")
 MAX_SEED = 2**32 - 1
+MAX_BANDS = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +89,13 @@ NAN_PIXELS_RULE = one_of(NAN_PIXELS, '"error" or "zero"')
 MINMAX_LAMBDA = Rule(
     'positive (at most 10,000) or "none"', lambda v: v is None or (_number(v) and 0 < v <= 1e4)
 )
+COLUMNS = Rule(
+    f'a column name, "auto", "none" or a list of 1 to {MAX_BANDS} names (one per band)',
+    lambda v: (
+        (isinstance(v, str) and v != "")
+        or (isinstance(v, tuple) and 0 < len(v) <= MAX_BANDS and all(v))
+    ),
+)
 SEED = Rule(f"an integer in [0, {MAX_SEED}]", lambda v: isinstance(v, int) and 0 <= v <= MAX_SEED)
 
 
@@ -112,7 +120,10 @@ SECTION_RULES: dict[str, dict[str, Rule]] = {
             "a positive multiple of 8 up to 1024",
             lambda v: isinstance(v, int) and 0 < v <= 1024 and v % 8 == 0,
         ),
-        "bands": Rule("1 (grey) or 3 (colour)", lambda v: v in (1, 3)),
+        "bands": Rule(
+            "1 (grey), 3 (colour) or the number of per-band files (up to 16)",
+            lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_BANDS,
+        ),
         "validation_fraction": Rule("in [0, 1)", lambda v: _number(v) and 0 <= v < 1),
         "synthetic_count": count(1, 10**6),
         "nan_pixels": NAN_PIXELS_RULE,
@@ -137,6 +148,13 @@ SECTION_RULES: dict[str, dict[str, Rule]] = {
         "limits": Rule(
             "empty or [low, high] with low < high",
             lambda v: len(v) == 0 or (len(v) == 2 and v[0] < v[1]),
+        ),
+    },
+    "catalog": {
+        "path_column": COLUMNS,
+        "hdu_column": COLUMNS,
+        "band_catalogs": Rule(
+            f"at most {MAX_BANDS - 1} file names", lambda v: len(v) < MAX_BANDS and all(v)
         ),
     },
     "model": {
@@ -248,6 +266,13 @@ def validate(config) -> None:
         _refuse("scaling.lower_percentile", sc.lower_percentile, "below upper_percentile")
     if s.total_epochs == 0:
         raise ConfigError("schedule: the schedule has no epochs (all lengths are 0)")
+    bands = config.catalog.band_names
+    if bands and config.data.bands not in (1, len(bands)):
+        _refuse(
+            "data.bands",
+            config.data.bands,
+            f"{len(bands)} (the bands {', '.join(bands)}) or 1 (their mean)",
+        )
 
 
 def training_count(n_images: int, validation_fraction: float) -> int:

@@ -91,15 +91,33 @@ class CatalogConfig:
     ``GAL_FILENAME``, ``GAL_HDU``, ``IDENT``, ``RA``, ``DEC``, ``PIXEL_SCALE``
     included); ``"none"`` means the catalogue has no such column. ``columns`` are
     further columns carried into ``clusters.csv``, ``embed`` tables and the report.
+
+    Multi-band stamps from per-band files: ``path_column`` (and ``hdu_column``) may
+    list one column per band (``["F606W_FILE", "F814W_FILE"]``), or
+    ``band_catalogs`` name further per-band catalogues (beside this one) whose rows
+    are matched by id; each row is then one stamp of those bands, in that order
+    (``data.bands`` must be their number). ``noise_column`` is the sky's noise
+    variance per stamp (``NOISE_VARIANCE``), which then sets the sky noise of
+    ``[scaling]`` instead of measuring it.
     """
 
-    path_column: str = "auto"
-    hdu_column: str = "auto"
+    path_column: str | tuple[str, ...] = "auto"
+    hdu_column: str | tuple[str, ...] = "auto"
     id_column: str = "auto"
     ra_column: str = "auto"
     dec_column: str = "auto"
     pixel_scale_column: str = "auto"
+    noise_column: str = "auto"
+    band_catalogs: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()
+
+    @property
+    def band_names(self) -> tuple[str, ...]:
+        """The bands of stamps read from per-band files, in order (empty: one file)."""
+        paths = (self.path_column,) if isinstance(self.path_column, str) else self.path_column
+        if len(paths) == 1 and not self.band_catalogs:
+            return ()
+        return (*paths, *self.band_catalogs)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -199,6 +199,10 @@ def raw_stamp(stamp, options) -> np.ndarray | None:
         path, stamp.hdu, options.max_pixels, where, options.max_bytes
     )
     raw = fits_stamps.to_bands_last(raw, options.band_axis, where)
+    if stamp.bands:
+        from astrovader.data.band_stack import stack_bands
+
+        raw = stack_bands(raw, header, stamp.bands, options, where)
     scale_ = stamp.pixel_scale or (fits_stamps.pixel_scale(header) if options.crop_arcsec else 0.0)
     return prepare_raw(raw, options, scale_, where)
 

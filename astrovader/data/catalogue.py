@@ -13,6 +13,7 @@ which covers a GalSim real-galaxy catalogue (``GAL_FILENAME``, ``GAL_HDU``,
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 
@@ -31,6 +32,7 @@ CANDIDATES = {
     "ra": ("ra", "ra_deg", "raj2000"),
     "dec": ("dec", "dec_deg", "dej2000", "decj2000"),
     "pixel_scale": ("pixel_scale", "pixscale", "pixel_scale_arcsec"),
+    "noise": ("noise_variance", "sky_variance", "variance"),
 }
 
 
@@ -88,10 +90,71 @@ def _text(value) -> str:
     return str(value).strip()
 
 
+def _band_columns(table, path: Path, settings: CatalogConfig) -> list[tuple[str, str | None]]:
+    """(file column, HDU column or None) of each band, in order."""
+    paths = settings.path_column
+    if isinstance(paths, str):
+        paths = (paths,)
+    hdus = settings.hdu_column
+    if isinstance(hdus, str):
+        hdus = (hdus,) if len(paths) == 1 else ("none",) * len(paths)
+    if len(hdus) != len(paths):
+        raise InputError(
+            f"{path}: catalog.hdu_column names {len(hdus)} column(s) for the "
+            f"{len(paths)} of catalog.path_column"
+        )
+    return [
+        (
+            _column(table, path, "path", file, True, key="catalog.path_column"),
+            _column(table, path, "hdu", hdu, key="catalog.hdu_column"),
+        )
+        for file, hdu in zip(paths, hdus, strict=True)
+    ]
+
+
+def _stamp_file(base: Path, path: Path, row: int, record, file_column, hdu_column):
+    cell = record[file_column]
+    if np.ma.is_masked(cell) or not _text(cell):
+        raise InputError(f"{path}: row {row}: no file named (empty {file_column} column)")
+    file = base / _text(cell)
+    if not file.exists():
+        raise InputError(f"{path}: row {row}: {file} does not exist")
+    return file, (int(record[hdu_column]) if hdu_column else None)
+
+
+def _band_rows(path: Path, settings: CatalogConfig, ids: list[str]) -> list[list[tuple]]:
+    """For each further band catalogue, ``(file, hdu)`` of the rows of ``ids``, matched by id."""
+    bands = []
+    for name in settings.band_catalogs:
+        other = path.parent / name
+        table = _read_table(other)
+        id_column = _column(table, other, "id", settings.id_column, True)
+        [(file_column, hdu_column)] = _band_columns(table, other, settings)
+        rows = {_text(record[id_column]): row for row, record in enumerate(table)}
+        missing = [i for i in ids if i not in rows]
+        if missing:
+            raise InputError(
+                f"{other}: no row for id {missing[0]!r} of {path.name} "
+                f"({len(missing)} of {len(ids)} missing; catalog.band_catalogs)"
+            )
+        bands.append(
+            [
+                _stamp_file(other.parent, other, rows[i], table[rows[i]], file_column, hdu_column)
+                for i in ids
+            ]
+        )
+    return bands
+
+
 def read_catalogue(
     path: str | Path, settings: CatalogConfig | None = None
 ) -> tuple[list[Stamp], dict[str, np.ndarray]]:
     """The stamps a catalogue names and the columns to carry into the outputs.
+
+    With several file columns (``catalog.path_column = ["F606W_FILE",
+    "F814W_FILE"]``, HDU columns alike) or further per-band catalogues matched by
+    id (``catalog.band_catalogs``), each row is one multi-band stamp, bands in that
+    order (:mod:`astrovader.data.band_stack`).
 
     Args:
         path: The catalogue (FITS table, CSV, ECSV).
@@ -113,20 +176,28 @@ def read_catalogue(
     names = {
         what: _column(table, path, what, getattr(settings, f"{what}_column"), what == "path")
         for what in CANDIDATES
+        if what not in ("path", "hdu")
     }
+    bands = _band_columns(table, path, settings)
+    if settings.band_catalogs and not names["id"]:
+        raise InputError(
+            f"{path}: catalog.band_catalogs are matched by id, but it has no id column"
+        )
     base = path.parent
     stamps = []
     for row, record in enumerate(table):
-        cell = record[names["path"]]
-        if np.ma.is_masked(cell) or not _text(cell):
-            raise InputError(f"{path}: row {row}: no file named (empty {names['path']} column)")
-        file = base / _text(cell)
-        if not file.exists():
-            raise InputError(f"{path}: row {row}: {file} does not exist")
-        hdu = int(record[names["hdu"]]) if names["hdu"] else None
+        parts = [_stamp_file(base, path, row, record, *columns) for columns in bands]
+        (file, hdu), others = parts[0], tuple(parts[1:])
         ident = _text(record[names["id"]]) if names["id"] else f"{file.stem}[{hdu or 0}]"
         scale = float(record[names["pixel_scale"]]) if names["pixel_scale"] else 0.0
-        stamps.append(Stamp(ident, file, hdu, scale))
+        sky = float(np.sqrt(record[names["noise"]])) if names["noise"] else 0.0
+        stamps.append(Stamp(ident, file, hdu, scale, others, sky))
+    if settings.band_catalogs:
+        further = _band_rows(path, settings, [stamp.id for stamp in stamps])
+        stamps = [
+            dataclasses.replace(stamp, bands=stamp.bands + tuple(band[i] for band in further))
+            for i, stamp in enumerate(stamps)
+        ]
     columns = {}
     for what in ("ra", "dec"):
         if names[what]:

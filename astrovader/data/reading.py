@@ -14,7 +14,7 @@ from astrovader.config.rules import NAN_PIXELS_RULE, SECTION_RULES
 from astrovader.config.sections import CatalogConfig, ScalingConfig
 from astrovader.errors import InputError
 
-SAVED = ("scaling", "crop", "crop_arcsec", "pixel_scale", "band_axis")
+SAVED = ("scaling", "crop", "crop_arcsec", "pixel_scale", "band_axis", "catalog")
 """The reading settings a model keeps (``AstroVaDEr(reading=…)``)."""
 
 
@@ -51,8 +51,8 @@ class ReadOptions:
     catalog: CatalogConfig = dataclasses.field(default_factory=CatalogConfig)
 
     def __post_init__(self):
-        if self.bands not in (1, 3):
-            raise InputError(f"bands must be 1 (grey) or 3 (colour), got {self.bands!r}")
+        if not SECTION_RULES["data"]["bands"].test(self.bands):
+            raise InputError(f"bands must be 1 (grey), 3 (colour) or up to 16, got {self.bands!r}")
         if not isinstance(self.size, int) or isinstance(self.size, bool) or self.size <= 0:
             raise InputError(f"image size must be a positive integer, got {self.size!r}")
         try:
@@ -85,10 +85,11 @@ class ReadOptions:
     def saved(self) -> dict:
         """The settings a model keeps, as plain JSON-ready values."""
         out = {key: getattr(self, key) for key in SAVED}
-        out["scaling"] = {
-            k: list(v) if isinstance(v, tuple) else v
-            for k, v in dataclasses.asdict(self.scaling).items()
-        }
+        for section in ("scaling", "catalog"):
+            out[section] = {
+                k: list(v) if isinstance(v, tuple) else v
+                for k, v in dataclasses.asdict(getattr(self, section)).items()
+            }
         return out
 
     @classmethod
@@ -99,6 +100,10 @@ class ReadOptions:
             scaling = dict(values["scaling"])
             scaling["limits"] = tuple(scaling.get("limits", ()))
             values["scaling"] = ScalingConfig(**scaling)
+        if "catalog" in values:
+            values["catalog"] = CatalogConfig(
+                **{k: tuple(v) if isinstance(v, list) else v for k, v in values["catalog"].items()}
+            )
         return cls(bands=bands, size=size, **{**values, **given})
 
     def with_limits(self, limits: tuple[float, float]) -> ReadOptions:

@@ -65,6 +65,8 @@ def load_data(config: Config, progress: bool = True) -> ImageSet:
     if data.path:
         options = ReadOptions.from_config(with_measured_limits(config))
         imageset = load_images(data.path, progress=progress, options=options)
+        if config.catalog.band_names:
+            log.info("bands, in order: %s", ", ".join(config.catalog.band_names))
         if imageset.skipped:
             log.warning(
                 "%s: skipped %d non-image file(s) (data.strict = true makes them an error)",

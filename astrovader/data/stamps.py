@@ -27,12 +27,17 @@ class Stamp:
         path: The file.
         hdu: The FITS HDU (None: the file's only image HDU) or the row of a ``.npy`` array.
         pixel_scale: Arcseconds per pixel from a catalogue (0: unknown).
+        bands: ``(path, hdu)`` of each further band of a multi-band stamp read from
+            per-band files (:mod:`astrovader.data.band_stack`), in order.
+        noise: The sky's noise standard deviation from a catalogue (0: measured).
     """
 
     id: str
     path: Path
     hdu: int | None = None
     pixel_scale: float = 0.0
+    bands: tuple = ()
+    noise: float = 0.0
 
 
 def file_stamps(path: Path, file_id: str) -> list[Stamp]:

@@ -30,6 +30,7 @@ def provenance_cards(model, model_name: str = "", command: str = "") -> list:
         NLATENT=(model.latent_dim, "latent dimensions J"),
         IMGSIZE=(model.image_size, "image side in pixels"),
         NBANDS=(model.bands, "image bands"),
+        BANDS=(" ".join(reading.catalog.band_names) or None, "bands in order (catalogue)"),
         SCALING=(describe(reading.scaling), "raw-flux scaling of the inputs"),
         COMMAND=(command or None, "command that wrote the file"),
     )
