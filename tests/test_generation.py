@@ -150,3 +150,19 @@ def test_bad_requests_write_nothing(grey_model, tmp_path):
     with pytest.raises(AstrovaderError, match=r"n \(0\) and batch_size"):
         generate(grey_model, tmp_path / "x.fits", 0, progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full"]
+
+
+def test_the_band_order_of_per_band_files_is_in_the_fits_header(tmp_path):
+    from astrovader.config.sections import CatalogConfig
+    from astrovader.data.reading import ReadOptions
+    from astrovader.inference.generate import generate
+    from astrovader.model.vade import AstroVaDEr
+
+    catalog = CatalogConfig(path_column=("F606W_FILE", "F814W_FILE"))
+    reading = ReadOptions(bands=2, size=16, catalog=catalog).saved()
+    model = AstroVaDEr(
+        image_size=16, bands=2, latent_dim=2, n_clusters=2, filters=(4, 4, 2), reading=reading
+    )
+    assert model.read_options().catalog.band_names == ("F606W_FILE", "F814W_FILE")
+    generate(model, tmp_path / "g.fits", 2, seed=0, progress=False)
+    assert fits.getheader(tmp_path / "g.fits")["BANDS"] == "F606W_FILE F814W_FILE"
