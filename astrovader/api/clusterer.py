@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import tempfile
-import warnings
 import weakref
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 
 from astrovader.config import Config, load_config
 from astrovader.config.core import merge
-from astrovader.errors import AstrovaderError, AstrovaderWarning
+from astrovader.errors import AstrovaderError
 
 PRESETS = ("quickstart", "default", "paper")
 OWN = ("n_clusters", "image_size", "preset", "seed", "out", "verbose")
@@ -155,7 +154,7 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         Sets ``run_dir_``, ``model_``, ``labels_``, ``n_clusters_``, ``history_`` (an
         astropy Table of ``history.csv``) and ``log_likelihood_``; returns ``self``.
         """
-        from astrovader.config.rules import adapt_to_sample
+        from astrovader.data.sources import fit_to_images, load_data
         from astrovader.training.run import fit_run
 
         if self.out:
@@ -171,11 +170,10 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         else:
             path = Path(X)
         config = self.configuration(images).replace(data={"path": str(path)})
-        if images is not None and self.preset == "quickstart":
-            config, notes = adapt_to_sample(config, len(images))
-            for note in notes:
-                warnings.warn(note, AstrovaderWarning, stacklevel=2)
-        fit_run(config, run, overwrite=True, verbose=0, callbacks=self._progress(config))
+        imageset = load_data(config, progress=bool(self.verbose))
+        config = fit_to_images(config, imageset, self.preset == "quickstart")
+        callbacks = self._progress(config)
+        fit_run(config, run, overwrite=True, verbose=0, callbacks=callbacks, images=imageset)
         return self._read_run(run)
 
     def _progress(self, config):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import shlex
 import sys
 from importlib import resources
@@ -134,22 +133,6 @@ def finished_epochs(run_dir) -> int | None:
     return total if len(run_dir.history()) >= total else None
 
 
-def _fitted_to_sample(config, n_images: int, quickstart: bool):
-    """The configuration checked against the images read (every key too large at once).
-
-    The quick-start preset adapts its batch size and validation split to a small
-    sample, with a warning for each change.
-    """
-    from astrovader.config.rules import adapt_to_sample, check_sample
-
-    if quickstart:
-        config, notes = adapt_to_sample(config, n_images)
-        for note in notes:
-            logging.getLogger("astrovader.fit").warning("%s", note)
-    check_sample(config, n_images)
-    return config
-
-
 def run(args: argparse.Namespace) -> int:
     """Check the configuration and read the images, then start TensorFlow and train.
 
@@ -157,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     stderr, so that ``astrovader fit … > log.txt`` keeps the result.
     """
     from astrovader.data._files import is_tfrecord_dir
-    from astrovader.data.sources import load_data, with_measured_limits
+    from astrovader.data.sources import fit_to_images, load_data, with_measured_limits
     from astrovader.training.memory import check_memory
 
     if args.strategy:
@@ -177,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
             config = config if args.resume else with_measured_limits(config)
             images = load_data(config, progress=not args.quiet)
             if not args.resume:
-                config = _fitted_to_sample(config, len(images), args.config == "quickstart")
+                config = fit_to_images(config, images, args.config == "quickstart")
         from astrovader.training.progress import PhaseProgress
         from astrovader.training.run import fit_run
 

@@ -18,8 +18,8 @@ def register(subparsers) -> None:
             "(components drawn with probability π/Σπ), decode, and stream the images in "
             "batches to a FITS cube (--out *.fits: images; header MIXCOMP (the component, "
             "-1 for draws from pi), SEED, MODEL, NCLUST, NLATENT, IMGSIZE, NBANDS, SCALING, "
-            "AVVERS, DATE, COMMAND, and BANDS for per-band files; a LATENTS table of z and component) or to a new folder of "
-            "8-bit PNGs with "
+            "AVVERS, DATE, COMMAND, and BANDS for per-band files; a LATENTS table of z and "
+            "component) or to a new folder of 8-bit PNGs with "
             "latents.csv. MODEL is a .keras file, a run directory or the published .h5."
         ),
     )

@@ -130,6 +130,7 @@ SECTION_RULES: dict[str, dict[str, Rule]] = {
         "crop": count(0, 65536),
         "crop_arcsec": between(0, 3600),
         "pixel_scale": between(0, 3600),
+        "image_arcsec": between(0, 10**6),
         "band_axis": one_of(BAND_AXES, "auto, first or last"),
         "max_pixels": count(1, 2**31),
         "max_bytes": count(1, 2**40),

@@ -27,7 +27,10 @@ class DataConfig:
     says where the bands of a 3-D FITS cube are: ``"auto"`` (the short axis, first
     or last), ``"first"`` (B, H, W) or ``"last"`` (H, W, B). ``max_pixels`` bounds
     the pixels of one decoded image and ``max_bytes`` its bytes as the file stores
-    them (values × bytes per value), both checked before decoding.
+    them (values × bytes per value), both checked before decoding. A raw stamp smaller
+    than the crop is padded with noise of its own sky. ``image_arcsec`` is written
+    by ``fit``: the angular side of the images read (the crop, or the side every
+    stamp shares), 0 when unknown or mixed.
     """
 
     image_size: int = 128
@@ -44,6 +47,7 @@ class DataConfig:
     band_axis: str = "auto"
     max_pixels: int = 2**26
     max_bytes: int = 2**27
+    image_arcsec: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -173,9 +173,53 @@ def centre_crop(pixels: np.ndarray, side: int) -> np.ndarray:
     return pixels[top : top + side, left : left + side]
 
 
-def prepare_raw(raw: np.ndarray, options, pixel_scale: float, where: str) -> np.ndarray:
-    """Raw (H, W, B) flux cropped and, when one band is wanted, averaged over bands."""
-    raw = centre_crop(raw, crop_side(options, pixel_scale, where))
+def sky_padded(raw: np.ndarray, side: int, where: str) -> np.ndarray:
+    """A raw (H, W, B) stamp centred on a ``side`` × ``side`` field of its own sky's noise.
+
+    Each band's sky is its sigma-clipped median and standard deviation
+    (:func:`astropy.stats.sigma_clipped_stats`, 3σ); the noise is seeded by the
+    stamp's name, so that every reading of a stamp is the same. A side longer than
+    ``side`` is centre-cropped.
+    """
+    import zlib
+
+    from astropy.stats import sigma_clipped_stats
+
+    rng = np.random.default_rng(zlib.crc32(where.encode()))
+    out = np.empty((side, side, raw.shape[2]), np.float64)
+    for band in range(raw.shape[2]):
+        values = raw[..., band]
+        finite = values[np.isfinite(values)]
+        _, median, sigma = (
+            sigma_clipped_stats(finite, sigma=3.0, maxiters=5) if finite.size else (0, 0, 0)
+        )
+        out[..., band] = rng.normal(median, sigma, (side, side))
+    height, width = min(raw.shape[0], side), min(raw.shape[1], side)
+    top, left = (raw.shape[0] - height) // 2, (raw.shape[1] - width) // 2
+    y, x = (side - height) // 2, (side - width) // 2
+    out[y : y + height, x : x + width] = raw[top : top + height, left : left + width]
+    return out
+
+
+def prepare_raw(
+    raw: np.ndarray, options, pixel_scale: float, where: str, info: dict | None = None
+) -> np.ndarray:
+    """Raw (H, W, B) flux cropped and, when one band is wanted, averaged over bands.
+
+    A stamp smaller than the crop is padded with noise of its own sky
+    (:func:`sky_padded`) rather than read whole, so that every image spans the
+    same angle; ``info`` (when given) receives the stamp's ``side`` (pixels, before
+    the crop), its ``scale`` (arcsec/pixel, 0 unknown) and whether it was ``padded``.
+    """
+    side = crop_side(options, pixel_scale, where)
+    if info is not None:
+        info.update(side=min(raw.shape[:2]), scale=pixel_scale, padded=False)
+    if side and side > min(raw.shape[:2]):
+        raw = sky_padded(raw, side, where)
+        if info is not None:
+            info["padded"] = True
+    else:
+        raw = centre_crop(raw, side)
     if options.bands == 1 and raw.shape[2] > 1:
         with np.errstate(invalid="ignore"):
             raw = raw.mean(axis=2, keepdims=True)
@@ -189,8 +233,11 @@ def raw_to_pixels(raw: np.ndarray, options, pixel_scale: float, where: str) -> t
     return scale(raw, options.scaling, options.scaling.limits, where), bad
 
 
-def raw_stamp(stamp, options) -> np.ndarray | None:
-    """A FITS stamp's cropped raw flux, as :func:`decode_stamp` scales it (None for others)."""
+def raw_stamp(stamp, options, info: dict | None = None) -> np.ndarray | None:
+    """A FITS stamp's cropped raw flux, as :func:`decode_stamp` scales it (None for others).
+
+    ``info`` (when given) receives the stamp's geometry (see :func:`prepare_raw`).
+    """
     path, where = Path(stamp.path), where_of(stamp)
     if not is_fits(path.name):
         return None
@@ -203,8 +250,10 @@ def raw_stamp(stamp, options) -> np.ndarray | None:
         from astrovader.data.band_stack import stack_bands
 
         raw = stack_bands(raw, header, stamp.bands, options, where)
-    scale_ = stamp.pixel_scale or (fits_stamps.pixel_scale(header) if options.crop_arcsec else 0.0)
-    return prepare_raw(raw, options, scale_, where)
+    wanted = options.crop_arcsec or info is not None
+    scale_ = stamp.pixel_scale or (fits_stamps.pixel_scale(header) if wanted else 0.0)
+    scale_ = scale_ or options.pixel_scale
+    return prepare_raw(raw, options, scale_, where, info)
 
 
 def _npy_row(path: Path, row: int, where: str, options) -> np.ndarray:
@@ -273,7 +322,9 @@ def warn_odd(notes: list[str]) -> None:
         )
 
 
-def decode_stamp(stamp, options, notes: list | None = None) -> tuple[np.ndarray, int]:
+def decode_stamp(
+    stamp, options, notes: list | None = None, info: dict | None = None
+) -> tuple[np.ndarray, int]:
     """One stamp as float32 (size, size, bands) in [0, 1], and its NaN pixels replaced by 0.
 
     Args:
@@ -281,6 +332,7 @@ def decode_stamp(stamp, options, notes: list | None = None) -> tuple[np.ndarray,
         options: The :class:`~astrovader.data.reading.ReadOptions`.
         notes: Where to append a line for a stamp much smaller than ``options.size`` or
             with an extreme aspect ratio (:func:`odd_geometry`).
+        info: Receives a raw-flux stamp's geometry (see :func:`prepare_raw`).
 
     Raises:
         InputError: anything that keeps the stamp from being read, or an odd stamp
@@ -295,9 +347,12 @@ def decode_stamp(stamp, options, notes: list | None = None) -> tuple[np.ndarray,
         else:
             pixels, bad = raw_to_pixels(values.astype(np.float64), options, 0.0, where)
     elif is_fits(path.name):
-        raw = raw_stamp(stamp, options)
+        raw = raw_stamp(stamp, options, info)
         bad = count_bad(raw, where, options.nan_pixels)
-        pixels = scale(raw, options.scaling, options.scaling.limits, where)
+        noise = stamp.noise or fits_stamps.noise_sigma(
+            path, stamp.hdu, options.max_pixels, options.max_bytes
+        )
+        pixels = scale(raw, options.scaling, options.scaling.limits, where, noise)
     elif image_suffix(path.name) is None:
         raise InputError(
             f"{where}: not an image file (expected one of {', '.join(IMAGE_SUFFIXES)})"

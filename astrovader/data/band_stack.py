@@ -81,7 +81,9 @@ def stack_bands(first: np.ndarray, header: fits.Header, parts, options, where: s
     planes = [first]
     for number, (path, hdu) in enumerate(parts, start=2):
         name = f"{path}[{hdu}]" if hdu is not None else str(path)
-        raw, other_header = fits_stamps.read_hdu(path, hdu, options.max_pixels, name)
+        raw, other_header = fits_stamps.read_hdu(
+            path, hdu, options.max_pixels, name, options.max_bytes
+        )
         raw = fits_stamps.to_bands_last(raw, options.band_axis, name)
         wcs = celestial_wcs(other_header)
         if not same_grid(target, wcs, shape, raw.shape[:2]):

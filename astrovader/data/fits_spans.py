@@ -62,3 +62,31 @@ def read_plain_hdu(path: Path, index: int):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return kind.fromstring(chunk)
+
+
+def count_hdus(path: Path) -> int:
+    """The HDUs of an uncompressed FITS file (0 when the direct read does not apply)."""
+    stat = os.stat(path)
+    return len(_spans(str(path), stat.st_size, stat.st_mtime_ns))
+
+
+def plain_header(path: Path, index: int):
+    """The header of HDU ``index`` alone (data unread), or None as for :func:`read_plain_hdu`."""
+    stat = os.stat(path)
+    spans = _spans(str(path), stat.st_size, stat.st_mtime_ns)
+    if not 0 <= index < len(spans) or spans[index] is None:
+        return None
+    _, start, end = spans[index]
+    blocks = []
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        while handle.tell() < end:
+            block = handle.read(2880)
+            blocks.append(block)
+            if len(block) < 2880 or any(
+                block[i : i + 8] == b"END     " for i in range(0, len(block), 80)
+            ):
+                break
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fits.Header.fromstring(b"".join(blocks).decode("ascii", "replace"))

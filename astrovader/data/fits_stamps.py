@@ -42,8 +42,52 @@ def _open(path: Path):
         raise InputError(f"{path}: corrupt or truncated FITS file ({one_line(exc)})") from None
 
 
+NOISE_MAPS = {
+    **dict.fromkeys(("WHT", "WEIGHT", "IVAR", "INVVAR"), "weight"),
+    **dict.fromkeys(("VAR", "VARIANCE"), "variance"),
+    **dict.fromkeys(("ERR", "ERROR", "SIGMA", "RMS", "NOISE"), "sigma"),
+}
+"""EXTNAMEs of noise maps: an HDU of these holds the noise of the stamp just before it."""
+
+
+def _noise_kind(header) -> str | None:
+    return NOISE_MAPS.get(str(header.get("EXTNAME", "")).strip().upper())
+
+
 def _is_stamp(hdu) -> bool:
-    return bool(hdu.is_image) and hdu.header.get("NAXIS", 0) >= 2
+    return bool(hdu.is_image) and hdu.header.get("NAXIS", 0) >= 2 and not _noise_kind(hdu.header)
+
+
+def noise_sigma(path: Path, index: int | None, max_pixels: int, max_bytes: int = 2**27) -> float:
+    """The sky's σ from the noise map right after stamp ``index`` (0 when there is none).
+
+    A weight or inverse-variance map (``WHT``, ``WEIGHT``, ``IVAR``) gives
+    1/√median(w > 0), a variance map (``VAR``) √median(v), an error map (``ERR``,
+    ``RMS``, ``SIGMA``, ``NOISE``) median(e): the typical noise of one pixel.
+    """
+    count = fits_spans.count_hdus(path)
+    start = 0 if index is None else index
+    if count < 2:
+        return 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if index is None:  # the file's one stamp: its first image HDU
+            for i in range(count):
+                header = fits_spans.plain_header(path, i)
+                if header is not None and header.get("NAXIS", 0) >= 2:
+                    start = i
+                    break
+        header = fits_spans.plain_header(path, start + 1)
+        kind = _noise_kind(header) if header is not None else None
+        if kind is None:
+            return 0.0
+        data, _ = read_hdu(path, start + 1, max_pixels, max_bytes=max_bytes)
+    values = data[np.isfinite(data)]
+    values = values[values > 0] if kind == "weight" else values
+    if values.size == 0:
+        return 0.0
+    middle = float(np.median(values))
+    return {"weight": 1 / np.sqrt(middle), "variance": np.sqrt(middle), "sigma": middle}[kind]
 
 
 def image_hdus(path: Path) -> list[tuple[int, str]]:

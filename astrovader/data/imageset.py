@@ -10,6 +10,27 @@ from tqdm.auto import tqdm
 
 
 @dataclass(frozen=True, eq=False)
+class Geometry:
+    """The raw-flux stamps' geometry before their crop (one entry per image; 0 where unknown).
+
+    Attributes:
+        sides: The shorter side of each stamp in pixels (0: not raw flux).
+        scales: Arcseconds per pixel (WCS, catalogue or ``data.pixel_scale``; 0: unknown).
+        padded: Stamps smaller than the crop, padded with noise of their own sky.
+    """
+
+    sides: np.ndarray
+    scales: np.ndarray
+    padded: np.ndarray
+
+    @property
+    def arcsec(self) -> np.ndarray:
+        """The shorter side of each stamp in arcseconds (NaN: unknown)."""
+        known = (self.sides > 0) & (self.scales > 0)
+        return np.where(known, self.sides * self.scales, np.nan)
+
+
+@dataclass(frozen=True, eq=False)
 class ImageSet:
     """Images with their identifiers.
 
@@ -22,6 +43,7 @@ class ImageSet:
         replaced: NaN or infinite pixels replaced by 0 (``nan_pixels="zero"``).
         columns: Per-object columns of an input catalogue (``ra``, ``dec`` in
             degrees, and the extra columns asked for), aligned with ``ids``.
+        geometry: The raw-flux stamps' sides, pixel scales and padding (None: not known).
     """
 
     ids: tuple[str, ...]
@@ -29,6 +51,7 @@ class ImageSet:
     skipped: int = 0
     replaced: int = 0
     columns: dict = field(default_factory=dict)
+    geometry: Geometry | None = None
 
     def __post_init__(self) -> None:
         if self.images.ndim != 4 or self.images.shape[0] != len(self.ids):

@@ -37,7 +37,7 @@ from astrovader.data._decode import decode_stamp, warn_odd
 from astrovader.data._files import IMAGE_SUFFIXES, image_suffix
 from astrovader.data.catalogue import is_catalogue, read_catalogue
 from astrovader.data.folders import find_images
-from astrovader.data.imageset import ImageSet, parallel_fill
+from astrovader.data.imageset import Geometry, ImageSet, parallel_fill
 from astrovader.data.reading import ReadOptions
 from astrovader.data.stamps import Stamp, file_stamps, folder_stamps
 from astrovader.errors import InputError
@@ -97,18 +97,27 @@ def find_stamps(path: str | os.PathLike, options: ReadOptions) -> Found:
 
 
 def read_stamps(stamps, options: ReadOptions, workers=None, progress=True):
-    """Decode stamps in parallel: images (N, S, S, B) and the NaN pixels replaced."""
-    images = np.empty((len(stamps), options.size, options.size, options.bands), np.float32)
-    replaced = np.zeros(len(stamps), np.int64)
+    """Decode stamps in parallel: images (N, S, S, B), the NaN pixels replaced, the geometry.
+
+    The geometry is a :class:`~astrovader.data.imageset.Geometry` of the raw-flux
+    stamps (their side and pixel scale before the crop, and which were padded).
+    """
+    n = len(stamps)
+    images = np.empty((n, options.size, options.size, options.bands), np.float32)
+    replaced = np.zeros(n, np.int64)
+    sides, scales, padded = np.zeros(n, np.int64), np.zeros(n), np.zeros(n, bool)
 
     notes: list[str] = []
 
     def work(index: int) -> None:
-        images[index], replaced[index] = decode_stamp(stamps[index], options, notes)
+        info: dict = {}
+        images[index], replaced[index] = decode_stamp(stamps[index], options, notes, info)
+        if info:
+            sides[index], scales[index], padded[index] = info["side"], info["scale"], info["padded"]
 
-    parallel_fill(len(stamps), work, workers, progress)
+    parallel_fill(n, work, workers, progress)
     warn_odd(notes)
-    return images, int(replaced.sum())
+    return images, int(replaced.sum()), Geometry(sides, scales, padded)
 
 
 def read_image(path: str | os.PathLike, bands=None, size=None, options=None, **fields):
@@ -174,9 +183,9 @@ def load_images(
 
             return load_npy(path, options, workers, progress)
         found = find_stamps(path, options)
-        images, replaced = read_stamps(found.stamps, options, workers, progress)
+        images, replaced, geometry = read_stamps(found.stamps, options, workers, progress)
     ids = tuple(stamp.id for stamp in found.stamps)
-    return ImageSet(ids, images, found.skipped, replaced, found.columns)
+    return ImageSet(ids, images, found.skipped, replaced, found.columns, geometry)
 
 
 def global_limits(path: str | os.PathLike, options: ReadOptions) -> tuple[float, float] | None:

@@ -51,21 +51,26 @@ def stretch_of(scaling: ScalingConfig):
     }[scaling.stretch]()
 
 
-def sky_interval(data: np.ndarray, scaling: ScalingConfig) -> ManualInterval:
-    """From ``noise_floor`` σ above the sky to the ``upper_percentile`` (σ, sky clipped at 3σ)."""
+def sky_interval(data: np.ndarray, scaling: ScalingConfig, noise: float = 0.0) -> ManualInterval:
+    """From ``noise_floor`` σ above the sky to the ``upper_percentile`` (σ, sky clipped at 3σ).
+
+    ``noise`` > 0 is the sky's σ as the data say it (a catalogue's noise variance, a
+    variance or weight map), used instead of the clipped standard deviation.
+    """
     finite = data[np.isfinite(data)]
     _, median, sigma = sigma_clipped_stats(finite, sigma=3.0, maxiters=5)
+    sigma = noise or sigma
     high = np.percentile(finite, scaling.upper_percentile)
     floor = (0.0 if scaling.sky == "median" else median) + scaling.noise_floor * sigma
     return ManualInterval(floor, high)
 
 
-def interval_of(scaling: ScalingConfig, limits=(), data=None):
+def interval_of(scaling: ScalingConfig, limits=(), data=None, noise: float = 0.0):
     """The astropy interval: the global ``limits`` when given, else ``scaling.interval``."""
     if len(limits) == 2:
         return ManualInterval(*limits)
     if scaling.interval == "sky":
-        return sky_interval(data, scaling)
+        return sky_interval(data, scaling, noise)
     if scaling.interval == "percentile":
         return AsymmetricPercentileInterval(scaling.lower_percentile, scaling.upper_percentile)
     return {"minmax": MinMaxInterval, "zscale": ZScaleInterval}[scaling.interval]()
@@ -84,7 +89,9 @@ def subtract_sky(pixels: np.ndarray, scaling: ScalingConfig) -> np.ndarray:
     return out
 
 
-def scale(pixels: np.ndarray, scaling: ScalingConfig, limits=(), where: str = "") -> np.ndarray:
+def scale(
+    pixels: np.ndarray, scaling: ScalingConfig, limits=(), where: str = "", noise: float = 0.0
+) -> np.ndarray:
     """Raw (H, W, B) flux to float32 pixels in [0, 1] (see the module docstring).
 
     Args:
@@ -93,6 +100,7 @@ def scale(pixels: np.ndarray, scaling: ScalingConfig, limits=(), where: str = ""
         limits: A global interval (low, high) after sky subtraction; empty measures one
             on this stamp.
         where: The stamp, for messages.
+        noise: The sky's σ when the data give it (0: measured; see :func:`sky_interval`).
 
     Raises:
         InputError: ``interval = "none"`` with values outside [0, 1].
@@ -109,7 +117,7 @@ def scale(pixels: np.ndarray, scaling: ScalingConfig, limits=(), where: str = ""
     data = subtract_sky(pixels, scaling)
     if not np.isfinite(data).any():
         return np.zeros(data.shape, np.float32)
-    low, high = interval_of(scaling, limits, data).get_limits(data)
+    low, high = interval_of(scaling, limits, data, noise).get_limits(data)
     if not high > low:
         return np.zeros(data.shape, np.float32)
     normed = ManualInterval(low, high)(data, clip=True)

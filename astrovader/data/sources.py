@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from astrovader.config import Config
 from astrovader.data.readers import ImageSet, ReadOptions, global_limits, load_images
 from astrovader.data.scaling import describe
@@ -86,3 +88,76 @@ def load_data(config: Config, progress: bool = True) -> ImageSet:
         data.synthetic_count, data.image_size, config.training.seed, bands=data.bands
     )
     return imageset
+
+
+def fit_to_images(config: Config, images: ImageSet, quickstart: bool = False) -> Config:
+    """The run's configuration checked against the images read, before training starts.
+
+    Every key too large for the sample is refused at once
+    (:func:`~astrovader.config.rules.check_sample`); with the quick-start preset the
+    batch size and validation split adapt instead
+    (:func:`~astrovader.config.rules.adapt_to_sample`), each change a warning. The
+    stamps' geometry is checked (:func:`angular_notes`) and the images' angular side
+    recorded as ``data.image_arcsec``.
+
+    Raises:
+        ConfigError: the keys the sample cannot satisfy, each with the value that works.
+    """
+    from astrovader.config.rules import adapt_to_sample, check_sample
+
+    if quickstart:
+        config, notes = adapt_to_sample(config, len(images))
+        for note in notes:
+            log.warning("%s", note)
+    check_sample(config, len(images))
+    arcsec, notes = angular_notes(config, images.geometry)
+    for note in notes:
+        log.warning("%s", note)
+    if arcsec:
+        log.info("images span %.4g arcsec on a side", arcsec)
+    return config.replace(data={"image_arcsec": arcsec})
+
+
+def angular_notes(config: Config, geometry) -> tuple[float, list[str]]:
+    """The images' angular side (0: unknown or mixed) and the warnings of their geometry.
+
+    With pixel scales known and no ``data.crop``/``data.crop_arcsec``, stamps of
+    different angular sides are each resized from their own largest square, so the
+    galaxies are read at different angular scales: a warning proposes
+    ``data.crop_arcsec`` (the median side). Stamps padded to the crop are counted.
+    """
+    data = config.data
+    if geometry is None or not geometry.sides.any():
+        return data.crop_arcsec, []
+    notes = []
+    padded = int(geometry.padded.sum())
+    if padded:
+        notes.append(
+            f"{padded} of {len(geometry.sides)} stamps are smaller than the crop and were "
+            "padded with noise of their own sky"
+        )
+    arcsec = geometry.arcsec
+    known = arcsec[np.isfinite(arcsec)]
+    if data.crop_arcsec:
+        return data.crop_arcsec, notes
+    scales = geometry.scales[geometry.scales > 0]
+    if data.crop:
+        same = scales.size == len(geometry.sides) and np.ptp(scales) <= 1e-3 * scales.max()
+        return (data.crop * float(scales[0]) if same else 0.0), notes
+    if known.size and known.max() > 1.05 * known.min():
+        pixels = geometry.sides[geometry.sides > 0]
+        scale_text = (
+            f"at {scales[0]:.3g}″/px"
+            if np.ptp(scales) <= 1e-3 * scales.max()
+            else "at mixed scales"
+        )
+        notes.append(
+            f"stamps span {known.min():.3g}″ to {known.max():.3g}″ ({pixels.min()} to "
+            f"{pixels.max()} px {scale_text}) and each is resized from its own largest square, "
+            "so the galaxies are read at different angular scales; set "
+            f"data.crop_arcsec = {np.median(known):.3g} (the median side; smaller stamps are "
+            "padded with noise of their own sky)"
+        )
+        return 0.0, notes
+    whole = known.size == len(geometry.sides)
+    return (float(np.median(known)) if whole else 0.0), notes

@@ -189,20 +189,25 @@ def test_a_small_catalogue_names_every_key_too_large_at_once(tmp_path, cli_error
 
 
 def test_the_quickstart_preset_adapts_to_a_small_sample(caplog):
-    from astrovader.cli.fit import _fitted_to_sample, quickstart_preset
+    from astrovader.cli.fit import quickstart_preset
     from astrovader.config import load_config
+    from astrovader.data.imageset import ImageSet
+    from astrovader.data.sources import fit_to_images
     from astrovader.errors import ConfigError
+
+    def sample(n):
+        return ImageSet(tuple(map(str, range(n))), np.zeros((n, 32, 32, 1), np.float32))
 
     preset = load_config(quickstart_preset())
     assert (preset.training.batch_size, preset.model.n_clusters) == (64, 5)
     with caplog.at_level("WARNING", logger="astrovader"):
-        fitted = _fitted_to_sample(preset.replace(data={"validation_fraction": 0.2}), 6, True)
+        fitted = fit_to_images(preset.replace(data={"validation_fraction": 0.2}), sample(6), True)
     assert fitted.training.batch_size == 6 and fitted.data.validation_fraction == 0.0
     said = caplog.text
     assert "data.validation_fraction = 0.2 would leave 5 of 6 images for training" in said
     assert "training.batch_size = 64 lowered to the 6 images" in said
-    assert _fitted_to_sample(preset, 500, True) == preset  # large enough: unchanged
+    assert fit_to_images(preset, sample(500), True) == preset  # large enough: unchanged
     with pytest.raises(ConfigError, match=r"set training.batch_size ≤ 6"):
-        _fitted_to_sample(preset, 6, False)  # without the preset: refused, not adapted
+        fit_to_images(preset, sample(6), False)  # without the preset: refused, not adapted
     with pytest.raises(ConfigError, match=r"3 images \(3 for training\).*n_clusters ≤ 3"):
-        _fitted_to_sample(preset, 3, True)  # K is science: never lowered silently
+        fit_to_images(preset, sample(3), True)  # K is science: never lowered silently

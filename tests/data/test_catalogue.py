@@ -58,6 +58,7 @@ def test_csv_and_ecsv_catalogues_with_named_columns(aegis, tmp_path, suffix):
             "ext": table["GAL_HDU"],
             "alpha": table["RA"],
             "delta": table["DEC"],
+            "var": table["NOISE_VARIANCE"],
         }
     )
     mine.write(tmp_path / f"list{suffix}")
@@ -67,6 +68,7 @@ def test_csv_and_ecsv_catalogues_with_named_columns(aegis, tmp_path, suffix):
         id_column="name",
         ra_column="alpha",
         dec_column="delta",
+        noise_column="var",
     )
     got = load_images(tmp_path / f"list{suffix}", 1, 16, progress=False, catalog=settings)
     assert list(got.ids) == [f"g{i}" for i in IDENTS]
