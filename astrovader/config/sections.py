@@ -30,7 +30,9 @@ class DataConfig:
     them (values × bytes per value), both checked before decoding. A raw stamp smaller
     than the crop is padded with noise of its own sky. ``image_arcsec`` is written
     by ``fit``: the angular side of the images read (the crop, or the side every
-    stamp shares), 0 when unknown or mixed.
+    stamp shares), 0 when unknown or mixed. ``mask_neighbours`` replaces every
+    source of a raw stamp but the central one by sky noise (photutils segmentation;
+    :mod:`astrovader.data.neighbours`).
     """
 
     image_size: int = 128
@@ -48,6 +50,7 @@ class DataConfig:
     max_pixels: int = 2**26
     max_bytes: int = 2**27
     image_arcsec: float = 0.0
+    mask_neighbours: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -206,11 +206,17 @@ def prepare_raw(
 ) -> np.ndarray:
     """Raw (H, W, B) flux cropped and, when one band is wanted, averaged over bands.
 
-    A stamp smaller than the crop is padded with noise of its own sky
-    (:func:`sky_padded`) rather than read whole, so that every image spans the
-    same angle; ``info`` (when given) receives the stamp's ``side`` (pixels, before
-    the crop), its ``scale`` (arcsec/pixel, 0 unknown) and whether it was ``padded``.
+    With ``mask_neighbours`` every source but the central one is first replaced by
+    sky noise (:mod:`astrovader.data.neighbours`). A stamp smaller than the crop is
+    padded with noise of its own sky (:func:`sky_padded`) rather than read whole, so
+    that every image spans the same angle; ``info`` (when given) receives the stamp's
+    ``side`` (pixels, before the crop), its ``scale`` (arcsec/pixel, 0 unknown) and
+    whether it was ``padded``.
     """
+    if options.mask_neighbours:
+        from astrovader.data.neighbours import mask_neighbours
+
+        raw, _ = mask_neighbours(raw, where)
     side = crop_side(options, pixel_scale, where)
     if info is not None:
         info.update(side=min(raw.shape[:2]), scale=pixel_scale, padded=False)

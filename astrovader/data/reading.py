@@ -14,7 +14,7 @@ from astrovader.config.rules import NAN_PIXELS_RULE, SECTION_RULES
 from astrovader.config.sections import CatalogConfig, ScalingConfig
 from astrovader.errors import InputError
 
-SAVED = ("scaling", "crop", "crop_arcsec", "pixel_scale", "band_axis", "catalog")
+SAVED = ("scaling", "crop", "crop_arcsec", "pixel_scale", "band_axis", "catalog", "mask_neighbours")
 """The reading settings a model keeps (``AstroVaDEr(reading=…)``)."""
 
 
@@ -35,6 +35,7 @@ class ReadOptions:
         max_pixels: The most pixels one image may have (checked before decoding).
         max_bytes: The most bytes one image may hold as stored (checked before decoding).
         catalog: The columns of an input catalogue.
+        mask_neighbours: Replace every source but the central one by sky noise.
     """
 
     bands: int = 1
@@ -49,6 +50,7 @@ class ReadOptions:
     max_pixels: int = 2**26
     max_bytes: int = 2**27
     catalog: CatalogConfig = dataclasses.field(default_factory=CatalogConfig)
+    mask_neighbours: bool = False
 
     def __post_init__(self):
         if not SECTION_RULES["data"]["bands"].test(self.bands):
@@ -80,6 +82,7 @@ class ReadOptions:
             d.max_pixels,
             d.max_bytes,
             config.catalog,
+            d.mask_neighbours,
         )
 
     def saved(self) -> dict:
