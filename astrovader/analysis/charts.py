@@ -139,3 +139,26 @@ def scatter_map(points: np.ndarray, labels: np.ndarray, stem: str | Path, title:
     outside_legend(ax, title="component", fontsize=7, markerscale=2)
     fig.tight_layout()
     return save_figure(fig, stem)
+
+
+def feature_boxes(
+    values: dict[str, np.ndarray], labels: np.ndarray, k: int, stem: str | Path, title: str
+) -> list[Path]:
+    """One panel per feature, a box per occupied component (its distribution), NaN left out."""
+    occupied = [c for c in range(k) if np.any(labels == c)]
+    columns = 4
+    rows = -(-len(values) // columns)
+    fig = Figure(figsize=(3.2 * columns, 2.4 * rows + 0.4))
+    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
+    for ax, (name, column) in zip(axes, values.items(), strict=False):
+        data = [column[(labels == c) & np.isfinite(column)] for c in occupied]
+        ax.boxplot([d if d.size else [np.nan] for d in data], showfliers=False)
+        ax.set_xticks(range(1, len(occupied) + 1), [str(c) for c in occupied], fontsize=7)
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in axes[len(values) :]:
+        ax.set_visible(False)
+    fig.suptitle(title, fontsize=10)
+    fig.supxlabel("component (argmax γ)", fontsize=8)
+    fig.tight_layout()
+    return save_figure(fig, stem)

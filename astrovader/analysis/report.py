@@ -16,7 +16,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from astrovader._io import directory_lock, remove_stale
-from astrovader.analysis import clustering, gallery, metrics
+from astrovader.analysis import clustering, gallery, metrics, morphology
 from astrovader.analysis.anomaly import anomaly
 from astrovader.analysis.charts import loss_curves
 from astrovader.analysis.gz2 import GZ2Columns, read_catalogue
@@ -68,6 +68,7 @@ class ReportOptions:
         tsne_max: At most this many embeddings in the t-SNE map.
         explorer: Also write the interactive explorer (``explorer/index.html``,
             :mod:`~astrovader.analysis.explorer`) and link to it.
+        morph_sample: Objects measured with statmorph (a seeded random sample; 0: none).
         progress: Show a progress bar.
     """
 
@@ -82,6 +83,7 @@ class ReportOptions:
     gz2_columns: GZ2Columns = dataclasses.field(default_factory=GZ2Columns)
     tsne_max: int = 2000
     explorer: bool = True
+    morph_sample: int = 100
     progress: bool = True
 
 
@@ -92,6 +94,8 @@ def check_options(options: ReportOptions, k: int | None = None) -> None:
             raise AstrovaderError(f"a γ or vote-fraction cut must lie in [0, 1), got {cut}")
     if options.n_examples < 1 or options.steps < 2 or options.traversal_steps < 3:
         raise AstrovaderError("n_examples must be ≥ 1, steps ≥ 2 and traversal_steps ≥ 3")
+    if options.morph_sample < 0:
+        raise AstrovaderError(f"--morph-sample must be ≥ 0, got {options.morph_sample}")
     bad = [c for c in options.morph_components or () if k is not None and not 0 <= c < k]
     if bad:
         raise AstrovaderError(f"morphological component {bad[0]} is not in 0…{k - 1}")
@@ -231,6 +235,7 @@ def make_report(
         "deblending": lambda: gallery.deblending(ctx, morph),
         "metrics and t-SNE": lambda: clustering.scores(ctx, silhouette),
         "Galaxy Zoo": lambda: None if catalogue is None else clustering.galaxy_zoo(ctx, catalogue),
+        "morphology": lambda: morphology.section(ctx),
         "anomaly score": lambda: anomaly(ctx),
         "objects table": lambda: _objects(ctx, silhouette),
         "explorer": lambda: _explorer(run, out, data, options) if options.explorer else None,

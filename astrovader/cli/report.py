@@ -87,6 +87,13 @@ def register(subparsers) -> None:
         default=2000,
         help="t-SNE points at most (2000; 0 skips it)",
     )
+    parser.add_argument(
+        "--morph-sample",
+        type=integer(0, 10**6),
+        default=100,
+        metavar="N",
+        help="objects measured with statmorph for the morphology per component (100; 0 skips)",
+    )
     parser.add_argument("--seed", type=SEED, default=0, help="seed of random selections (0)")
     parser.add_argument("--out", metavar="DIR", help="report folder (default: RUN/report)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -52,6 +52,8 @@ def tiny_report(tiny_run, tiny_records, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("report")
     catalogue = gz2_catalogue(tiny_records[1], root / "gz2.csv", np.random.default_rng(0))
-    options = ReportOptions(n_examples=4, tsne_max=120, progress=False, gamma_cuts=(0.3, 0.5, 0.9))
+    options = ReportOptions(
+        n_examples=4, tsne_max=120, progress=False, gamma_cuts=(0.3, 0.5, 0.9), morph_sample=20
+    )
     page = make_report(tiny_run, root / "out", catalog=catalogue, options=options)
     return {"out": page.parent, "catalogue": catalogue, "options": options}

@@ -29,6 +29,7 @@ FIGURES = (
     "confusion",
     "gz2_smooth_featured",
     "gz2_edge_on",
+    "morphology",
 )
 TABLES = (
     "least_likely",
@@ -41,6 +42,7 @@ TABLES = (
     "confusion",
     "gz2",
     "objects",
+    "morphology",
 )
 
 pytestmark = pytest.mark.slow
@@ -244,3 +246,16 @@ def test_mean_gamma_rows_are_the_labels_as_the_caption_says(report):
         if np.any(labels == c):
             row = [table[f"gamma_{j}"][c] for j in range(k)]
             np.testing.assert_allclose(row, gamma[labels == c].mean(axis=0), atol=1e-4)
+
+
+def test_morphology_is_measured_on_the_stated_sample(report):
+    table = report["tables"]["morphology"]
+    assert len(table) == 20 and set(map(str, table["id"])) <= set(report["clusters"]["id"])
+    labels = dict(zip(report["clusters"]["id"], report["clusters"]["gamma"].argmax(1), strict=True))
+    assert all(labels[str(i)] == c for i, c in zip(table["id"], table["component"], strict=True))
+    assert {"gini", "m20", "concentration", "sersic_n", "r_half", "flux", "sn"} <= set(
+        table.colnames
+    )
+    text = (report["out"] / "index.html").read_text()
+    assert "Morphology per component" in text and "a random sample of 20 of the" in text
+    assert re.search(r"Component \d+ \(\d+ measured\):", text)
