@@ -101,12 +101,15 @@ def members(ctx: Context) -> Section:
     """Per component: the highest-γ objects and a random selection (Figs. 6–7)."""
     x, gamma, n = ctx.inputs.images, ctx.inputs.gamma, ctx.options.n_examples
     occupied = ctx.occupied
-    top = [latent.top_gamma(gamma, c, n) if c in occupied else [] for c in range(ctx.k)]
+    top = [latent.top_members(gamma, ctx.labels, c, n) for c in range(ctx.k)]
     image_grid(
         [x[i] for i in top],
         ctx.figure("top_gamma"),
-        [f"{c}" if c in occupied else f"{c} (empty)" for c in range(ctx.k)],
-        title="Highest γ per component",
+        [
+            f"{c} ({np.sum(ctx.labels == c)})" if c in occupied else f"{c} (empty)"
+            for c in range(ctx.k)
+        ],
+        title="Highest-γ members per component (count)",
     )
     rand = [latent.random_members(ctx.labels, c, n, ctx.rng) for c in range(ctx.k)]
     image_grid(
@@ -119,7 +122,7 @@ def members(ctx: Context) -> Section:
         "Component members",
         [],
         [
-            ("figures/top_gamma", "Highest-γ objects of each component (paper Fig. 7)"),
+            ("figures/top_gamma", "Highest-γ members of each component (paper Fig. 7)"),
             ("figures/random_members", "Random members of each component (paper Fig. 6)"),
         ],
     )

@@ -21,6 +21,13 @@ def top_gamma(gamma: np.ndarray, component: int, n: int) -> np.ndarray:
     return np.argsort(-column, kind="stable")[:n]
 
 
+def top_members(gamma: np.ndarray, labels: np.ndarray, component: int, n: int) -> np.ndarray:
+    """Up to ``n`` members of ``component`` (argmax γ), highest γ first."""
+    members = np.flatnonzero(np.asarray(labels) == component)
+    order = np.argsort(-np.asarray(gamma)[members, component], kind="stable")
+    return members[order][:n]
+
+
 def random_members(labels: np.ndarray, component: int, n: int, rng) -> np.ndarray:
     """Up to ``n`` random indices of the objects labelled ``component``."""
     members = np.flatnonzero(np.asarray(labels) == component)

@@ -14,6 +14,10 @@ def test_per_object_mse_and_top_gamma():
     gamma = np.array([[0.1, 0.9], [0.7, 0.3], [0.2, 0.8], [0.9, 0.1]])
     assert list(latent.top_gamma(gamma, 1, 2)) == [0, 2]
     assert list(latent.top_gamma(gamma, 0, 10)) == [3, 1, 2, 0]
+    # Members only: a one-member component shows one object, not the n highest γ.
+    labels = gamma.argmax(1)
+    assert list(latent.top_members(gamma, labels, 0, 10)) == [3, 1]
+    assert list(latent.top_members(np.c_[gamma, [0.0, 0.0, 0.0, 0.5]], labels, 2, 5)) == []
 
 
 def test_random_members_stay_in_the_component():
