@@ -1,20 +1,12 @@
 """The neighbour-masking benchmark: neighbours land off-centre, and the script runs end to end."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "benchmarks" / "neighbours.py"
-
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("neighbours", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_benchmark):
+    return load_benchmark("neighbours")
 
 
 def test_neighbours_are_added_off_centre_and_masking_takes_them_out(bench):

@@ -1,23 +1,15 @@
 """The raw-flux against PNG benchmark: its sets hold the same galaxies, and every stamp is read."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from astrovader.config.sections import ScalingConfig
 from astrovader.data.readers import load_images
 
-SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "benchmarks" / "raw_vs_png.py"
-
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("raw_vs_png", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_benchmark):
+    return load_benchmark("raw_vs_png")
 
 
 @pytest.mark.parametrize("engine", ["builtin", "galsim"])
