@@ -322,27 +322,3 @@ def check_sample(config, n_images: int, n_train: int | None = None) -> None:
     raise ConfigError(
         f"{n_images} images ({n_train} for training) are too few for {'; '.join(found)}{hint}"
     )
-
-
-def adapt_to_sample(config, n_images: int):
-    """The quick-start preset fitted to a small sample: ``(config, what changed)``.
-
-    The validation split is dropped when it would leave fewer training images than
-    the configuration needs, and ``training.batch_size`` is lowered to the training
-    images when it exceeds them. ``model.n_clusters`` is left as it is (a choice of
-    science, refused by :func:`check_sample` if too large).
-    """
-    data, training = config.data, config.training
-    changes, notes = {}, []
-    n_train = training_count(n_images, data.validation_fraction)
-    if n_train < n_images and sample_violations(config, n_train):
-        changes["data"] = {"validation_fraction": 0.0}
-        notes.append(
-            f"data.validation_fraction = {data.validation_fraction:g} would leave {n_train} of "
-            f"{n_images} images for training: set to 0 (no validation images)"
-        )
-        n_train = n_images
-    if training.batch_size > n_train:
-        changes["training"] = {"batch_size": n_train}
-        notes.append(f"training.batch_size = {training.batch_size} lowered to the {n_train} images")
-    return (config.replace(**changes) if changes else config), notes

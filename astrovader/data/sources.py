@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from astrovader.config import Config
+from astrovader.config.rules import check_sample, sample_violations, training_count
 from astrovader.data.readers import ImageSet, ReadOptions, global_limits, load_images
 from astrovader.data.scaling import describe
 
@@ -96,15 +97,13 @@ def fit_to_images(config: Config, images: ImageSet, quickstart: bool = False) ->
     Every key too large for the sample is refused at once
     (:func:`~astrovader.config.rules.check_sample`); with the quick-start preset the
     batch size and validation split adapt instead
-    (:func:`~astrovader.config.rules.adapt_to_sample`), each change a warning. The
+    (:func:`adapt_to_sample`), each change a warning. The
     stamps' geometry is checked (:func:`angular_notes`) and the images' angular side
     recorded as ``data.image_arcsec``.
 
     Raises:
         ConfigError: the keys the sample cannot satisfy, each with the value that works.
     """
-    from astrovader.config.rules import adapt_to_sample, check_sample
-
     if quickstart:
         config, notes = adapt_to_sample(config, len(images))
         for note in notes:
@@ -161,3 +160,27 @@ def angular_notes(config: Config, geometry) -> tuple[float, list[str]]:
         return 0.0, notes
     whole = known.size == len(geometry.sides)
     return (float(np.median(known)) if whole else 0.0), notes
+
+
+def adapt_to_sample(config: Config, n_images: int) -> tuple[Config, list[str]]:
+    """The quick-start preset fitted to a small sample: ``(config, what changed)``.
+
+    The validation split is dropped when it would leave fewer training images than
+    the configuration needs, and ``training.batch_size`` is lowered to the training
+    images when it exceeds them. ``model.n_clusters`` is left as it is (a choice of
+    science, refused by :func:`~astrovader.config.rules.check_sample` if too large).
+    """
+    data, training = config.data, config.training
+    changes, notes = {}, []
+    n_train = training_count(n_images, data.validation_fraction)
+    if n_train < n_images and sample_violations(config, n_train):
+        changes["data"] = {"validation_fraction": 0.0}
+        notes.append(
+            f"data.validation_fraction = {data.validation_fraction:g} would leave {n_train} of "
+            f"{n_images} images for training: set to 0 (no validation images)"
+        )
+        n_train = n_images
+    if training.batch_size > n_train:
+        changes["training"] = {"batch_size": n_train}
+        notes.append(f"training.batch_size = {training.batch_size} lowered to the {n_train} images")
+    return (config.replace(**changes) if changes else config), notes
