@@ -34,12 +34,17 @@ def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
 
 
 def _to_rgb(image: np.ndarray, residual: bool, limit: float) -> np.ndarray:
-    """One cell as RGB in [0, 1]: grey or colour as is, residuals through a diverging map."""
+    """One cell as RGB in [0, 1]: colour as is, other bands as their grey mean, residuals mapped.
+
+    Residuals go through a diverging colour map of symmetric range ``limit``.
+    """
     image = np.asarray(image, dtype=float)
     if residual:
         scaled = (image.mean(axis=-1) / limit + 1.0) / 2.0
         return colormaps["RdBu_r"](np.clip(scaled, 0.0, 1.0))[..., :3]
-    return np.clip(np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image, 0.0, 1.0)
+    if image.shape[-1] != 3:
+        image = np.repeat(image.mean(axis=-1, keepdims=True), 3, axis=-1)
+    return np.clip(image, 0.0, 1.0)
 
 
 def mosaic(rows, residual_rows=(), pad: int = 2) -> np.ndarray:

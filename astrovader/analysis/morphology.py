@@ -121,7 +121,8 @@ def distinctions(values: dict, labels: np.ndarray, k: int, top: int = 2) -> list
             scores.append(((median - overall) / spread, key, name, median, overall))
         scores.sort(key=lambda item: -abs(item[0]))
         named = [
-            f"{'higher' if z > 0 else 'lower'} {name} (median {mine:.3g} against {whole:.3g})"
+            f"{'higher' if z > 0 else 'lower'} {name.removesuffix(' (px)')} "
+            f"(median {mine:.3g} against {whole:.3g})"
             for z, _, name, mine, whole in scores[:top]
             if abs(z) >= 0.5
         ]

@@ -51,3 +51,13 @@ def test_no_legend_covers_an_axes(drawn, tmp_path):
             assert frame.x0 <= box.x0 and box.x1 <= frame.x1 + 1, "legend cut off"
             for ax in fig.axes:
                 assert not _overlaps(box, ax.get_window_extent()), ax.get_title()
+
+
+def test_images_of_any_band_count_tile_as_grey_or_colour():
+    from astrovader.analysis.figures import mosaic
+
+    rng = np.random.default_rng(1)
+    two = rng.random((3, 8, 8, 2))  # per-band files: two bands shown as their mean
+    canvas = mosaic([two, rng.random((2, 8, 8, 3))], pad=2)
+    assert canvas.shape == (18, 28, 3)
+    np.testing.assert_allclose(canvas[:8, :8], np.repeat(two[0].mean(-1, keepdims=True), 3, -1))
