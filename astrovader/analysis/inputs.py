@@ -147,9 +147,7 @@ def load_inputs(
         if "log_likelihood" in clusters:
             scores = np.asarray(clusters["log_likelihood"], float)[rows]
     else:
-        batch = config.training.batch_size
-        z, _ = model.encode(imageset.images, batch)
-        gamma = model.latent_probabilities(z, batch)
+        gamma, z = model.embed(imageset.images, config.training.batch_size)
         notes.append("γ and z: computed with the run's model")
     inputs = ReportInputs(
         config,

@@ -13,9 +13,9 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from astrovader._io import directory_lock, remove_stale
+from astrovader._progress import progress_bar
 from astrovader.analysis import clustering, gallery, metrics, morphology
 from astrovader.analysis.anomaly import anomaly
 from astrovader.analysis.charts import loss_curves
@@ -120,7 +120,7 @@ def morphological_components(ctx: gallery.Context) -> list[int]:
 
 def _reconstruction_mse(inputs, batch: int, progress: bool) -> np.ndarray:
     parts = []
-    for start in tqdm(
+    for start in progress_bar(
         range(0, len(inputs.z), batch), desc="reconstructing", disable=not progress, leave=False
     ):
         part = slice(start, start + batch)
@@ -244,7 +244,7 @@ def make_report(
     with directory_lock(out):
         remove_stale(out)
         _remove_earlier_report(out)
-        bar = tqdm(steps.items(), desc="report", unit="part", disable=not options.progress)
+        bar = progress_bar(steps.items(), desc="report", unit="part", disable=not options.progress)
         for name, step in bar:
             bar.set_postfix_str(name)
             result = step()

@@ -230,9 +230,9 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         return np.argmax(self.predict_proba(X), axis=1)
 
     def transform(self, X) -> np.ndarray:
-        """μ̃ (N, J): the deterministic embedding of each image."""
+        """The embedding (N, J) of each image, in which it is clustered (``model.embed``)."""
         images = self._images(X)
-        return self.model_.encode(images)[0]
+        return self.model_.embed(images)[1]
 
     def score_samples(self, X, samples: int = 16, seed: int = 0) -> np.ndarray:
         """The anomaly score log p̂(x) of each image (:mod:`astrovader.model.likelihood`)."""

@@ -16,6 +16,7 @@ import pkgutil
 import shlex
 import sys
 
+from astrovader._progress import LINE_INTERVAL, get_mode, set_mode
 from astrovader._quiet import KEEP_LOGS, quiet_native_logs
 from astrovader._version import __version__
 from astrovader.cli._logging import command_logging, say
@@ -41,7 +42,25 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--verbose", action="store_true", help="show TensorFlow's own log lines too"
         )
+        command.add_argument(
+            "--progress",
+            choices=("auto", "bar", "lines", "none"),
+            default="auto",
+            help="progress as a bar, as one plain line per epoch (and a line every "
+            f"{LINE_INTERVAL:.0f} s of other long work), or none; auto: a bar on a terminal, "
+            "lines when stderr is a file (batch systems)",
+        )
     return parser
+
+
+def progress_mode(choice: str, quiet: bool = False, stream=None) -> str:
+    """The progress mode of ``--progress`` (``auto``: a bar on a terminal, else lines)."""
+    if quiet:
+        return "none"
+    if choice != "auto":
+        return choice
+    stream = sys.stderr if stream is None else stream
+    return "bar" if stream.isatty() else "lines"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     elif argv is None:
         quiet_native_logs()
     args.command_line = shlex.join(["astrovader", *(sys.argv[1:] if argv is None else argv)])
+    previous = get_mode()
+    set_mode(progress_mode(args.progress, getattr(args, "quiet", False)))
     try:
         with command_logging(args.command, quiet=getattr(args, "quiet", False)):
             return int(args.run(args) or 0)
@@ -67,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"astrovader {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        set_mode(previous)
 
 
 if __name__ == "__main__":

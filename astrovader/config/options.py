@@ -23,6 +23,10 @@ class AugmentConfig:
     responsibilities of the view are pulled towards those of the whole image with
     weight ``consistency`` (eq. A3), and an image's responsibilities come from its
     ``tied_views`` flips and quarter turns together (eq. A1; 1 = the image alone).
+    After training, the γ and the embedding of every image (``clusters.csv``,
+    ``embed``, the Python API) come from its ``test_views`` flips and quarter turns
+    tied the same way (8: the whole dihedral group, so that a flip or a quarter
+    turn of an image never moves it to another cluster; 1: the image alone, the paper).
     """
 
     rotate90: bool = True
@@ -34,6 +38,7 @@ class AugmentConfig:
     target: str = "view"
     consistency: float = 1.0
     tied_views: int = 4
+    test_views: int = 8
 
     @property
     def active(self) -> bool:
@@ -47,6 +52,7 @@ class AugmentConfig:
             or self.noise > 0
             or self.consistency > 0
             or self.tied_views > 1
+            or self.test_views > 1
         )
 
 
@@ -63,15 +69,19 @@ class MixtureConfig:
     component holding fewer than ``respawn`` · N/K images by splitting the largest
     one with 2-means; ``restarts`` GMM initialisations are made and the most likely
     kept (an unsupervised choice); ``reset_optimizer`` clears Adam's moments when
-    the prior is initialised.
+    the prior is initialised. After training, ``final_fits`` fresh mixtures of the
+    final embedding are compared with the learned one by tied log-likelihood and
+    the best is kept (:mod:`astrovader.training.final_mixture`; 0: the learned one,
+    the paper).
     """
 
     update: str = "em"
     pi: str = "simplex"
     gamma_from: str = "target"
-    respawn: float = 0.25
+    respawn: float = 0.05
     restarts: int = 1
     reset_optimizer: bool = True
+    final_fits: int = 10
 
 
 PAPER_METHOD: dict[str, dict] = {
@@ -88,6 +98,7 @@ PAPER_METHOD: dict[str, dict] = {
         "target": "view",
         "consistency": 0.0,
         "tied_views": 1,
+        "test_views": 1,
     },
     "mixture": {
         "update": "gradient",
@@ -96,5 +107,6 @@ PAPER_METHOD: dict[str, dict] = {
         "respawn": 0.0,
         "restarts": 1,
         "reset_optimizer": False,
+        "final_fits": 0,
     },
 }

@@ -114,6 +114,16 @@ def parse_minmax_lambda(value) -> float | None:
     return float(MINMAX_LAMBDA.check("minmax_lambda", value))
 
 
+def uses_tied_targets(gamma_from: str, consistency: float) -> bool:
+    """Whether a model needs each image's tied target (method §9 eq. A1) in its steps.
+
+    Either the γ of the mixture term is the target (``mixture.gamma_from =
+    "target"``) or the consistency term (``augment.consistency`` > 0) pulls the
+    views towards it.
+    """
+    return gamma_from == "target" or float(consistency) > 0
+
+
 SECTION_RULES: dict[str, dict[str, Rule]] = {
     "data": {
         "image_size": Rule(
@@ -209,6 +219,7 @@ SECTION_RULES: dict[str, dict[str, Rule]] = {
         "target": one_of(("view", "original"), '"view" or "original"'),
         "consistency": between(0, 1000),
         "tied_views": Rule("1, 4 or 8", lambda v: v in (1, 4, 8)),
+        "test_views": Rule("1, 4 or 8", lambda v: v in (1, 4, 8)),
     },
     "mixture": {
         "update": one_of(("gradient", "em"), '"gradient" or "em"'),
@@ -216,6 +227,7 @@ SECTION_RULES: dict[str, dict[str, Rule]] = {
         "gamma_from": one_of(("sample", "mean", "target"), "sample, mean or target"),
         "respawn": between(0, 1),
         "restarts": count(1, 100),
+        "final_fits": count(0, 100),
     },
     "pick_k": {
         "fits": count(1, 10**4),

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
-from tqdm.auto import tqdm
 
 from astrovader._io import atomic_path
+from astrovader._progress import progress_bar
 from astrovader.data.fits_stream import empty_primary, fits_stream, table_header
 from astrovader.errors import InputError
 
@@ -249,7 +249,7 @@ def write_stream(
     options = {"columns": stream.columns, "cards": cards, "scores": scores, "csv_cards": csv_cards}
     with (
         cluster_table(*table, **options) as write,
-        tqdm(total=stream.count, desc="embedding", unit="img", disable=not progress) as bar,
+        progress_bar(total=stream.count, desc="embedding", unit="img", disable=not progress) as bar,
     ):
         for ids, images in stream.batches(batch_size):
             write(ids, *embed(images))

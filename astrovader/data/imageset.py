@@ -6,7 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-from tqdm.auto import tqdm
+
+from astrovader._progress import progress_bar
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,7 +74,9 @@ class ImageSet:
 
 
 def _progress(total: int, enabled: bool):
-    return tqdm(total=total, desc="reading images", unit="img", disable=not enabled or total < 2)
+    return progress_bar(
+        total=total, desc="reading images", unit="img", disable=not enabled or total < 2
+    )
 
 
 def parallel_fill(count: int, work, workers: int | None, progress: bool) -> None:

@@ -61,16 +61,27 @@ def keyed(batches: tf.data.Dataset, seed: int, epoch) -> tf.data.Dataset:
     return tf.data.Dataset.zip((batches, keys))
 
 
-def augment(pairs: tf.data.Dataset, flips: bool) -> tf.data.Dataset:
+def augment(pairs: tf.data.Dataset, flips: bool, load=None) -> tf.data.Dataset:
     """Random horizontal and vertical flips (p = ½ each, per image) of keyed batches, prefetched.
 
     Shared by the in-memory and the TFRecord training pipelines. Prefetching
     prepares the next batches while the accelerator trains on the current one.
+
+    Args:
+        pairs: ``(batch, key)`` elements.
+        flips: Flip the images.
+        load: ``load(batch) → (images, extras)`` when the batch is not the images
+            themselves (rows of an array): the element is then ``(images, extras)``,
+            with only the images flipped.
     """
-    if flips:
-        batches = pairs.map(_flip, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    else:
-        batches = pairs.map(lambda images, key: images)
+
+    def prepare(batch, key):
+        images, extras = load(batch) if load is not None else (batch, None)
+        if flips:
+            images = _flip(images, key)
+        return images if extras is None else (images, extras)
+
+    batches = pairs.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return batches.prefetch(tf.data.AUTOTUNE)
 
 
@@ -91,6 +102,7 @@ def training_dataset(
     flips: bool,
     counter: EpochCounter,
     epoch_images: int = 0,
+    extras=None,
 ) -> tf.data.Dataset:
     """The batches of one epoch, the counter's (see the module docstring).
 
@@ -103,6 +115,10 @@ def training_dataset(
         epoch_images: Images per epoch (``schedule.epoch_images``), drawn from
             consecutive shuffled passes, pass p keyed by (seed, e, −1 − p); 0 is
             one pass over the images (the paper).
+        extras: ``extras(rows)`` → tensors of the batch's rows (indices into
+            ``images``), read when the batch is drawn; each element is then
+            ``(images, extras(rows))`` (the tied views of
+            :class:`~astrovader.training.tied_views.TiedViews`).
 
     Returns:
         ⌈images per epoch / batch_size⌉ batches per iteration.
@@ -118,12 +134,14 @@ def training_dataset(
             for p in range(passes)
         ]
         order = tf.concat(orders, axis=0)[:per_epoch]
-        batches = tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
-        return keyed(batches.map(lambda rows: tf.gather(pixels, rows)), seed, e)
+        return keyed(tf.data.Dataset.from_tensor_slices(order).batch(batch_size), seed, e)
+
+    def load(rows):
+        return tf.gather(pixels, rows), None if extras is None else extras(rows)
 
     steps = -(-per_epoch // batch_size)
     epochs = counter.epochs().flat_map(epoch)
-    return augment(epochs.apply(tf.data.experimental.assert_cardinality(steps)), flips)
+    return augment(epochs.apply(tf.data.experimental.assert_cardinality(steps)), flips, load)
 
 
 def evaluation_dataset(images: np.ndarray, batch_size: int) -> tf.data.Dataset:

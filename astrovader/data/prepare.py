@@ -38,9 +38,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from astrovader._io import directory_lock, remove_stale
+from astrovader._progress import progress_bar
 from astrovader.data._prepare_image import objid_of, prepare_pixels, prepared, write_png
 from astrovader.data.stamps import Stamp, folder_stamps
 from astrovader.errors import InputError
@@ -181,7 +181,9 @@ def prepare_directory(
     ]
     with (
         directory_lock(out),
-        tqdm(total=len(tasks), unit="img", desc="preparing", disable=not options.progress) as bar,
+        progress_bar(
+            total=len(tasks), unit="img", desc="preparing", disable=not options.progress
+        ) as bar,
     ):
         remove_stale(out)
         for _ in _ordered(write_png, tasks, workers):

@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 from PIL import Image
-from tqdm.auto import tqdm
 
 from astrovader._io import atomic_dir, output_lock
+from astrovader._progress import progress_bar
 from astrovader.config.sections import ScalingConfig
 from astrovader.data.scaling import scale
 from astrovader.data.synthetic import labels_csv, simulate, simulate_flux
@@ -88,7 +88,7 @@ def write_simulation(
         kind = "not empty" if out.is_dir() else "not a directory"
         raise InputError(f"{out}: output directory exists and is {kind}")
     images, records = render(engine, n, size, seed, bands, sky, raw=file_format != "png")
-    bar = tqdm(total=n, desc="writing", unit="img", disable=not progress)
+    bar = progress_bar(total=n, desc="writing", unit="img", disable=not progress)
     with output_lock(out), atomic_dir(out) as tmp, bar:
         if file_format == "mef":
             for start in range(0, n, per_file):

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
-from tqdm.auto import tqdm
 
 from astrovader._io import atomic_dir, output_lock
+from astrovader._progress import progress_bar
 from astrovader.data._files import TFRECORD_MANIFEST
 from astrovader.data._files import is_tfrecord_dir as is_tfrecord_dir
 from astrovader.data.folders import find_images, image_id
@@ -96,7 +96,9 @@ def _write_shards(tmp: Path, pairs, count, shard_bytes, progress) -> dict:
     shards: list[dict] = []
     shape, writer, index, max_id = None, None, 0, 0
     per_shard = 1
-    with tqdm(total=count, desc="writing TFRecords", unit="img", disable=not progress) as bar:
+    with progress_bar(
+        total=count, desc="writing TFRecords", unit="img", disable=not progress
+    ) as bar:
         for image_id, pixels in pairs:
             pixels = np.asarray(pixels)
             pixels = pixels[..., None] if pixels.ndim == 2 else pixels

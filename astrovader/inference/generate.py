@@ -23,9 +23,9 @@ import numpy as np
 import tomli_w
 from astropy.io import fits
 from PIL import Image
-from tqdm.auto import tqdm
 
 from astrovader._io import atomic_dir, output_lock
+from astrovader._progress import progress_bar
 from astrovader.data.fits_stream import fits_stream, table_header
 from astrovader.errors import AstrovaderError
 from astrovader.inference.embed import provenance_cards
@@ -92,7 +92,7 @@ def generate(
     )
     with (
         output_lock(out),
-        tqdm(total=n, unit="img", desc="generating", disable=not progress) as bar,
+        progress_bar(total=n, unit="img", desc="generating", disable=not progress) as bar,
     ):
         (_write_fits if fits_out else _write_pngs)(out, n, model, meta, decoded, bar)
     return seed

@@ -6,7 +6,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from astrovader.model import likelihood
+from astrovader.data.augment import dihedral_views
+from astrovader.model import em, likelihood
 from astrovader.model.sampling import latent_batches
 
 
@@ -59,19 +60,23 @@ class InferenceMixin:
         return np.concatenate(parts) if parts else np.zeros((0, self.n_clusters), "float32")
 
     def cluster_probabilities(self, x, batch_size: int = 180):
-        """γ (N, K) for images, from the deterministic embedding μ̃."""
-        z_mean, _ = self.encode(x, batch_size)
-        return self.latent_probabilities(z_mean, batch_size)
+        """γ (N, K) for images: the γ of :meth:`embed`."""
+        return self.embed(x, batch_size)[0]
 
     def predict_clusters(self, x, batch_size: int = 180):
         """The most probable component of each image, (N,) int."""
         return np.argmax(self.cluster_probabilities(x, batch_size), axis=-1)
 
     def embed(self, x, batch_size: int = 180):
-        """γ (N, K) and μ̃ (N, J) of images in one compiled pass per batch.
+        """γ (N, K) and the embedding (N, J) of images, in one compiled pass per batch.
 
-        Equal to :meth:`cluster_probabilities` and the μ̃ of :meth:`encode` for
-        the same ``batch_size``; faster, for streaming large data sets.
+        With ``test_views`` V = 1 (the paper) these are γ of the deterministic
+        embedding μ̃ (:meth:`latent_probabilities`) and μ̃ itself (:meth:`encode`).
+        With V > 1 the image's V flips and quarter turns are tied (method §9
+        eq. A1): γ is their E-step under the prior, with each view's posterior
+        N(μ̃_v, σ̃²_v), as in training, and the embedding is the mean of their μ̃.
+        With all 8 views (the dihedral group) a flip or a quarter turn of an
+        image gives it the same γ and embedding.
         """
         x = np.asarray(x, dtype="float32")
         step = self._compiled(self._embed_batch)
@@ -94,10 +99,16 @@ class InferenceMixin:
         return self.__dict__[key]
 
     def _embed_batch(self, x):
-        z_mean, _ = self.encoder(x, training=False)
-        z_mean = ops.cast(z_mean, "float32")
         pi, mu, var = self.prior(None)
-        return self.gamma_layer([z_mean, pi, mu, var]), z_mean
+        if self.test_views == 1:
+            z_mean, _ = self.encoder(x, training=False)
+            z_mean = ops.cast(z_mean, "float32")
+            return self.gamma_layer([z_mean, pi, mu, var]), z_mean
+        parts = [self.encoder(v, training=False) for v in dihedral_views(x, self.test_views)]
+        zv = ops.stack([ops.cast(m, "float32") for m, _ in parts])
+        log_var = ops.stack([ops.cast(lv, "float32") for _, lv in parts])
+        gamma = ops.exp(em.tied_log_posterior(zv, pi, mu, var, log_var))
+        return gamma, ops.mean(zv, axis=0)
 
     def log_likelihood(self, x, samples: int = 16, seed: int = 0, batch_size: int = 180):
         """The anomaly score log p̂(x) (N,) of each image, from ``samples`` draws (eq. A4).

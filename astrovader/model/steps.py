@@ -24,12 +24,14 @@ class TrainingMixin:
     Its layers and weights are set by :class:`~astrovader.model.vade.AstroVaDEr`.
     """
 
-    def loss_terms(self, x, training=False):
+    def loss_terms(self, x, training=False, tied=None):
         """Batch means of every loss term (method §4) and the weighted total.
 
         Args:
             x: (N, S, S, B) images in [0, 1].
             training: Sample z and run layers in training mode.
+            tied: The μ̃ and log σ̃² of the images' tied views, each (N, V, J), when
+                the batch brings them (:func:`~astrovader.model.targets.tied_target`).
 
         Returns:
             Dict with scalars ``loss``, ``reconstruction``, ``kl``, ``gmm_kl`` and
@@ -43,7 +45,7 @@ class TrainingMixin:
         pi, mu, var = self.prior(z)
         log_target = None
         if self.gamma_from == "target" or self.consistency > 0:
-            log_target = tied_target(self, x, pi, mu, var)
+            log_target = tied_target(self, x, pi, mu, var, tied)
         if self.gamma_from == "target":
             log_gamma = log_target
         else:
@@ -127,10 +129,10 @@ class TrainingMixin:
         return replicas.step_logs({**logs, **extra})
 
     def train_step(self, data):
-        x = data[0] if isinstance(data, tuple) else data
+        x, tied = _unpack(data)
         share = replicas.batch_share(ops.shape(x)[0])
         with tf.GradientTape() as tape:
-            terms = self.loss_terms(x, training=True)
+            terms = self.loss_terms(x, training=True, tied=tied)
             scaled = self.optimizer.scale_loss(terms["loss"] * share)
         variables = self.trainable_variables
         grads = tape.gradient(scaled, variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
@@ -157,6 +159,14 @@ class TrainingMixin:
         return self._record(terms, kept * share, skipped_batches=self.skipped_batches.result())
 
     def test_step(self, data):
-        x = data[0] if isinstance(data, tuple) else data
+        x, tied = _unpack(data)
         share = replicas.batch_share(ops.shape(x)[0])
-        return self._record(self.loss_terms(x, training=False), share)
+        return self._record(self.loss_terms(x, training=False, tied=tied), share)
+
+
+def _unpack(data):
+    """``(images, tied)`` of a batch: images alone, or ``(images, (μ̃, log σ̃²) of their views)``."""
+    if not isinstance(data, tuple):
+        return data, None
+    tied = data[1] if len(data) > 1 and isinstance(data[1], tuple) else None
+    return data[0], tied

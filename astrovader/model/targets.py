@@ -12,16 +12,20 @@ from astrovader.data.augment import dihedral_views
 from astrovader.model import em, gmm_math
 
 
-def tied_target(model, x, pi, mu, var):
+def tied_target(model, x, pi, mu, var, tied=None):
     """log t (N, K): the γ of each image from its unaugmented views together (eq. A1).
 
     The views are the model's ``tied_views`` flips and quarter turns of ``x``
-    (:func:`~astrovader.data.augment.dihedral_views`), embedded by the μ̃ of the
-    model's teacher, the encoder as it was at the start of the epoch
-    (:class:`~astrovader.training.mixture_em.TeacherSnapshot`): the target of an
-    epoch is the E-step at its start, fixed while the network learns towards it
-    (a target from the encoder being trained chases itself). No gradient flows in.
-    Before the prior is initialised (γ-training) the passes are skipped and t is uniform.
+    (:func:`~astrovader.data.augment.dihedral_views`), embedded by the encoder as
+    it was at the start of the epoch: the target of an epoch is the E-step at its
+    start, fixed while the network learns towards it (a target from the encoder
+    being trained chases itself). The views' μ̃ and log σ̃² come with the batch
+    (``tied``, embedded once per epoch by
+    :class:`~astrovader.training.tied_views.TiedViews`) or, for data streamed
+    from shards and for validation, from the model's teacher, a copy of that
+    encoder (:class:`~astrovader.training.mixture_em.TeacherSnapshot`), in the
+    step. Both give the same target. No gradient flows in. Before the prior is
+    initialised (γ-training) t is uniform.
 
     Args:
         model: The :class:`~astrovader.model.vade.AstroVaDEr`.
@@ -29,14 +33,20 @@ def tied_target(model, x, pi, mu, var):
         pi: (K,) weights.
         mu: (J, K) means.
         var: (J, K) variances.
+        tied: ``(μ̃, log σ̃²)`` of the images' views, each (N, V, J), or None.
     """
     n = ops.shape(x)[0]
     k = model.n_clusters
 
     def target():
-        views = dihedral_views(x, model.tied_views)
-        zv = ops.stack([model.teacher(v, training=False)[0] for v in views])
-        return em.tied_log_posterior(ops.stop_gradient(ops.cast(zv, "float32")), pi, mu, var)
+        if tied is not None:
+            zv, log_var = (ops.transpose(ops.cast(t, "float32"), (1, 0, 2)) for t in tied)
+        else:
+            parts = [model.teacher(v, training=False) for v in dihedral_views(x, model.tied_views)]
+            zv = ops.stack([ops.cast(m, "float32") for m, _ in parts])
+            log_var = ops.stack([ops.cast(lv, "float32") for _, lv in parts])
+        zv, log_var = ops.stop_gradient(zv), ops.stop_gradient(log_var)
+        return em.tied_log_posterior(zv, pi, mu, var, log_var)
 
     def uniform():
         return ops.full((n, k), -ops.log(ops.cast(k, "float32")))

@@ -7,7 +7,7 @@ import dataclasses
 import keras
 
 from astrovader._version import __version__
-from astrovader.config.rules import RECONSTRUCTION, parse_minmax_lambda
+from astrovader.config.rules import RECONSTRUCTION, parse_minmax_lambda, uses_tied_targets
 from astrovader.data.augment import view_settings
 from astrovader.data.reading import ReadOptions
 from astrovader.model.api import InferenceMixin
@@ -35,6 +35,7 @@ SETTINGS = (
     "mixture_update",
     "tied_views",
     "consistency",
+    "test_views",
 )
 GAMMA_SOURCES = ("sample", "mean", "target")
 
@@ -87,6 +88,8 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
         tied_views: Flips and quarter turns (1, 4 or 8) whose μ̃ share the target γ.
         consistency: Weight of KL(target ‖ γ of the view) after the GMM
             initialisation (method §9 eq. A3); 0 is off (the paper).
+        test_views: Flips and quarter turns (1, 4 or 8) whose μ̃ are tied into the
+            γ and the embedding of :meth:`embed` (1: the image alone, the paper).
         **kwargs: Standard model arguments.
     """
 
@@ -112,6 +115,7 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
         mixture_update: str = "gradient",
         tied_views: int = 1,
         consistency: float = 0.0,
+        test_views: int = 1,
         **kwargs,
     ):
         kwargs.setdefault("name", "astrovader")
@@ -132,18 +136,20 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
             raise ValueError(f"gamma_from must be one of {GAMMA_SOURCES}, got {gamma_from!r}")
         if mixture_update not in ("gradient", "em"):
             raise ValueError(f"mixture_update must be 'gradient' or 'em', got {mixture_update!r}")
-        if tied_views not in (1, 4, 8):
-            raise ValueError(f"tied_views must be 1, 4 or 8, got {tied_views!r}")
+        for name, views in (("tied_views", tied_views), ("test_views", test_views)):
+            if views not in (1, 4, 8):
+                raise ValueError(f"{name} must be 1, 4 or 8, got {views!r}")
         if not float(consistency) >= 0:
             raise ValueError(f"consistency must be non-negative, got {consistency!r}")
         self.views = dict(views) if views else None
         self.gamma_from, self.pi_simplex = gamma_from, bool(pi_simplex)
         self.mixture_update, self.tied_views = mixture_update, int(tied_views)
         self.consistency = float(consistency)
+        self.test_views = int(test_views)
         geometry = Geometry(**{name: getattr(self, name) for name in _NETWORK})
         self.encoder = build_encoder(geometry, self.kernels)
         self.teacher = None
-        if self.gamma_from == "target" or self.consistency > 0:
+        if uses_tied_targets(self.gamma_from, self.consistency):
             # The encoder as it was at the start of the epoch: the tied targets come from
             # it (method §9), as an E-step at the epoch start would give them.
             plain = dataclasses.replace(geometry, l2=0.0)
@@ -228,6 +234,7 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
             mixture_update=mix.update,
             tied_views=config.augment.tied_views,
             consistency=config.augment.consistency,
+            test_views=config.augment.test_views,
         )
 
     def read_options(self, **given) -> ReadOptions:

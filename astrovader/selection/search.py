@@ -28,9 +28,9 @@ import numpy as np
 from hyperopt import fmin, tpe
 from hyperopt.exceptions import AllTrialsFailed
 from hyperopt.pyll import rec_eval
-from tqdm.auto import tqdm
 
 from astrovader._io import directory_lock, remove_stale, write_text_atomic
+from astrovader._progress import progress_bar
 from astrovader.config import Config
 from astrovader.errors import AstrovaderError
 from astrovader.selection import records
@@ -223,7 +223,7 @@ def run_search(
         _check_same_search(out, meta)
         trials = records.load_trials(out, options.trust_pickle)
         done = min(len(trials), options.max_evals)
-        with tqdm(total=options.max_evals, initial=done, desc="search trials") as bar:
+        with progress_bar(total=options.max_evals, initial=done, desc="search trials") as bar:
             search = _Search(space, base, out, options, bar)
             run = _search_local if options.backend == "local" else _search_spark
             trials = run(search, trials)

@@ -21,6 +21,7 @@ from astrovader.training.history import HistoryWriter
 from astrovader.training.mixture_em import MixtureEM, TeacherSnapshot
 from astrovader.training.nan_guard import NaNGuard
 from astrovader.training.rundir import RunDirectory, check_out
+from astrovader.training.tied_views import EmbedTiedViews
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,6 +161,7 @@ def callbacks(session: Session, guard: NaNGuard) -> tuple[GMMInitialisation, lis
     """The GMM initialisation and every callback of the run, in order."""
     config, out = session.config, session.out
     schedule, mixture = config.schedule, config.mixture
+    at = schedule.gamma_epochs
 
     def check(embedding):
         session.warnings.extend(check_initialisation(embedding, session.options.force))
@@ -174,6 +176,7 @@ def callbacks(session: Session, guard: NaNGuard) -> tuple[GMMInitialisation, lis
         restarts=mixture.restarts,
         reset=mixture.reset_optimizer,
         check=check,
+        tied=session.inputs.tied,
     )
     em = []
     if mixture.update == "em":
@@ -186,10 +189,14 @@ def callbacks(session: Session, guard: NaNGuard) -> tuple[GMMInitialisation, lis
                 views,
                 mixture.respawn,
                 config.training.seed,
+                schedule=schedule,
+                tied=session.inputs.tied,
             )
         ]
+    tied = [] if session.inputs.tied is None else [EmbedTiedViews(session.inputs.tied, at)]
     return gmm_init, [
         EpochKey(session.inputs.counter),
+        *tied,
         gmm_init,
         TeacherSnapshot(schedule.gamma_epochs),
         *em,

@@ -8,7 +8,7 @@ from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
 from astrovader.errors import AstrovaderError
-from astrovader.training.mixture_em import embed_views, tied_init
+from astrovader.training.mixture_em import tied_init, views_of_epoch
 
 
 def fit_mixture(embedding: np.ndarray, n_clusters: int, seed: int = 0) -> GaussianMixture:
@@ -67,6 +67,8 @@ class GMMInitialisation(keras.callbacks.Callback):
         reset: Reset the optimizer afterwards.
         check: ``check(embedding)`` called on the (N, J) μ̃ before the fit (the
             collapse check of :mod:`~astrovader.training.diagnostics`), or None.
+        tied: The epoch's :class:`~astrovader.training.tied_views.TiedViews`
+            (every training image's views), or None to embed L batches.
     """
 
     def __init__(
@@ -80,8 +82,10 @@ class GMMInitialisation(keras.callbacks.Callback):
         restarts: int = 1,
         reset: bool = False,
         check=None,
+        tied=None,
     ):
         super().__init__()
+        self.tied = tied
         self.dataset = dataset
         self.at_epoch = at_epoch
         self.n_batches = n_batches
@@ -111,11 +115,13 @@ class GMMInitialisation(keras.callbacks.Callback):
             self.mixture = fit_mixture(embedding, self.model.n_clusters, self.seed)
             self.model.prior.set_from_sklearn(self.mixture)
         else:
-            zv, _ = embed_views(self.model, self.dataset, self.n_batches, self.views)
+            zv, log_var = views_of_epoch(
+                self.model, self.tied, self.dataset, self.n_batches, self.views
+            )
             if self.check is not None:
                 self.check(zv[0])
             pi, mu, var, self.score = tied_init(
-                zv, self.model.n_clusters, self.seed, self.restarts, fit_mixture
+                zv, self.model.n_clusters, self.seed, self.restarts, fit_mixture, log_var
             )
             self.model.prior.set_mixture(pi, mu, var)
         self.model.clip_value.assign(self.clip_value)

@@ -40,6 +40,10 @@ class RunInputs:
         batch_size: Images per batch.
         counter: The epoch the training batches are drawn for (set by
             :class:`~astrovader.training.callbacks.EpochKey`).
+        tied: The training images' tied views, embedded once per joint epoch
+            (:class:`~astrovader.training.tied_views.TiedViews`) and brought by
+            each training batch, or None (the teacher embeds them in the step).
+        images: The training images in memory, (N, S, S, B), or None (shards).
     """
 
     train: object
@@ -49,6 +53,8 @@ class RunInputs:
     write_clusters: Callable
     batch_size: int = 1
     counter: object = None
+    tied: object = None
+    images: object = None
 
 
 def run_inputs(config: Config, workers: int = 1, images=None) -> RunInputs:
@@ -75,23 +81,45 @@ def _in_memory(config: Config, data=None) -> RunInputs:
     batch, seed = config.training.batch_size, config.training.seed
     train_idx, val_idx = split_indices(len(data.images), config.data.validation_fraction, seed)
     counter = EpochCounter()
+    images = data.images[train_idx]
+    tied = _tied_views(config, images)
     train = training_dataset(
-        data.images[train_idx],
+        images,
         batch,
         seed,
         config.data.flips,
         counter,
         config.schedule.epoch_images,
+        extras=None if tied is None else tied.rows,
     )
     validation = evaluation_dataset(data.images[val_idx], batch) if len(val_idx) else None
 
     def write(model, out):
-        z_mean, _ = model.encode(data.images, batch)
-        gamma = model.latent_probabilities(z_mean, batch)
+        gamma, z = model.embed(data.images, batch)
         score = model.log_likelihood(data.images, SAMPLES, batch_size=batch)
-        write_clusters(out, data.ids, gamma, z_mean, columns=data.columns, score=score)
+        write_clusters(out, data.ids, gamma, z, columns=data.columns, score=score)
 
-    return RunInputs(train, validation, len(train_idx), len(val_idx), write, batch, counter)
+    n_val = len(val_idx)
+    return RunInputs(train, validation, len(train_idx), n_val, write, batch, counter, tied, images)
+
+
+def _tied_views(config: Config, images: np.ndarray):
+    """The tied views held for in-memory training, when the method uses them.
+
+    Not when an epoch trains on fewer images than there are (``schedule.epoch_images``):
+    embedding every image each epoch would then cost more than the teacher's
+    passes over the epoch's batches.
+    """
+    from astrovader.config.rules import uses_tied_targets
+    from astrovader.training.tied_views import TiedViews
+
+    augment, mixture = config.augment, config.mixture
+    used = uses_tied_targets(mixture.gamma_from, augment.consistency) or mixture.update == "em"
+    per_epoch = config.schedule.epoch_images or len(images)
+    if not used or per_epoch < len(images) or not len(images):
+        return None
+    latent = config.model.latent_dim
+    return TiedViews(images, augment.tied_views, latent, config.training.batch_size)
 
 
 def _shards(path: Path, config: Config, workers: int) -> RunInputs:

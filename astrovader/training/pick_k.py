@@ -18,8 +18,8 @@ import dataclasses
 import warnings
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from astrovader._progress import progress_bar
 from astrovader.config.rules import SECTION_RULES
 from astrovader.config.sections import PickKConfig
 from astrovader.errors import AstrovaderError
@@ -159,7 +159,7 @@ def count_components(
     rng = np.random.default_rng(seed)
     weights = np.zeros((fits, max_components))
     converged = np.zeros(fits, dtype=bool)
-    for f in tqdm(range(fits), desc="pick-k fits", disable=not progress, leave=False):
+    for f in progress_bar(range(fits), desc="pick-k fits", disable=not progress, leave=False):
         batch = x[rng.choice(len(x), size, replace=False)]
         mixture = BayesianGaussianMixture(
             n_components=max_components,

@@ -1,12 +1,15 @@
-"""Progress of a fit: one tqdm bar per phase, phase banners, an ETA for the whole run.
+"""Progress of a fit: one tqdm bar per phase, or one line per epoch; phase banners; an ETA.
 
 Used by ``astrovader fit`` (bars and banners on stderr) and
 :class:`astrovader.api.Clusterer` (tqdm's notebook front end in Jupyter).
 
-The bar counts the phase's steps with images/s; its postfix holds the epoch (1-based,
-as everywhere), the loss and the time left for the whole schedule, estimated from the
-run's mean step time so far. At each phase change a one-line banner says what the
-phase does (and, when annealing starts, why the loss rises).
+In the ``"bar"`` mode (:mod:`astrovader._progress`: a terminal) the bar counts the
+phase's steps with images/s; its postfix holds the epoch (1-based, as everywhere),
+the loss and the time left for the whole schedule, estimated from the run's mean
+step time so far. In the ``"lines"`` mode (stderr is a file, as on a batch system)
+each epoch ends with one plain line: the epoch, its phase, images/s, the losses
+and the run's ETA. At each phase change a one-line banner says what the phase does
+(and, when annealing starts, why the loss rises).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import time
 import keras
 from tqdm.auto import tqdm
 
+from astrovader._progress import get_mode
 from astrovader.training.schedule import GAMMA, phase_at
 
 EXPLAIN = {
@@ -46,13 +50,18 @@ class PhaseProgress(keras.callbacks.Callback):
     Args:
         config: The run's configuration.
         images_per_step: Images per training step (the batch size).
-        write: Where banners go (default ``tqdm.write`` on stderr: a bar is redrawn below).
+        write: Where banners and lines go (default ``tqdm.write`` on stderr: a bar is
+            redrawn below).
+        mode: ``"bar"`` or ``"lines"``; None takes :func:`astrovader._progress.get_mode`.
     """
 
-    def __init__(self, config, images_per_step: int, write=None):
+    def __init__(self, config, images_per_step: int, write=None, mode: str | None = None):
         super().__init__()
         self.config, self.batch = config, images_per_step
         self.write = write or (lambda text: tqdm.write(text, file=sys.stderr))
+        self.mode = mode or get_mode()
+        self.epoch_started = None
+        self.first_epoch = None
         self.epoch = 0
         self.total = config.schedule.total_epochs
         self.bar = None
@@ -64,6 +73,8 @@ class PhaseProgress(keras.callbacks.Callback):
         self.started = self.started or time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
+        if self.first_epoch is None:
+            self.first_epoch = epoch
         schedule = self.config.schedule
         state = phase_at(epoch, schedule)
         key = (state.phase, state.period)
@@ -83,14 +94,16 @@ class PhaseProgress(keras.callbacks.Callback):
             self.write(
                 f"epochs {epoch + 1}–{last + 1} of {self.total}{period}: {EXPLAIN[state.phase]}"
             )
-            self.bar = tqdm(
-                total=steps * (last - epoch + 1) or None,
-                desc=state.phase + period.replace(", period ", " "),
-                unit="step",
-                leave=False,
-                dynamic_ncols=True,
-            )
+            if self.mode == "bar":
+                self.bar = tqdm(
+                    total=steps * (last - epoch + 1) or None,
+                    desc=state.phase + period.replace(", period ", " "),
+                    unit="step",
+                    leave=False,
+                    dynamic_ncols=True,
+                )
         self.epoch = epoch
+        self.epoch_started = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
         self.steps_done += 1
@@ -110,6 +123,32 @@ class PhaseProgress(keras.callbacks.Callback):
         return (
             f"epoch {self.epoch + 1}/{self.total}, loss {loss:.4g}, "
             f"{rate * self.batch:.0f} images/s, run ETA {eta}"
+        )
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.mode != "lines":
+            return
+        self.write(self.epoch_line(epoch, logs or {}))
+
+    def epoch_line(self, epoch: int, logs: dict) -> str:
+        """The ``"lines"`` mode's line for a finished epoch."""
+        state = phase_at(epoch, self.config.schedule)
+        phase = state.phase
+        if phase != GAMMA:
+            phase += f" {state.period + 1}/{self.config.schedule.periods}"
+        now = time.perf_counter()
+        steps = (self.params or {}).get("steps") or 0
+        seconds = max(now - (self.epoch_started or now), 1e-9)
+        elapsed = max(now - self.started, 1e-9)
+        left = (self.total - epoch - 1) * elapsed / max(epoch + 1 - self.first_epoch, 1)
+        terms = ", ".join(
+            f"{name} {float(value):.4g}"
+            for name, value in logs.items()
+            if name in ("loss", "reconstruction", "kl", "gmm_kl", "consistency", "val_loss")
+        )
+        return (
+            f"epoch {epoch + 1}/{self.total} {phase}: {steps * self.batch / seconds:.0f} "
+            f"training images/s, {terms}, run ETA {time.strftime('%H:%M:%S', time.gmtime(left))}"
         )
 
     def _close(self):

@@ -11,6 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import keras
+import numpy as np
+
 from astrovader._io import atomic_path, deferred_interrupts, write_text_atomic
 from astrovader.config import Config
 from astrovader.errors import AstrovaderError
@@ -18,11 +21,13 @@ from astrovader.training import diagnostics
 from astrovader.training.auto_clusters import choose_clusters
 from astrovader.training.build import FitOptions, Session, build_session, callbacks
 from astrovader.training.checkpoint import restore
+from astrovader.training.final_mixture import final_mixture
 from astrovader.training.history import read_history
 from astrovader.training.memory import check_memory
 from astrovader.training.nan_guard import NaNGuard
 from astrovader.training.run_index import build_index
 from astrovader.training.rundir import RunDirectory, check_out
+from astrovader.training.tied_views import embed_views
 
 log = logging.getLogger(__name__)
 
@@ -124,11 +129,12 @@ def _train(session: Session) -> Path:
     seconds = time.perf_counter() - start
     if guard.failure:
         _roll_back(session.model, out, guard.failure)
+    _final_mixture(session)
     with deferred_interrupts(), atomic_path(out.model_path, suffix=".keras") as tmp:
         session.model.save(tmp)
     session.inputs.write_clusters(session.model, out.clusters_path)
     build_index(out)
-    _check(session, gmm_init)
+    _check(session)
     per_epoch = config.schedule.epoch_images or session.inputs.n_train
     rate = per_epoch * (total - session.initial_epoch) / max(seconds, 1e-9)
     log.info(
@@ -176,12 +182,42 @@ def _epochs(session: Session, gmm_init, every: list, guard: NaNGuard) -> None:
         fit(epoch, total)
 
 
-def _check(session: Session, gmm_init) -> None:
+def _final_embedding(session: Session):
+    """μ̃ and log σ̃² (V, N, J) of the training images' ``test_views`` views, final encoder.
+
+    Every image when they are in memory; the first ``schedule.gmm_batches`` batches of
+    shards.
+    """
+    inputs, views = session.inputs, session.model.test_views
+    if inputs.images is not None:
+        batch = inputs.batch_size
+        batches = (inputs.images[i : i + batch] for i in range(0, len(inputs.images), batch))
+        return embed_views(session.model, batches, views)
+    return embed_views(
+        session.model, inputs.train, views, limit=session.config.schedule.gmm_batches
+    )
+
+
+def _final_mixture(session: Session) -> None:
+    """Keep the best mixture of the final embedding (:mod:`~astrovader.training.final_mixture`)."""
+    fits, prior = session.config.mixture.final_fits, session.model.prior
+    if not fits or not prior.is_initialized:
+        return
+    zv, log_var = _final_embedding(session)
+    best = final_mixture(zv, log_var, prior.mixture(), fits, session.config.training.seed)
+    prior.set_mixture(best.pi, best.mu, best.var)
+
+
+def _check(session: Session) -> None:
     """The failure checks on the finished run: logged and written to ``warnings.txt``."""
-    model = session.model
-    gmm_init.set_model(model)
-    embedding = gmm_init.embed()
-    labels = model.latent_probabilities(embedding).argmax(1)
+    model, parts = session.model, []
+    for i, batch in enumerate(session.inputs.train):
+        if i >= session.config.schedule.gmm_batches:
+            break
+        x = batch[0] if isinstance(batch, tuple) else batch
+        parts.append(model.embed(keras.ops.convert_to_numpy(x), session.inputs.batch_size))
+    gamma, embedding = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+    labels = gamma.argmax(1)
     rows = read_history(session.out.history_path)
     found = [*session.warnings]
     sizes = (session.inputs.n_train, session.inputs.n_val)

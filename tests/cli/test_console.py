@@ -102,6 +102,12 @@ def test_a_tiny_fit_shows_phases_and_summary_and_no_log_noise(tmp_path):
         f"next: astrovader report {run} --out {run / 'report'}"
     )
     assert "warning:" not in result.stdout and "%|" not in result.stdout
+    # stderr is a pipe here, as on a batch system: one plain line per epoch, no bar
+    assert "\r" not in text and "step/s" not in text
+    epochs = [line for line in lines if re.match(r"epoch \d+/4 ", line)]
+    assert [int(line.split()[1].split("/")[0]) for line in epochs] == [1, 2, 3, 4]
+    assert all("training images/s" in line and "run ETA" in line for line in epochs)
+    assert "gamma" in epochs[0] and "anneal 1/1" in epochs[2] and "static 1/1" in epochs[3]
     quiet = subprocess.run(
         [COMMAND, "fit", *TINY, "--out", str(run), "--overwrite", "--quiet"],
         capture_output=True,

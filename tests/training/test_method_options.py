@@ -80,11 +80,13 @@ def test_mixture_em_sets_the_prior_to_the_tied_m_step():
     model = _model(mixture_update="em", pi_simplex=True, tied_views=4)
     _initialise(model)
     batches = [X[:12], X[12:]]
-    zv, log_var = embed_views(model, batches, 2, 4)
+    zv, log_var = embed_views(model, batches, 4)
     assert zv.shape == (4, 24, 2)
     mix = model.prior.mixture()
     gamma = np.exp(
-        ops.convert_to_numpy(em.tied_log_posterior(zv, mix["pi"], mix["mu"].T, mix["var"].T))
+        ops.convert_to_numpy(
+            em.tied_log_posterior(zv, mix["pi"], mix["mu"].T, mix["var"].T, log_var)
+        )
     )
     w = np.tile(gamma, (4, 1))
     points, spread = zv.reshape(-1, 2), np.exp(log_var).reshape(-1, 2)
@@ -156,3 +158,108 @@ def test_from_settings_applies_the_config_options():
         0.0,
         1,
     )
+
+
+def test_tied_views_held_for_the_epoch_give_the_teachers_targets():
+    """The speed-up of #24: targets from views embedded once per epoch = the per-step teacher's."""
+    from astrovader.model.targets import tied_target
+    from astrovader.training.tied_views import TiedViews
+
+    model = _model(mixture_update="em", pi_simplex=True, tied_views=4, consistency=1.0)
+    _initialise(model)
+    model.teacher.set_weights(model.encoder.get_weights())
+    tied = TiedViews(X, 4, 2, batch_size=7)
+    tied.refresh(model)
+    pi, mu, var = model.prior(None)
+    rows = np.array([3, 17, 0, 22, 9])
+    held = tied_target(model, X[rows], pi, mu, var, tied.rows(rows))
+    per_step = tied_target(model, X[rows], pi, mu, var)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(held), ops.convert_to_numpy(per_step), atol=1e-5
+    )
+    # and they are not uniform: the check has teeth
+    assert np.ptp(ops.convert_to_numpy(held)) > 0.1
+
+
+def test_each_training_batch_brings_the_tied_views_of_its_own_rows():
+    from astrovader.training.tied_views import TiedViews
+
+    n = 10
+    images = np.arange(n, dtype="float32")[:, None, None, None] * np.ones((1, 8, 8, 1), "float32")
+    tied = TiedViews(images, 4, 3, batch_size=4)
+    tied.mean.assign(np.arange(n, dtype="float32")[:, None, None] * np.ones((1, 4, 3), "float32"))
+    counter = EpochCounter()
+    for epoch in (0, 1):
+        counter.set(epoch)
+        ds = training_dataset(images, 4, 0, True, counter, extras=tied.rows)
+        for x, (mean, log_var) in ds:
+            np.testing.assert_array_equal(x.numpy()[:, 0, 0, 0], mean.numpy()[:, 0, 0])
+            assert mean.shape[1:] == (4, 3) and log_var.shape == mean.shape
+
+
+def test_a_small_real_cluster_survives_respawn_with_the_default_fraction():
+    """A true 2 % cluster (of K = 5) is not split away; an empty component is re-seeded."""
+    fraction = Config().mixture.respawn
+    n = 1000
+    sizes = [20, 245, 245, 245, 245]
+    centres = np.array([[10.0, 10], [-3, 0], [3, 0], [0, 3], [0, -3]])
+    labels = np.repeat(np.arange(5), sizes)
+    zv = (centres[labels] + RNG.normal(0, 0.3, (n, 2)))[None].astype("float32")
+    gamma = np.eye(5)[labels]
+    pi, mu, var = np.array(sizes) / n, centres.copy(), np.full((5, 2), 0.09)
+    _, new_mu, _, count = respawn(zv, gamma, pi, mu, var, fraction, seed=0)
+    assert count == 0
+    np.testing.assert_array_equal(new_mu, mu)
+    empty = gamma.copy()
+    empty[labels == 0] = np.eye(5)[1]  # component 0 now holds nothing
+    _, _, _, count = respawn(zv, empty, pi, mu, var, fraction, seed=0)
+    assert count == 1
+
+
+def test_respawned_halves_share_the_weight_by_their_sizes_and_identical_points_are_left():
+    z = np.concatenate([RNG.normal(-3, 0.1, (30, 2)), RNG.normal(3, 0.1, (90, 2))])
+    zv = z[None].astype("float32")
+    gamma = np.zeros((120, 2))
+    gamma[:, 0] = 1.0
+    pi, mu, var = np.array([0.9, 0.1]), np.zeros((2, 2)), np.ones((2, 2))
+    new_pi, new_mu, new_var, count = respawn(zv, gamma, pi, mu, var, 0.25, seed=0)
+    assert count == 1
+    small = int(np.argmin(np.abs(new_mu[:, 0] + 3)))
+    assert new_pi[small] == pytest.approx(0.25, abs=1e-6)  # 30 of 120 images
+    assert new_var.max() < 0.05  # each half's own spread (0.01), not the split one's (1)
+    same = np.ones((1, 50, 2), "float32")
+    gamma = np.zeros((50, 2))
+    gamma[:, 0] = 1.0
+    _, kept_mu, kept_var, none = respawn(same, gamma, pi, mu, var, 0.25, seed=0)
+    assert none == 0 and np.isfinite(kept_mu).all() and np.isfinite(kept_var).all()
+
+
+def test_respawn_happens_only_when_an_annealing_phase_starts():
+    schedule = (
+        Config()
+        .replace(schedule={"gamma_epochs": 2, "anneal_epochs": 2, "static_epochs": 1, "periods": 3})
+        .schedule
+    )
+    model = _model(mixture_update="em", pi_simplex=True, tied_views=4)
+    _initialise(model)
+    callback = MixtureEM([X], 2, 1, 4, respawn=0.5, schedule=schedule)
+    callback.set_model(model)
+    allowed = [e for e in range(11) if callback._may_respawn(e)]
+    assert allowed == [2, 5, 8]  # the starts of the three annealing phases (2 is T_γ: no EM)
+
+
+def test_the_initial_mixture_holds_the_posteriors_spread():
+    """σ² after the tied initialisation includes σ̃², so the first joint EM step does not jump."""
+    from astrovader.training.gmm_init import fit_mixture
+    from astrovader.training.mixture_em import em_step, tied_init
+
+    centres = np.array([[-3.0, 0], [3.0, 0]])
+    labels = RNG.integers(0, 2, 200)
+    sharp = centres[labels][None] + RNG.normal(0, 0.3, (4, 200, 2))
+    zv = np.concatenate([sharp, RNG.normal(0, 0.01, (4, 200, 1))], -1).astype("float32")
+    log_var = np.zeros_like(zv)
+    log_var[..., :2] = -4.0  # a collapsed third dimension: μ̃ ≈ 0, σ̃² ≈ 1
+    pi, mu, var, _ = tied_init(zv, 2, 0, 1, fit_mixture, log_var)
+    assert var[:, 2].min() > 0.9
+    _, _, _, after = em_step(zv, log_var, pi, mu, var)
+    np.testing.assert_allclose(after, var, rtol=0.05)
