@@ -110,26 +110,38 @@ class InferenceMixin:
         gamma = ops.exp(em.tied_log_posterior(zv, pi, mu, var, log_var))
         return gamma, ops.mean(zv, axis=0)
 
-    def log_likelihood(self, x, samples: int = 16, seed: int = 0, batch_size: int = 180):
+    def log_likelihood(
+        self, x, samples: int = likelihood.SAMPLES, seed: int = 0, batch_size: int = 180
+    ):
         """The anomaly score log p̂(x) (N,) of each image, from ``samples`` draws (eq. A4).
 
-        See :mod:`astrovader.model.likelihood`. The draws come from a NumPy
-        ``default_rng(seed)`` (one documented convention), so a score is
-        reproducible and does not depend on the batch size (beyond float32
-        rounding). Each batch is one compiled pass that decodes its S draws together.
+        See :mod:`astrovader.model.likelihood`: the decoder's density is the one
+        training weighed (temperature w = the model's final ``gmm_weight``). The
+        draws come from a NumPy ``default_rng(seed)`` (one documented convention),
+        so a score is reproducible and does not depend on the batch size (beyond
+        float32 rounding). Each batch is one compiled pass that decodes its S draws
+        together.
         """
+        if not 1 <= int(samples) <= likelihood.MAX_SAMPLES:
+            raise ValueError(
+                f"samples must be from 1 to {likelihood.MAX_SAMPLES}, got {samples!r}"
+            )
         x = np.asarray(x, dtype="float32")
         rng = np.random.default_rng(seed)
         noise = rng.standard_normal((samples, len(x), self.latent_dim)).astype("float32")
         step = self._compiled(self._likelihood_batch)
+        weight = tf.constant(likelihood.decoder_weight(self.gmm_weight.numpy()), tf.float32)
         out = [
-            step(tf.constant(x[part]), tf.constant(noise[:, part])).numpy()
+            step(tf.constant(x[part]), tf.constant(noise[:, part]), weight).numpy()
             for part in _batches(len(x), batch_size)
         ]
         return np.concatenate(out) if out else np.zeros(0, "float32")
 
-    def _likelihood_batch(self, x, noise):
-        """log p̂(x) (n,) of a batch x (n, S, S, B) from its draws' noise (S, n, J), one pass."""
+    def _likelihood_batch(self, x, noise, weight):
+        """log p̂(x) (n,) of a batch x (n, S, S, B) from its draws' noise (S, n, J), one pass.
+
+        ``weight`` is the decoder's temperature w (:mod:`astrovader.model.likelihood`).
+        """
         z_mean, z_log_var = (ops.cast(t, "float32") for t in self.encoder(x, training=False))
         draws, n = ops.shape(noise)[0], ops.shape(x)[0]
         z = z_mean[None] + ops.exp(0.5 * z_log_var)[None] * noise
@@ -141,12 +153,13 @@ class InferenceMixin:
             repeat,
             x_hat,
             flat,
-            ops.reshape(ops.tile(z_mean[None], (draws, 1, 1)), (-1, self.latent_dim)),
+            ops.reshape(noise, (-1, self.latent_dim)),
             ops.reshape(ops.tile(z_log_var[None], (draws, 1, 1)), (-1, self.latent_dim)),
             pi,
             mu,
             var,
             self.reconstruction,
+            weight,
         )
         return likelihood.combine(ops.reshape(weights, (draws, n)))
 

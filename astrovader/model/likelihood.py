@@ -1,14 +1,25 @@
-"""The per-object anomaly score: an importance-sampled estimate of log p(x) (method §7).
+"""The per-object anomaly score: an importance-sampled estimate of log p(x) (method §7a).
 
-With S draws z_s ~ q(z | x) = N(μ̃, σ̃²) (the encoder's posterior),
+With S draws z_s = μ̃ + σ̃ ε_s ~ q(z | x) = N(μ̃, σ̃²) (the encoder's posterior),
 
   log p̂(x) = logsumexp_s [log p(x | z_s) + log p(z_s) − log q(z_s | x)] − log S     (eq. A4)
 
 (Burda et al. 2016, the IWAE bound: a lower bound of log p(x) that tightens as S grows;
-S = 1 is the ELBO). p(z) = Σ_c π_c N(z; μ_c, σ²_c) is the mixture prior (π normalised)
-and log p(x | z) = −L_rec(x, x̂(z)), the reconstruction term of the training loss (eq. 4):
-for ``"mse"`` a Gaussian of variance ½ per pixel, for ``"bce"`` a Bernoulli, each up to
-a constant that is the same for every image of one size, so the score ranks objects.
+S = 1 is the ELBO). p(z) = Σ_c π_c N(z; μ_c, σ²_c) is the mixture prior (π normalised).
+
+log p(x | z) is the decoder's density **as training weighed it**. The loss at the end of
+training is L_rec + w · KL, with w the weight of the mixture term then (the model's
+``gmm_weight``, (1 + γ) s in the static phase); dividing by w, this is the negative
+ELBO of a decoder whose log-density is −L_rec / w up to its normalisation:
+
+* ``"mse"`` (L_rec = Σ (x − x̂)²): a Gaussian of variance w / 2 per pixel,
+  log p(x | z) = −Σ (x − x̂)² / w − (D / 2) log(π w);
+* ``"bce"``: the density on [0, 1] proportional to exp(−BCE(x, x̂) / w), an exponential
+  family in x with natural parameter η = logit(x̂) / w (for w = 1 the continuous
+  Bernoulli of Loaiza-Ganem & Cunningham 2019), log p(x | z) = Σ [η x − log((e^η − 1) / η)].
+
+Both are normalised densities, so scores of images compare whatever their reconstructions.
+A model that has not been trained past γ-training (w = 0) is scored with w = 1.
 Low scores flag artefacts and rare objects.
 """
 
@@ -20,37 +31,73 @@ from keras import ops
 
 from astrovader.model import gmm_math
 
-SAMPLES = 8  # the draws S of fit's and embed's log_likelihood column
+SAMPLES = 8  # the draws S of fit's clusters.csv, embed and Clusterer.score_samples
+MAX_SAMPLES = 4096  # the most draws a score may take (memory: S decodings per image)
 
 
-def log_importance_weights(x, x_hat, z, z_mean, z_log_var, pi, mu, var, kind="mse"):
+def decoder_weight(gmm_weight) -> float:
+    """w of the decoder's density: the mixture term's weight at the end of training (1 if 0)."""
+    weight = float(gmm_weight)
+    return weight if weight > 0 else 1.0
+
+
+def _log_normaliser(eta):
+    """log((e^η − 1) / η), stable for any η (η / 2 + η² / 24 near 0)."""
+    size = ops.abs(eta)
+    small = size < 1e-4
+    safe = ops.where(small, ops.ones_like(size), size)
+    tail = ops.maximum(eta, 0.0) + ops.log(-ops.expm1(-safe)) - ops.log(safe)
+    return ops.where(small, eta / 2.0 + ops.square(eta) / 24.0, tail)
+
+
+def decoder_log_density(x, x_hat, kind: str, weight: float):
+    """log p(x | z) (N,) of the decoder at temperature ``weight`` (see the module docstring).
+
+    Args:
+        x: (N, H, W, B) images in [0, 1].
+        x_hat: (N, H, W, B) decodings.
+        kind: ``"mse"`` or ``"bce"``.
+        weight: w > 0.
+    """
+    x, x_hat, weight = (ops.cast(t, "float32") for t in (x, x_hat, weight))
+    n = ops.shape(x)[0]
+    if kind == "mse":
+        pixels = ops.cast(ops.size(x) // n, "float32")
+        squares = ops.sum(ops.reshape(ops.square(x - x_hat), (n, -1)), axis=-1)
+        return -squares / weight - 0.5 * pixels * ops.log(math.pi * weight)
+    p = ops.clip(x_hat, 1e-7, 1.0 - 1e-7)
+    eta = (ops.log(p) - ops.log1p(-p)) / weight
+    per_pixel = eta * x - _log_normaliser(eta)
+    return ops.sum(ops.reshape(per_pixel, (n, -1)), axis=-1)
+
+
+def log_importance_weights(x, x_hat, z, noise, z_log_var, pi, mu, var, kind="mse", weight=1.0):
     """log w_s = log p(x | z_s) + log p(z_s) − log q(z_s | x) for one draw per image.
 
     Args:
-        x: (N, S, S, B) images; ``x_hat`` their decodings of z, same shape.
-        x_hat: (N, S, S, B) decoded images.
-        z: (N, J) draws from q.
-        z_mean: (N, J) μ̃.
+        x: (N, S, S, B) images.
+        x_hat: (N, S, S, B) their decodings of z.
+        z: (N, J) draws μ̃ + σ̃ ε from q.
+        noise: (N, J) the ε of the draws (log q is computed from it, so that a
+            posterior of vanishing σ̃ gives no 0 / 0).
         z_log_var: (N, J) log σ̃².
-        pi: (K,) weights; ``mu``, ``var`` (J, K).
+        pi: (K,) weights.
         mu: (J, K) means.
         var: (J, K) variances.
         kind: The reconstruction loss, ``"mse"`` or ``"bce"``.
+        weight: The decoder's temperature w (:func:`decoder_weight`).
 
     Returns:
         (N,) log weights.
     """
-    z, z_mean, z_log_var = (ops.cast(t, "float32") for t in (z, z_mean, z_log_var))
+    z, noise, z_log_var = (ops.cast(t, "float32") for t in (z, noise, z_log_var))
     pi = ops.cast(pi, "float32")
     log_prior = ops.logsumexp(
         gmm_math.log_gaussian(z, mu, var) + ops.log(pi / ops.sum(pi))[None], axis=-1
     )
     j = ops.cast(ops.shape(z)[-1], "float32")
-    log_q = -0.5 * (
-        j * math.log(2 * math.pi)
-        + ops.sum(z_log_var + ops.square(z - z_mean) / ops.exp(z_log_var), axis=-1)
-    )
-    return -gmm_math.reconstruction_loss(x, x_hat, kind) + log_prior - log_q
+    log_q = -0.5 * (j * math.log(2 * math.pi) + ops.sum(z_log_var + ops.square(noise), axis=-1))
+    return decoder_log_density(x, x_hat, kind, weight) + log_prior - log_q
 
 
 def combine(log_weights):

@@ -136,9 +136,9 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
             raise ValueError(f"gamma_from must be one of {GAMMA_SOURCES}, got {gamma_from!r}")
         if mixture_update not in ("gradient", "em"):
             raise ValueError(f"mixture_update must be 'gradient' or 'em', got {mixture_update!r}")
-        for name, views in (("tied_views", tied_views), ("test_views", test_views)):
-            if views not in (1, 4, 8):
-                raise ValueError(f"{name} must be 1, 4 or 8, got {views!r}")
+        for name, count in (("tied_views", tied_views), ("test_views", test_views)):
+            if count not in (1, 4, 8):
+                raise ValueError(f"{name} must be 1, 4 or 8, got {count!r}")
         if not float(consistency) >= 0:
             raise ValueError(f"consistency must be non-negative, got {consistency!r}")
         self.views = dict(views) if views else None

@@ -3,16 +3,21 @@
 import numpy as np
 import pytest
 from scipy.special import logsumexp
+from scipy.stats import norm
 
 from astrovader.model.vade import AstroVaDEr
 
 X = np.random.default_rng(2).random((5, 16, 16, 1)).astype("float32")
 
 
+WEIGHT = 0.05  # the mixture term's weight at the end of training: decoder variance w / 2
+
+
 @pytest.fixture(scope="module")
 def model():
     m = AstroVaDEr(image_size=16, latent_dim=2, n_clusters=2, filters=(4, 4, 2), seed=0)
     m.prior.set_mixture([0.3, 0.7], [[0.0, 0.5], [-0.2, 0.1]], [[0.5, 1.5], [2.0, 0.3]])
+    m.gmm_weight.assign(WEIGHT)
     return m
 
 
@@ -24,7 +29,8 @@ def _numpy_score(model, x, samples, seed):
     for s in range(samples):
         z = z_mean + np.exp(0.5 * z_log_var) * noise[s]
         x_hat = model.decode(z.astype("float32"))
-        log_px = -((x - x_hat) ** 2).reshape(len(x), -1).sum(1)
+        # a Gaussian of variance w / 2 per pixel (scipy, independent of the package)
+        log_px = norm.logpdf(x, x_hat, np.sqrt(WEIGHT / 2)).reshape(len(x), -1).sum(1)
         comp = [
             np.log(p) - 0.5 * (np.log(2 * np.pi * v) + (z - m) ** 2 / v).sum(1)
             for p, m, v in zip(mix["pi"] / mix["pi"].sum(), mix["mu"], mix["var"], strict=True)
@@ -49,3 +55,41 @@ def test_more_draws_tighten_the_bound_on_average(model):
     elbo = np.mean([model.log_likelihood(X, samples=1, seed=s).mean() for s in range(8)])
     iwae = np.mean([model.log_likelihood(X, samples=16, seed=s).mean() for s in range(8)])
     assert iwae > elbo
+
+
+def test_the_decoder_densities_are_normalised_at_the_trained_temperature():
+    """∫ p(x | z) dx = 1 over a pixel, for MSE (x ∈ ℝ) and BCE (x ∈ [0, 1]), any w and x̂."""
+    from scipy.integrate import quad
+
+    from astrovader.model.likelihood import decoder_log_density
+
+    def density(kind, x_hat, w):
+        def p(x):
+            image = np.full((1, 1, 1, 1), x, "float32")
+            guess = np.full((1, 1, 1, 1), x_hat, "float32")
+            return float(np.exp(decoder_log_density(image, guess, kind, w))[0])
+
+        return p
+
+    for w in (0.05, 0.3, 1.0):
+        for x_hat in (0.02, 0.5, 0.93):
+            assert quad(density("mse", x_hat, w), -np.inf, np.inf)[0] == pytest.approx(1, abs=1e-4)
+            assert quad(density("bce", x_hat, w), 0, 1, points=[x_hat])[0] == pytest.approx(
+                1, abs=1e-3
+            )
+
+
+def test_a_vanishing_posterior_variance_gives_a_finite_score():
+    m = AstroVaDEr(image_size=16, latent_dim=2, n_clusters=2, filters=(4, 4, 2), seed=0)
+    m.prior.set_mixture([0.5, 0.5], [[0.0, 0.5], [-0.2, 0.1]], [[0.5, 1.5], [2.0, 0.3]])
+    head = m.encoder.get_layer("latentlog_var")
+    kernel, bias = head.get_weights()
+    head.set_weights([kernel * 0, bias * 0 - 100.0])  # log σ̃² = −100: σ̃ underflows to 0
+    assert np.isfinite(m.log_likelihood(X, samples=2)).all()
+
+
+def test_the_number_of_draws_is_checked():
+    m = AstroVaDEr(image_size=16, latent_dim=2, n_clusters=2, filters=(4, 4, 2), seed=0)
+    for bad in (0, -1, 10**8):
+        with pytest.raises(ValueError, match="samples must be from 1 to 4096"):
+            m.log_likelihood(X, samples=bad)
