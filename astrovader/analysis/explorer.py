@@ -20,9 +20,9 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from astrovader._io import directory_lock, remove_stale, write_text_atomic
+from astrovader._progress import progress_bar
 from astrovader.analysis.sprites import SpriteSheets, thumbnails
 from astrovader.errors import AstrovaderError
 
@@ -135,7 +135,7 @@ def _sprites(search, rows, options):
     images = SpriteSheets(len(rows), tile, model.bands)
     recons = SpriteSheets(len(rows), tile, model.bands)
     slots = np.zeros((len(rows), tile, tile, model.bands), np.uint8)
-    bar = tqdm(total=len(rows), desc="thumbnails", unit="img", disable=not options.progress)
+    bar = progress_bar(total=len(rows), desc="thumbnails", unit="img", disable=not options.progress)
     for batch_ids, batch in search.iter_images(options.batch_size):
         mine = [
             (position[name], image)
@@ -148,7 +148,7 @@ def _sprites(search, rows, options):
             bar.update(len(at))
     bar.close()
     images.add(slots)
-    for start in tqdm(
+    for start in progress_bar(
         range(0, len(rows), options.batch_size),
         desc="reconstructions",
         unit="batch",

@@ -123,9 +123,7 @@ class InferenceMixin:
         together.
         """
         if not 1 <= int(samples) <= likelihood.MAX_SAMPLES:
-            raise ValueError(
-                f"samples must be from 1 to {likelihood.MAX_SAMPLES}, got {samples!r}"
-            )
+            raise ValueError(f"samples must be from 1 to {likelihood.MAX_SAMPLES}, got {samples!r}")
         x = np.asarray(x, dtype="float32")
         rng = np.random.default_rng(seed)
         noise = rng.standard_normal((samples, len(x), self.latent_dim)).astype("float32")
