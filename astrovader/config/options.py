@@ -21,7 +21,8 @@ class AugmentConfig:
     Gaussian noise up to ``noise``. The model reconstructs the view without noise
     (``target = "view"``) or the original image (``"original"``). The cluster
     responsibilities of the view are pulled towards those of the whole image with
-    weight ``consistency`` (eq. A3), and an image's responsibilities come from its
+    weight ``consistency`` (eq. A3; for 128² grey images, scaled with the pixel count
+    by ``loss.scaling`` as ``loss.gmm_scale`` is), and an image's responsibilities come from its
     ``tied_views`` flips and quarter turns together (eq. A1; 1 = the image alone).
     After training, the γ and the embedding of every image (``clusters.csv``,
     ``embed``, the Python API) come from its ``test_views`` flips and quarter turns
@@ -36,7 +37,7 @@ class AugmentConfig:
     brightness: float = 0.15
     noise: float = 0.03
     target: str = "view"
-    consistency: float = 1.0
+    consistency: float = 16.0
     tied_views: int = 4
     test_views: int = 8
 
@@ -87,7 +88,7 @@ class MixtureConfig:
 PAPER_METHOD: dict[str, dict] = {
     "model": {"l2": 0.01, "l2_scaling": "none"},
     "schedule": {"epoch_images": 0, "beta_per": "epoch"},
-    "loss": {"gmm_scale": 0.3, "minmax_lambda": 50.0},
+    "loss": {"gmm_scale": 0.3, "minmax_lambda": 50.0, "scaling": "none"},
     "augment": {
         "rotate90": False,
         "rotate": False,

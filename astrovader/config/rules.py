@@ -196,6 +196,7 @@ SECTION_RULES: dict[str, dict[str, Rule]] = {
         "gamma": between(0, 1000),
         "gmm_scale": between(0, 1000),
         "minmax_lambda": MINMAX_LAMBDA,
+        "scaling": one_of(("none", "pixels"), '"none" or "pixels"'),
     },
     "optimizer": {
         "learning_rate": above(0, 10),

@@ -151,9 +151,7 @@ class ModelConfig:
         pixels of an image): the penalty is added to D·MSE, so the paper's 0.01 at
         128² grey corresponds to 6.25·10⁻⁴ at 32² (method §9).
         """
-        if self.l2_scaling == "none":
-            return self.l2
-        return self.l2 * image_size * image_size * bands / 128**2
+        return self.l2 * pixel_factor(self.l2_scaling, image_size, bands)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,14 +180,34 @@ class ScheduleConfig:
         return self.gamma_epochs + self.periods * (self.anneal_epochs + self.static_epochs)
 
 
+def pixel_factor(scaling: str, image_size: int, bands: int) -> float:
+    """1 for ``scaling = "none"``; S²B / 128² for ``"pixels"`` (the paper's 128² grey images)."""
+    if scaling == "none":
+        return 1.0
+    return image_size * image_size * bands / 128**2
+
+
 @dataclasses.dataclass(frozen=True)
 class LossConfig:
-    """Loss weights (method §3–4). ``minmax_lambda`` None is the untransformed posterior."""
+    """Loss weights (method §3–4). ``minmax_lambda`` None is the untransformed posterior.
+
+    With ``scaling = "pixels"`` the weights of the clustering terms, ``gmm_scale``
+    and ``augment.consistency``, are given for 128² grey images and scaled with the
+    pixel count D = S²B (× D / 128²), as ``model.l2`` is: they weigh against the
+    reconstruction term D·MSE, which grows with D, so the balance the defaults
+    were measured at holds at every image size (method §9). ``"none"`` uses them as
+    they are (the paper).
+    """
 
     reconstruction: str = "mse"
     gamma: float = 0.0005
-    gmm_scale: float = 0.05
+    gmm_scale: float = 0.8
     minmax_lambda: float | None = None
+    scaling: str = "pixels"
+
+    def factor(self, image_size: int, bands: int) -> float:
+        """The factor on ``gmm_scale`` and ``augment.consistency`` for these images."""
+        return pixel_factor(self.scaling, image_size, bands)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,6 +12,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from astrovader.config.rules import uses_tied_targets
 from astrovader.model import gmm_math, replicas
 from astrovader.model.targets import consistency_loss, tied_target
 
@@ -44,7 +45,7 @@ class TrainingMixin:
         x_hat = self.decoder(z, training=training)
         pi, mu, var = self.prior(z)
         log_target = None
-        if self.gamma_from == "target" or self.consistency > 0:
+        if uses_tied_targets(self.gamma_from, self.consistency):
             log_target = tied_target(self, x, pi, mu, var, tied)
         if self.gamma_from == "target":
             log_gamma = log_target

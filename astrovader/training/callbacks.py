@@ -31,7 +31,8 @@ class S3VDCSchedule(keras.callbacks.Callback):
     β is set at the start of each epoch (the paper), or with
     ``schedule.beta_per = "step"`` at every step, from the fraction of the epoch
     done (:func:`~astrovader.training.schedule.phase_at`), so that annealing is a
-    curve rather than T_β jumps. The consistency weight (``augment.consistency``)
+    curve rather than T_β jumps. The weights of the clustering terms follow the
+    pixel count (``loss.scaling``). The consistency weight (``augment.consistency``)
     is on after γ-training. The epoch's β is added to the logs (and so to
     TensorBoard and history.csv).
 
@@ -42,6 +43,7 @@ class S3VDCSchedule(keras.callbacks.Callback):
     def __init__(self, config: Config):
         super().__init__()
         self.config = config
+        self.factor = config.loss.factor(config.data.image_size, config.data.bands)
         self.state = None
         self.epoch = 0
 
@@ -49,7 +51,8 @@ class S3VDCSchedule(keras.callbacks.Callback):
         self.epoch = epoch
         self._set(phase_at(epoch, self.config.schedule))
         joint = self.state.phase != "gamma"
-        self.model.consistency_weight.assign(self.config.augment.consistency if joint else 0.0)
+        consistency = self.config.augment.consistency * self.factor
+        self.model.consistency_weight.assign(consistency if joint else 0.0)
 
     def on_train_batch_begin(self, batch, logs=None):
         steps = (self.params or {}).get("steps")
@@ -60,7 +63,7 @@ class S3VDCSchedule(keras.callbacks.Callback):
     def _set(self, state, keep=True):
         if keep:
             self.state = state  # the epoch's own β (at its start) is the one logged
-        kl_weight, gmm_weight = loss_weights(state, self.config.loss)
+        kl_weight, gmm_weight = loss_weights(state, self.config.loss, self.factor)
         self.model.kl_weight.assign(kl_weight)
         self.model.gmm_weight.assign(gmm_weight)
 

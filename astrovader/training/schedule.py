@@ -49,14 +49,15 @@ def phase_at(epoch: int, schedule: ScheduleConfig, fraction: float = 0.0) -> Pha
     return PhaseState(STATIC, period, t, 1.0)
 
 
-def loss_weights(state: PhaseState, loss: LossConfig) -> tuple[float, float]:
+def loss_weights(state: PhaseState, loss: LossConfig, factor: float = 1.0) -> tuple[float, float]:
     """The weights (w_KL, w_GMM) of an epoch's loss.
 
-    γ-training: L_rec + γ L_KL (eq. 14); afterwards L_rec + (β + γ) s L_GMM (eqs. 15–16).
+    γ-training: L_rec + γ L_KL (eq. 14); afterwards L_rec + (β + γ) s L_GMM (eqs. 15–16),
+    with s = ``gmm_scale`` · ``factor`` (:meth:`~astrovader.config.LossConfig.factor`).
     """
     if state.phase == GAMMA:
         return loss.gamma, 0.0
-    return 0.0, (state.beta + loss.gamma) * loss.gmm_scale
+    return 0.0, (state.beta + loss.gamma) * loss.gmm_scale * factor
 
 
 def decay_rate(optimizer: OptimizerConfig, total_epochs: int) -> float:

@@ -79,7 +79,7 @@ ABLATIONS = {
     "no_optimizer_reset": {"mixture": {"reset_optimizer": False}},
     "minmax_50": {"loss": {"minmax_lambda": 50.0}},
     "beta_per_epoch": {"schedule": {"beta_per": "epoch"}},
-    "gmm_scale_0.3": {"loss": {"gmm_scale": 0.3}},
+    "gmm_scale_0.3": {"loss": {"gmm_scale": 0.3, "scaling": "none"}},
     "restarts_5": {"mixture": {"restarts": 5}},
 }
 

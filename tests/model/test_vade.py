@@ -156,3 +156,42 @@ def test_loss_scaled_gradients_are_clipped_in_unscaled_units():
     largest = max(float(s.max()) for s in steps)
     # Clipped to 1e-4 in unscaled units (a clip of the scaled gradients would move by 4e-7).
     assert largest == pytest.approx(1e-4, rel=1e-2)
+
+
+def _dihedral(x, k, flip):
+    return np.rot90(x[:, :, ::-1] if flip else x, k, axes=(1, 2)).copy()
+
+
+def test_eight_test_views_make_gamma_and_embedding_invariant_to_flips_and_turns(tmp_path):
+    x = np.random.default_rng(7).random((6, 16, 16, 1)).astype("float32")
+    model = AstroVaDEr(
+        image_size=16, latent_dim=J, n_clusters=K, filters=(4, 4, 2), seed=4, test_views=8
+    )
+    model.prior.set_mixture([0.4, 0.6], [[0.05] * J, [-0.05] * J], np.full((K, J), 0.01))
+    gamma, z = model.embed(x)
+    for k, flip in ((1, False), (2, True), (3, False), (0, True)):
+        turned_gamma, turned_z = model.embed(_dihedral(x, k, flip))
+        np.testing.assert_allclose(turned_gamma, gamma, atol=1e-5)
+        np.testing.assert_allclose(turned_z, z, atol=1e-5)
+    # γ is the tied E-step (method eq. A1) of the 8 views' posteriors (NumPy)
+    views = [_dihedral(x, k, f) for f in (False, True) for k in range(4)]
+    means, log_vars = zip(*(model.encode(v) for v in views), strict=True)
+    mix = model.mixture()
+    expected = 0.0
+    for m, lv in zip(means, log_vars, strict=True):
+        diff2 = (m[:, None, :] - mix["mu"][None]) ** 2 + np.exp(lv)[:, None, :]
+        expected = expected - 0.5 * (np.log(2 * np.pi * mix["var"])[None] + diff2 / mix["var"]).sum(
+            -1
+        )
+    logits = expected / 8 + np.log(mix["pi"] / mix["pi"].sum())
+    np.testing.assert_allclose(gamma, softmax(logits, axis=1), atol=1e-4)
+    np.testing.assert_allclose(z, np.mean(means, axis=0), atol=1e-5)
+    np.testing.assert_array_equal(model.cluster_probabilities(x), gamma)
+    # one view (the paper) is not invariant: the check has teeth
+    single = AstroVaDEr.from_config({**model.get_config(), "test_views": 1})
+    single.set_weights(model.get_weights())
+    assert not np.allclose(single.embed(_dihedral(x, 1, False))[1], single.embed(x)[1], atol=1e-3)
+    assert model.get_config()["test_views"] == 8
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded.embed(x)[0], gamma, atol=1e-6)

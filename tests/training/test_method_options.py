@@ -263,3 +263,26 @@ def test_the_initial_mixture_holds_the_posteriors_spread():
     assert var[:, 2].min() > 0.9
     _, _, _, after = em_step(zv, log_var, pi, mu, var)
     np.testing.assert_allclose(after, var, rtol=0.05)
+
+
+@pytest.mark.parametrize("size", [32, 64, 128])
+def test_the_clustering_terms_weights_follow_the_pixel_count_as_l2_does(size):
+    """The defaults hold the balance against D·MSE measured at 32² at every size (#23 point 3)."""
+    config = Config().replace(data={"image_size": size}, schedule={"gamma_epochs": 1})
+    model = _model(consistency=1.0)
+    schedule = S3VDCSchedule(config)
+    schedule.set_model(model)
+    schedule.on_epoch_begin(config.schedule.gamma_epochs + config.schedule.anneal_epochs)
+    pixels = size * size / 32**2  # the reconstruction term grows with D
+    assert float(model.gmm_weight.numpy()) == pytest.approx((1 + 0.0005) * 0.05 * pixels)
+    assert float(model.consistency_weight.numpy()) == pytest.approx(1.0 * pixels)
+    assert config.model.l2_factor(size, 1) == pytest.approx(1e-4 * pixels)
+    paper = S3VDCSchedule(
+        Config.paper(
+            data={"image_size": size}, augment={"consistency": 0.5}, schedule={"gamma_epochs": 1}
+        )
+    )
+    paper.set_model(model)
+    paper.on_epoch_begin(config.schedule.gamma_epochs + config.schedule.anneal_epochs)
+    assert float(model.gmm_weight.numpy()) == pytest.approx((1 + 0.0005) * 0.3)
+    assert float(model.consistency_weight.numpy()) == pytest.approx(0.5)
