@@ -87,7 +87,7 @@ class MixtureConfig:
 
 PAPER_METHOD: dict[str, dict] = {
     "model": {"l2": 0.01, "l2_scaling": "none"},
-    "schedule": {"epoch_images": 0, "beta_per": "epoch"},
+    "schedule": {"epoch_images": 0, "beta_per": "epoch", "stop_when_stable": 0.0},
     "loss": {"gmm_scale": 0.3, "minmax_lambda": 50.0, "scaling": "none"},
     "augment": {
         "rotate90": False,

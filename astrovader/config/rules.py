@@ -190,6 +190,7 @@ SECTION_RULES: dict[str, dict[str, Rule]] = {
         "anneal_power": above(0, 100),
         "epoch_images": count(0, 10**9),
         "beta_per": one_of(("epoch", "step"), '"epoch" or "step"'),
+        "stop_when_stable": Rule("in [0, 1)", lambda v: _number(v) and 0 <= v < 1),
     },
     "loss": {
         "reconstruction": RECONSTRUCTION,

@@ -162,7 +162,9 @@ class ScheduleConfig:
     ``training.batch_size``) whatever the size of the data, so that 2,000 and
     2,000,000 images get comparable training; 0 is one pass over the training
     images (the paper). ``beta_per = "step"`` raises the annealing weight β every
-    step instead of every epoch (the paper).
+    step instead of every epoch (the paper). ``stop_when_stable`` > 0 ends training
+    after a static phase over which fewer than that fraction of the images changed
+    cluster (:mod:`astrovader.training.stability`; 0: the whole schedule, the paper).
     """
 
     gamma_epochs: int = 100
@@ -173,6 +175,7 @@ class ScheduleConfig:
     anneal_power: float = 3.0
     epoch_images: int = 0
     beta_per: str = "step"
+    stop_when_stable: float = 0.0
 
     @property
     def total_epochs(self) -> int:

@@ -30,6 +30,7 @@ colour; 600 of 128×128 px in about 2 s.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -37,7 +38,7 @@ import numpy as np
 
 from astrovader.errors import InputError
 
-__all__ = ["CLASS_NAMES", "PARAMETERS", "render_galsim"]
+__all__ = ["CLASS_NAMES", "NEIGHBOUR_PARAMETERS", "PARAMETERS", "GalsimRanges", "render_galsim"]
 
 CLASS_NAMES: tuple[str, ...] = (
     "elliptical", "disc_face_on", "disc_edge_on", "bulge_disc", "knotty_disc", "pair",
@@ -49,6 +50,10 @@ PARAMETERS: tuple[str, ...] = (
     "n_knots", "companion_flux_ratio", "companion_separation_px", "companion_angle_deg",
     "companion_hlr_px", "companion_theta_deg", "companion_sersic_n", "companion_axis_ratio",
     "companion_inclination_deg",
+)  # fmt: skip
+NEIGHBOUR_PARAMETERS: tuple[str, ...] = (
+    "neighbour_flux_ratio", "neighbour_x_px", "neighbour_y_px", "neighbour_sersic_n",
+    "neighbour_hlr_px", "neighbour_axis_ratio", "neighbour_theta_deg",
 )  # fmt: skip
 RED, BLUE = np.array([1.0, 0.78, 0.55], np.float32), np.array([0.62, 0.78, 1.0], np.float32)
 READ_NOISE = 1.0  # counts
@@ -76,17 +81,70 @@ def _check(n, size, bands, sky, gain) -> tuple[float, float]:
     return low, high
 
 
-def _sample(rng: np.random.Generator, n: int, size: int, sky: tuple[float, float]) -> dict:
+@dataclasses.dataclass(frozen=True)
+class GalsimRanges:
+    """The ranges the galaxies' brightness, size, seeing and neighbours are drawn from.
+
+    The defaults are the engine's standard set (:func:`render_galsim`). Wider ranges
+    make sets closer to a survey's: faint galaxies at low S/N, sizes varying within a
+    class, variable seeing and unrelated neighbours.
+
+    Attributes:
+        flux: Total counts (low, high) of a 32 px stamp, log-uniform; × (size / 32)².
+        r90: The main galaxy's R90 (low, high) as a fraction of the side.
+        psf_fwhm: The Moffat PSF's FWHM (low, high) as a fraction of the side.
+        neighbours: The fraction of stamps with an unrelated neighbour: a Sérsic
+            source (n 1–4, axis ratio 0.4–1, any angle) of ``neighbour_flux`` × the
+            galaxy's counts, R90 0.05–0.15 of the side, ``neighbour_distance`` × the
+            side from the centre.
+        neighbour_flux: Its flux ratio (low, high), log-uniform.
+        neighbour_distance: Its distance from the centre (low, high), fraction of the side.
+    """
+
+    flux: tuple[float, float] = (2e3, 2e4)
+    r90: tuple[float, float] = (0.15, 0.3)
+    psf_fwhm: tuple[float, float] = (0.03, 0.07)
+    neighbours: float = 0.0
+    neighbour_flux: tuple[float, float] = (0.1, 1.0)
+    neighbour_distance: tuple[float, float] = (0.25, 0.45)
+
+
+def _neighbours(rng, n: int, size: int, ranges: GalsimRanges) -> dict:
+    """The unrelated neighbours' parameters (NaN where a stamp has none), drawn after the rest."""
+    uni = lambda lo, hi: rng.uniform(lo, hi, n)  # noqa: E731
+    has = rng.random(n) < ranges.neighbours
+    low, high = (np.log(v) for v in ranges.neighbour_flux)
+    distance, angle = uni(*ranges.neighbour_distance) * size, uni(0, 2 * np.pi)
+    drawn = {
+        "neighbour_flux_ratio": np.exp(uni(low, high)),
+        "neighbour_x_px": distance * np.cos(angle),
+        "neighbour_y_px": distance * np.sin(angle),
+        "neighbour_sersic_n": uni(1.0, 4.0),
+        "neighbour_hlr_px": uni(0.05, 0.15) * size / 2.3,
+        "neighbour_axis_ratio": uni(0.4, 1.0),
+        "neighbour_theta_deg": uni(0, 360),
+    }
+    return {key: np.where(has, value, np.nan) for key, value in drawn.items()}
+
+
+def _sample(
+    rng: np.random.Generator,
+    n: int,
+    size: int,
+    sky: tuple[float, float],
+    ranges: GalsimRanges = GalsimRanges(),
+) -> dict:
     """Draw balanced classes and every parameter, always in the same order."""
     cls = rng.permutation(np.arange(n) % len(CLASS_NAMES))
     uni, nan = (lambda lo, hi: rng.uniform(lo, hi, n)), np.nan
-    p = {"class": cls, "flux": np.exp(uni(np.log(2e3), np.log(2e4))) * (size / 32) ** 2}
+    low, high = (np.log(v) for v in ranges.flux)
+    p = {"class": cls, "flux": np.exp(uni(low, high)) * (size / 32) ** 2}
     p["sky"] = uni(*sky)
-    p["psf_fwhm_px"] = uni(0.03, 0.07) * size
+    p["psf_fwhm_px"] = uni(*ranges.psf_fwhm) * size
     p["theta_deg"] = uni(0, 360)
     radius, angle = uni(0, 1), uni(0, 2 * np.pi)
     p["x_offset_px"], p["y_offset_px"] = radius * np.cos(angle), radius * np.sin(angle)
-    p["r90_px"] = uni(0.15, 0.3) * size
+    p["r90_px"] = uni(*ranges.r90) * size
     pair = cls == 5
     spheroid = (cls == 0) | (pair & (rng.random(n) < 0.5))
     disc = ~spheroid
@@ -116,6 +174,10 @@ def _sample(rng: np.random.Generator, n: int, size: int, sky: tuple[float, float
     }
     p.update({key: np.where(pair, value, nan) for key, value in comp.items()})
     p["seed"] = rng.integers(1, 2**31 - 1, n)
+    if ranges.neighbours > 0:
+        p.update(_neighbours(rng, n, size, ranges))
+    else:
+        p.update({key: np.full(n, nan) for key in NEIGHBOUR_PARAMETERS})
     return p
 
 
@@ -161,7 +223,19 @@ def _components(galsim, q: dict, dev) -> list[tuple[object, bool]]:
         ux, uy = math.cos(phi) * sep / (1 + ratio), math.sin(phi) * sep / (1 + ratio)
         comps = [(prof.shift(-ratio * ux, -ratio * uy), red) for prof, red in comps]
         comps.append((second[0].rotate(q["companion_theta_deg"] * deg).shift(ux, uy), second[1]))
-    return [(prof.shift(dx, dy), red) for prof, red in comps]
+    comps = [(prof.shift(dx, dy), red) for prof, red in comps]
+    if not math.isnan(q["neighbour_flux_ratio"]):
+        hlr_n = q["neighbour_hlr_px"]
+        neighbour = galsim.Sersic(
+            q["neighbour_sersic_n"],
+            half_light_radius=hlr_n,
+            trunc=TRUNCATION * hlr_n,
+            flux=flux * q["neighbour_flux_ratio"],
+        )
+        neighbour = neighbour.shear(q=q["neighbour_axis_ratio"], beta=0 * deg)
+        neighbour = neighbour.rotate(q["neighbour_theta_deg"] * deg)
+        comps.append((neighbour.shift(q["neighbour_x_px"], q["neighbour_y_px"]), True))
+    return comps
 
 
 def _stamp(galsim, q: dict, psf, size: int, bands: int, gain: float | None) -> np.ndarray:
@@ -192,6 +266,7 @@ def render_galsim(
     bands: int = 1,
     sky: tuple[float, float] = (0.0, 0.0),
     gain: float = 1.0,
+    ranges: GalsimRanges | None = None,
 ) -> tuple[np.ndarray, list[dict]]:
     """Render ``n`` GalSim galaxies, equally many of each class, in shuffled order.
 
@@ -203,6 +278,8 @@ def render_galsim(
         bands: 1 (grey) or 3 (RGB colour, the same galaxies as in grey).
         sky: Range (low, high) of the per-stamp sky level in counts per pixel.
         gain: Electrons per count, for the Poisson noise (unused when sky is (0, 0)).
+        ranges: The brightness, size, seeing and neighbour ranges (:class:`GalsimRanges`;
+            None: the standard set).
 
     Returns:
         float32 stamps (n, size, size, bands) in counts, sky included, and one record
@@ -218,12 +295,13 @@ def render_galsim(
     except ImportError:
         raise InputError(_INSTALL) from None
     rng = np.random.default_rng(seed)
-    params = _sample(rng, n, size, (low, high))
+    params = _sample(rng, n, size, (low, high), ranges or GalsimRanges())
     params.update(gain=np.full(n, float(gain)), read_noise=np.full(n, READ_NOISE))
     params["pixel_scale"] = np.ones(n)
     images = np.zeros((n, size, size, bands), np.float32)
     unit_psf = galsim.Moffat(beta=3.0, fwhm=1.0, trunc=PSF_TRUNCATION)  # maxk computed once
     width, records = max(6, len(str(n - 1))), []
+    extra = NEIGHBOUR_PARAMETERS if ranges is not None and ranges.neighbours > 0 else ()
     with warnings.catch_warnings():  # a truncated Sérsic and PSF: FFT on purpose
         warnings.filterwarnings("ignore", ".*both with hard edges", galsim.GalSimWarning)
         for i in range(n):
@@ -233,5 +311,5 @@ def render_galsim(
             images[i] += rng.standard_normal((size, size, bands), np.float32) * READ_NOISE
             record = {"id": f"gal_{i:0{width}d}", "class": q["class"]}
             record["class_name"] = CLASS_NAMES[q["class"]]
-            records.append(record | {key: float(q[key]) for key in PARAMETERS})
+            records.append(record | {key: float(q[key]) for key in (*PARAMETERS, *extra)})
     return images, records

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 
 import keras
 
@@ -21,7 +22,10 @@ from astrovader.training.history import HistoryWriter
 from astrovader.training.mixture_em import MixtureEM, TeacherSnapshot
 from astrovader.training.nan_guard import NaNGuard
 from astrovader.training.rundir import RunDirectory, check_out
+from astrovader.training.stability import MARKER, StablePartition, stopped_at
 from astrovader.training.tied_views import EmbedTiedViews
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +71,8 @@ class Session:
         xla: Whether the step is compiled with XLA.
         initial_epoch: Epochs already done.
         warnings: What the failure checks found so far.
+        stopped: The epoch count at which the resumed run ended as stable
+            (:mod:`~astrovader.training.stability`), or None.
     """
 
     config: Config
@@ -80,6 +86,12 @@ class Session:
     xla: bool = False
     initial_epoch: int = 0
     warnings: list = dataclasses.field(default_factory=list)
+    stopped: int | None = None
+
+    @property
+    def end_epoch(self) -> int:
+        """The epochs of the run: the schedule's, or those at which it stopped as stable."""
+        return self.config.schedule.total_epochs if self.stopped is None else self.stopped
 
     @property
     def auto(self) -> bool:
@@ -152,9 +164,22 @@ def build_session(
             config.save(session.out.config_path)
         if resuming:
             session.initial_epoch = restore(model, session.source.checkpoints)
+            session.stopped = _stop_marker(session)
     model.skip_nonfinite = options.on_nan == "skip-batch"
     session.model = model
     return session
+
+
+def _stop_marker(session: Session) -> int | None:
+    """The epoch the resumed run stopped at as stable, or None.
+
+    A marker ahead of the checkpoint (written just before a kill) is stale and removed.
+    """
+    stopped = stopped_at(session.source.checkpoints)
+    if stopped is not None and stopped != session.initial_epoch:
+        (session.source.checkpoints / MARKER).unlink(missing_ok=True)
+        return None
+    return stopped
 
 
 def callbacks(session: Session, guard: NaNGuard) -> tuple[GMMInitialisation, list]:
@@ -194,12 +219,24 @@ def callbacks(session: Session, guard: NaNGuard) -> tuple[GMMInitialisation, lis
             )
         ]
     tied = [] if session.inputs.tied is None else [EmbedTiedViews(session.inputs.tied, at)]
+    stop = []
+    if schedule.stop_when_stable > 0 and session.inputs.tied is None:
+        log.warning(
+            "schedule.stop_when_stable needs the training images in memory with tied views "
+            "(not shards, not schedule.epoch_images below the image count): the whole "
+            "schedule is trained"
+        )
+    elif schedule.stop_when_stable > 0:
+        tied_views = session.inputs.tied
+        threshold = schedule.stop_when_stable
+        stop = [StablePartition(tied_views, schedule, threshold, out.checkpoints)]
     return gmm_init, [
         EpochKey(session.inputs.counter),
         *tied,
         gmm_init,
         TeacherSnapshot(schedule.gamma_epochs),
         *em,
+        *stop,
         S3VDCSchedule(config),
         learning_rate_schedule(config),
         guard,

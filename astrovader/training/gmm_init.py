@@ -116,7 +116,7 @@ class GMMInitialisation(keras.callbacks.Callback):
             self.model.prior.set_from_sklearn(self.mixture)
         else:
             zv, log_var = views_of_epoch(
-                self.model, self.tied, self.dataset, self.n_batches, self.views
+                self.model, self.tied, self.dataset, self.n_batches, self.views, epoch
             )
             if self.check is not None:
                 self.check(zv[0])

@@ -154,14 +154,14 @@ class TeacherSnapshot(keras.callbacks.Callback):
             self.model.teacher.set_weights(self.model.encoder.get_weights())
 
 
-def views_of_epoch(model, tied, dataset, n_batches: int, views: int):
-    """The μ̃ and log σ̃² (V, N, J) of the epoch's tied views.
+def views_of_epoch(model, tied, dataset, n_batches: int, views: int, epoch: int):
+    """The μ̃ and log σ̃² (V, N, J) of the tied views at the start of ``epoch``.
 
     Every training image's, embedded at the epoch's start (``tied``, a
     :class:`~astrovader.training.tied_views.TiedViews`), or, without them, those of
     up to ``n_batches`` batches of ``dataset`` embedded now.
     """
-    if tied is not None and tied.fresh:
+    if tied is not None and tied.of_epoch(epoch):
         return tied.arrays()
     return embed_views(model, dataset, views, limit=n_batches)
 
@@ -212,7 +212,7 @@ class MixtureEM(keras.callbacks.Callback):
         if epoch <= self.at_epoch or not prior.is_initialized:
             return  # at T_γ the mixture was just initialised
         zv, log_var_v = views_of_epoch(
-            self.model, self.tied, self.dataset, self.n_batches, self.views
+            self.model, self.tied, self.dataset, self.n_batches, self.views, epoch
         )
         current = prior.mixture()
         gamma, pi, mu, var = em_step(zv, log_var_v, current["pi"], current["mu"], current["var"])

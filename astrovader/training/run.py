@@ -27,6 +27,7 @@ from astrovader.training.memory import check_memory
 from astrovader.training.nan_guard import NaNGuard
 from astrovader.training.run_index import build_index
 from astrovader.training.rundir import RunDirectory, check_out
+from astrovader.training.stability import stopped_at
 from astrovader.training.tied_views import embed_views
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ def fit_run(
 def _train(session: Session) -> Path:
     """Run the remaining epochs, then write the model and the cluster table."""
     config, out = session.config, session.out
-    total = config.schedule.total_epochs
+    total = session.end_epoch
     guard = NaNGuard(config.schedule)
     gmm_init, every = callbacks(session, guard)
     start = time.perf_counter()
@@ -136,7 +137,8 @@ def _train(session: Session) -> Path:
     build_index(out)
     _check(session)
     per_epoch = config.schedule.epoch_images or session.inputs.n_train
-    rate = per_epoch * (total - session.initial_epoch) / max(seconds, 1e-9)
+    done = (stopped_at(out.checkpoints) or total) - session.initial_epoch
+    rate = per_epoch * max(done, 0) / max(seconds, 1e-9)
     log.info(
         "done in %.0f s (%.0f training images/s); wrote %s and %s",
         seconds,
@@ -149,7 +151,7 @@ def _train(session: Session) -> Path:
 
 def _epochs(session: Session, gmm_init, every: list, guard: NaNGuard) -> None:
     """``model.fit`` over the schedule; with ``n_clusters = "auto"``, pick K in between."""
-    config, total, inputs = session.config, session.config.schedule.total_epochs, session.inputs
+    config, total, inputs = session.config, session.end_epoch, session.inputs
     fit_args = {
         "validation_data": inputs.validation,
         "callbacks": every,

@@ -79,14 +79,14 @@ class TiedViews:
         with tf.device("/cpu:0"):
             self.mean = tf.Variable(tf.zeros(shape), trainable=False, name="tied_mean")
             self.log_var = tf.Variable(tf.zeros(shape), trainable=False, name="tied_log_var")
-        self.fresh = False
+        self.epoch = None  # the epoch (0-based) whose start the views are of
 
     def rows(self, rows):
         """``(μ̃, log σ̃²)`` of the given rows, each (n, V, J) (the pipeline's extras)."""
         return tf.gather(self.mean, rows), tf.gather(self.log_var, rows)
 
-    def refresh(self, model) -> None:
-        """Embed every image's views with the model's encoder as it is now."""
+    def refresh(self, model, epoch: int) -> None:
+        """Embed every image's views with the model's encoder as it is at ``epoch``'s start."""
         batches = (
             self.images[start : start + self.batch_size]
             for start in range(0, len(self.images), self.batch_size)
@@ -94,7 +94,11 @@ class TiedViews:
         zv, log_var = embed_views(model, batches, self.views)
         self.mean.assign(np.transpose(zv, (1, 0, 2)))
         self.log_var.assign(np.transpose(log_var, (1, 0, 2)))
-        self.fresh = True
+        self.epoch = epoch
+
+    def of_epoch(self, epoch: int) -> bool:
+        """Whether the views held are those of ``epoch``'s start."""
+        return self.epoch == epoch
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """The views' μ̃ and log σ̃², each (V, N, J)."""
@@ -109,6 +113,9 @@ class EmbedTiedViews(keras.callbacks.Callback):
 
     Runs before the GMM initialisation and the EM step, which read the views it
     embedded (:meth:`TiedViews.arrays`), and before the epoch's batches are drawn.
+    Views embedded already for this epoch (at the end of the one before, where the
+    weights are the same: :class:`~astrovader.training.stability.StablePartition`)
+    are not embedded again.
 
     Args:
         tied: The :class:`TiedViews`.
@@ -120,6 +127,5 @@ class EmbedTiedViews(keras.callbacks.Callback):
         self.tied, self.at_epoch = tied, at_epoch
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.tied.fresh = False
-        if epoch >= self.at_epoch:
-            self.tied.refresh(self.model)
+        if epoch >= self.at_epoch and not self.tied.of_epoch(epoch):
+            self.tied.refresh(self.model, epoch)

@@ -169,7 +169,7 @@ def test_tied_views_held_for_the_epoch_give_the_teachers_targets():
     _initialise(model)
     model.teacher.set_weights(model.encoder.get_weights())
     tied = TiedViews(X, 4, 2, batch_size=7)
-    tied.refresh(model)
+    tied.refresh(model, 0)
     pi, mu, var = model.prior(None)
     rows = np.array([3, 17, 0, 22, 9])
     held = tied_target(model, X[rows], pi, mu, var, tied.rows(rows))
