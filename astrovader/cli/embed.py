@@ -7,6 +7,7 @@ from pathlib import Path
 
 from astrovader.cli._logging import say
 from astrovader.cli._options import BATCH, integer
+from astrovader.config.rules import MAX_LIKELIHOOD_SAMPLES
 from astrovader.errors import AstrovaderError, InputError
 
 
@@ -19,8 +20,6 @@ def _shard(text: str):
     except InputError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
-
-MAX_LIKELIHOOD_SAMPLES = 1024
 
 
 def register(subparsers) -> None:

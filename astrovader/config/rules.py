@@ -29,6 +29,7 @@ STRETCHES = ("linear", "sqrt", "log", "asinh")
 SCOPES = ("image", "global")
 MAX_SEED = 2**32 - 1
 MAX_BANDS = 16
+MAX_LIKELIHOOD_SAMPLES = 1024  # draws of an anomaly score (S decodings per image)
 
 
 @dataclasses.dataclass(frozen=True)

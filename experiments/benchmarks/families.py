@@ -46,7 +46,7 @@ class Family:
     read_at: int = 32
     display: str = "asinh"
     softening: float = 0.05
-    ranges: GalsimRanges = GalsimRanges()
+    ranges: GalsimRanges = dataclasses.field(default_factory=GalsimRanges)
     sky: tuple[float, float] = (0.0, 0.0)
 
 
@@ -92,9 +92,7 @@ def peak_snr(counts: np.ndarray, sky: np.ndarray) -> np.ndarray:
 def render(name: str, n: int, seed: int):
     """``(images, labels, read_at)`` of family ``name``: images float32 (n, S, S, 1)."""
     family = FAMILIES[name]
-    counts, records = render_galsim(
-        n, family.size, seed, sky=family.sky, ranges=family.ranges
-    )
+    counts, records = render_galsim(n, family.size, seed, sky=family.sky, ranges=family.ranges)
     labels = np.array([r["class"] for r in records])
     sky = np.array([r["sky"] for r in records], np.float32)
     if family.display == "raw":

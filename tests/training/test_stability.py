@@ -12,9 +12,11 @@ from astrovader.training.run import fit_run
 from astrovader.training.stability import MARKER, StablePartition, partition, stopped_at
 from astrovader.training.tied_views import TiedViews
 
-SCHEDULE = Config().replace(
-    schedule={"gamma_epochs": 1, "anneal_epochs": 1, "static_epochs": 2, "periods": 3}
-).schedule  # epochs: 0 γ | 1 anneal, 2-3 static | 4 anneal, 5-6 static | 7 anneal, 8-9 static
+SCHEDULE = (
+    Config()
+    .replace(schedule={"gamma_epochs": 1, "anneal_epochs": 1, "static_epochs": 2, "periods": 3})
+    .schedule
+)  # epochs: 0 γ | 1 anneal, 2-3 static | 4 anneal, 5-6 static | 7 anneal, 8-9 static
 X = np.random.default_rng(3).random((40, 16, 16, 1)).astype("float32")
 
 
@@ -43,7 +45,7 @@ def test_the_stop_fires_after_a_static_phase_over_which_nothing_moved(tmp_path):
 
 
 def test_the_stop_does_not_fire_while_the_partition_moves(tmp_path):
-    model, tied, callback = _setup(tmp_path)
+    model, _, callback = _setup(tmp_path)
     callback.on_epoch_end(0)  # γ-training: nothing
     callback.on_epoch_end(1)  # the end of annealing: the partition at the static phase's start
     mix = model.prior.mixture()
