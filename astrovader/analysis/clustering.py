@@ -158,7 +158,7 @@ def scores(ctx: Context, silhouette: np.ndarray) -> tuple[Section, dict[str, flo
     mix = inputs.model.mixture()
     values["simplified_silhouette"] = float(np.mean(silhouette))
     values["mean_log_p_z"] = metrics.marginal_log_likelihood(
-        inputs.z, mix["pi"], mix["mu"], mix["var"]
+        inputs.z, mix["pi"], mix["mu"], mix.get("covariance", mix["var"])
     )
     section = Section("Clustering metrics")
     if known is not None:

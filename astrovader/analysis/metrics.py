@@ -82,21 +82,25 @@ def per_component_mean(values: np.ndarray, labels: np.ndarray, k: int) -> np.nda
 
 
 def marginal_log_likelihood(z: np.ndarray, pi, mu, var) -> float:
-    """Mean over objects of log Σ_c π_c/Σπ N(z; μ_c, diag σ²_c).
+    """Mean over objects of log Σ_c π_c/Σπ N(z; μ_c, Σ_c).
 
     Args:
         z: (N, J) embeddings.
         pi: (K,) mixture weights (normalised here).
         mu: (K, J) means.
-        var: (K, J) variances.
+        var: (K, J) variances (diagonal Σ_c) or (K, J, J) covariances.
     """
     z, pi = np.asarray(z, dtype=float), np.asarray(pi, dtype=float)
     mu, var = np.asarray(mu, dtype=float), np.asarray(var, dtype=float)
-    log_norm = -0.5 * (
-        z.shape[1] * np.log(2 * np.pi)
-        + np.sum(np.log(var), axis=1)[None]
-        + np.sum((z[:, None, :] - mu[None]) ** 2 / var[None], axis=-1)
-    )
+    diff = z[:, None, :] - mu[None]
+    if var.ndim == 3:
+        _, log_det = np.linalg.slogdet(var)
+        solved = np.einsum("kjl,nkl->nkj", np.linalg.inv(var), diff)
+        mahalanobis, log_det = np.sum(diff * solved, axis=-1), log_det[None]
+    else:
+        mahalanobis = np.sum(diff**2 / var[None], axis=-1)
+        log_det = np.sum(np.log(var), axis=1)[None]
+    log_norm = -0.5 * (z.shape[1] * np.log(2 * np.pi) + log_det + mahalanobis)
     return float(np.mean(logsumexp(log_norm + np.log(pi / pi.sum())[None], axis=1)))
 
 

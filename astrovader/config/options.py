@@ -73,7 +73,8 @@ class MixtureConfig:
     the prior is initialised. After training, ``final_fits`` fresh mixtures of the
     final embedding are compared with the learned one by tied log-likelihood and
     the best is kept (:mod:`astrovader.training.final_mixture`; 0: the learned one,
-    the paper).
+    the paper). ``covariance = "full"`` gives each component a full covariance
+    matrix instead of a diagonal one (the paper's); it needs ``update = "em"``.
     """
 
     update: str = "em"
@@ -83,6 +84,7 @@ class MixtureConfig:
     restarts: int = 1
     reset_optimizer: bool = True
     final_fits: int = 10
+    covariance: str = "full"
 
 
 PAPER_METHOD: dict[str, dict] = {
@@ -109,5 +111,6 @@ PAPER_METHOD: dict[str, dict] = {
         "restarts": 1,
         "reset_optimizer": False,
         "final_fits": 0,
+        "covariance": "diag",
     },
 }

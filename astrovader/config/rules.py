@@ -231,6 +231,7 @@ SECTION_RULES: dict[str, dict[str, Rule]] = {
         "respawn": between(0, 1),
         "restarts": count(1, 100),
         "final_fits": count(0, 100),
+        "covariance": one_of(("diag", "full"), '"diag" or "full"'),
     },
     "pick_k": {
         "fits": count(1, 10**4),
@@ -290,6 +291,9 @@ def validate(config) -> None:
             f"{len(bands)} (the bands {', '.join(bands)}) or 1 (their mean)",
         )
 
+    m = config.mixture
+    if m.covariance == "full" and m.update != "em":
+        _refuse("mixture.covariance", m.covariance, '"diag" with mixture.update = "gradient"')
 
 def training_count(n_images: int, validation_fraction: float) -> int:
     """The training images of ``n_images`` after the validation split (data/split.py)."""

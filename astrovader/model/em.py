@@ -1,8 +1,10 @@
 """Tied posteriors and the EM update of the mixture prior (method §9, eqs. A1–A3).
 
 Shapes: V views of N images, J latent dimensions, K components; the prior in the
-published layout, ``mu`` and ``var`` (J, K). Every function is pure ``keras.ops``:
-the posteriors compute in float32, the M-step's sufficient statistics in float64
+published layout, ``mu`` (J, K) and ``var`` (J, K) variances or, for full
+covariances, (K, J, J) precision Cholesky factors
+(:mod:`~astrovader.model.gmm_math`). Every function is pure ``keras.ops``: the
+posteriors compute in float32, the M-step's sufficient statistics in float64
 (NumPy arrays in, tensors out).
 
 The E-step and the M-step optimise one objective, the tied expected log-likelihood
@@ -16,31 +18,9 @@ from __future__ import annotations
 
 from keras import ops
 
-from astrovader.model.gmm_math import log_gaussian
+from astrovader.model.gmm_math import expected_log_gaussian
 
 VAR_FLOOR = 1e-6
-
-
-def expected_log_gaussian(z_mean, z_log_var, mu, var):
-    """E_q[log N(z; μ_c, σ²_c)] for q = N(μ̃, diag σ̃²) (method eq. A1).
-
-    = log N(μ̃; μ_c, σ²_c) − ½ Σ_j σ̃²_j / σ²_cj; with ``z_log_var`` None the
-    posterior is a point and this is log N(μ̃; μ_c, σ²_c).
-
-    Args:
-        z_mean: (N, J) μ̃.
-        z_log_var: (N, J) log σ̃², or None.
-        mu: (J, K) means.
-        var: (J, K) variances.
-
-    Returns:
-        (N, K) expected log-densities.
-    """
-    log_n = log_gaussian(z_mean, mu, var)
-    if z_log_var is None:
-        return log_n
-    spread = ops.exp(ops.cast(z_log_var, "float32"))
-    return log_n - 0.5 * ops.matmul(spread, 1.0 / ops.cast(var, "float32"))
 
 
 def _tied_logits(zv, pi, mu, var, log_var_v):
@@ -75,7 +55,7 @@ def tied_log_posterior(zv, pi, mu, var, log_var_v=None):
     return ops.log_softmax(_tied_logits(zv, pi, mu, var, log_var_v), axis=-1)
 
 
-def m_step_statistics(zv, log_var_v, gamma):
+def m_step_statistics(zv, log_var_v, gamma, full: bool = False):
     """The M-step's sufficient statistics of a batch, in float64 (eq. A2).
 
     Summed over batches they give the statistics of the whole data, so the
@@ -85,10 +65,11 @@ def m_step_statistics(zv, log_var_v, gamma):
         zv: (V, N, J) μ̃ of the views.
         log_var_v: (V, N, J) log σ̃² of the views, or None for point embeddings.
         gamma: (N, K) responsibilities.
+        full: Second moments as matrices (full covariances).
 
     Returns:
         ``(counts, first, second)``: (K,) N_c = V Σ_i γ_ic, (J, K) Σ_iv γ_ic μ̃_iv and
-        (J, K) Σ_iv γ_ic (μ̃²_iv + σ̃²_iv).
+        Σ_iv γ_ic (μ̃_iv μ̃_ivᵀ + diag σ̃²_iv), (J, K) diagonals or (K, J, J) matrices.
     """
     zv = ops.cast(ops.convert_to_tensor(zv), "float64")
     gamma = ops.cast(gamma, "float64")
@@ -97,50 +78,83 @@ def m_step_statistics(zv, log_var_v, gamma):
     second = 0.0
     for v in range(views):
         z = zv[v]
-        spread = ops.square(z)
-        if log_var_v is not None:
-            spread = spread + ops.exp(ops.cast(log_var_v[v], "float64"))
+        spread = 0.0 if log_var_v is None else ops.exp(ops.cast(log_var_v[v], "float64"))
         first = first + ops.matmul(ops.transpose(z), gamma)
-        second = second + ops.matmul(ops.transpose(spread), gamma)
+        if full:
+            outer = ops.einsum("nj,nl,nk->kjl", z, z, gamma)
+            diagonal = ops.matmul(ops.transpose(gamma), spread + ops.zeros_like(z))
+            eye = ops.eye(ops.shape(z)[1], dtype="float64")
+            second = second + outer + diagonal[:, :, None] * eye[None]
+        else:
+            second = second + ops.matmul(ops.transpose(ops.square(z) + spread), gamma)
     counts = ops.sum(gamma, axis=0) * ops.cast(views, "float64")
     return counts, first, second
 
 
 def m_step_from_statistics(counts, first, second):
-    """π, μ, σ² from summed statistics (eq. A2); float32, σ² floored at 10⁻⁶.
+    """π, μ and the covariances from summed statistics (eq. A2), float32.
+
+    Diagonal: σ² = second / N_c − μ², floored at 10⁻⁶. Full: Σ_c = second_c / N_c −
+    μ_c μ_cᵀ + 10⁻⁶ I (scikit-learn's ``reg_covar``), returned as the Cholesky
+    factor of its precision (:mod:`~astrovader.model.gmm_math`).
 
     Args:
         counts: (K,) N_c.
         first: (J, K) Σ γ μ̃.
-        second: (J, K) Σ γ (μ̃² + σ̃²).
+        second: (J, K) or (K, J, J) Σ γ (μ̃ μ̃ᵀ + diag σ̃²).
 
     Returns:
-        ``(pi, mu, var)``: (K,), (J, K), (J, K).
+        ``(pi, mu, var)``: (K,), (J, K), and (J, K) or (K, J, J).
     """
     counts = ops.maximum(ops.cast(counts, "float64"), 1e-10)
     mu = first / counts[None]
-    var = ops.maximum(second / counts[None] - ops.square(mu), VAR_FLOOR)
     pi = counts / ops.sum(counts)
+    if len(ops.shape(second)) == 3:
+        means = ops.transpose(mu)
+        eye = ops.eye(ops.shape(means)[1], dtype="float64")
+        cov = second / counts[:, None, None] - means[:, :, None] * means[:, None, :]
+        var = precision_cholesky(cov + VAR_FLOOR * eye[None])
+    else:
+        var = ops.maximum(second / counts[None] - ops.square(mu), VAR_FLOOR)
     return tuple(ops.cast(a, "float32") for a in (pi, mu, var))
 
 
-def m_step(zv, log_var_v, gamma):
-    """π, μ, σ² from γ-weighted statistics of the views' posteriors (eq. A2).
+def precision_cholesky(cov):
+    """(K, J, J) upper-triangular P with Σ⁻¹ = P Pᵀ from covariances Σ (K, J, J).
+
+    P = (L⁻¹)ᵀ for Σ = L Lᵀ, as scikit-learn's ``_compute_precision_cholesky``.
+    """
+    cov = ops.cast(cov, "float64")
+    lower = ops.cholesky(cov)
+    eye = ops.broadcast_to(ops.eye(ops.shape(cov)[-1], dtype="float64"), ops.shape(cov))
+    return ops.transpose(ops.solve_triangular(lower, eye, lower=True), (0, 2, 1))
+
+
+def covariance(var):
+    """(K, J, J) full covariances Σ = (P Pᵀ)⁻¹ of precision Cholesky factors P."""
+    var = ops.cast(var, "float64")
+    return ops.inv(ops.matmul(var, ops.transpose(var, (0, 2, 1))))
+
+
+def m_step(zv, log_var_v, gamma, full: bool = False):
+    """π, μ and covariances from γ-weighted statistics of the views' posteriors (eq. A2).
 
     With N_c = V Σ_i γ_ic: π_c = N_c / Σ N, μ_c = Σ_iv γ_ic μ̃_iv / N_c and
-    σ²_c = Σ_iv γ_ic (μ̃²_iv + σ̃²_iv) / N_c − μ²_c (floored at 10⁻⁶): the maximum
-    of the expected log-likelihood of the latent posteriors q(z | x_iv). The
-    sums are taken in float64, so the one-pass variance does not cancel.
+    Σ_c = Σ_iv γ_ic (μ̃_iv μ̃_ivᵀ + diag σ̃²_iv) / N_c − μ_c μ_cᵀ (its diagonal σ²_c,
+    floored at 10⁻⁶, for diagonal priors): the maximum of the expected
+    log-likelihood of the latent posteriors q(z | x_iv). The sums are taken in
+    float64, so the one-pass variance does not cancel.
 
     Args:
         zv: (V, N, J) μ̃ of the views.
         log_var_v: (V, N, J) log σ̃² of the views, or None for point embeddings.
         gamma: (N, K) responsibilities.
+        full: Full covariances (returned as precision Cholesky factors).
 
     Returns:
-        ``(pi, mu, var)``: (K,), (J, K), (J, K).
+        ``(pi, mu, var)``: (K,), (J, K), and (J, K) or (K, J, J).
     """
-    return m_step_from_statistics(*m_step_statistics(zv, log_var_v, gamma))
+    return m_step_from_statistics(*m_step_statistics(zv, log_var_v, gamma, full))
 
 
 def consistency(log_target, log_gamma):

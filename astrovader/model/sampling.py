@@ -2,7 +2,8 @@
 
 ``numpy.random.SeedSequence(seed).spawn(2)`` gives two generators: the first
 draws the components (with probability π/Σπ, unless one is fixed), the second
-the unit normal noise ε, and z = μ_c + σ_c ε. Each stream is consumed in order,
+the unit normal noise ε, and z = μ_c + σ_c ε (z = μ_c + L_c ε for full
+covariances Σ_c = L_c L_cᵀ). Each stream is consumed in order,
 so a seed gives the same vectors whatever the batch size. The Python API
 (:meth:`~astrovader.model.api.InferenceMixin.generate`), ``astrovader generate``,
 the report and the benchmarks all draw through :func:`latent_batches`.
@@ -38,7 +39,8 @@ def latent_batches(
     """Yield ``(z, components)`` batches, float32 (b, J) and int (b,), n rows in all.
 
     Args:
-        mixture: ``pi`` (K,), ``mu`` (K, J), ``var`` (K, J) (scikit-learn's layout).
+        mixture: ``pi`` (K,), ``mu`` (K, J), ``var`` (K, J) (scikit-learn's layout), and
+            for a full prior ``covariance`` (K, J, J).
         n: Number of vectors.
         component: Draw every vector from this component; None draws c from π/Σπ.
         seed: Seed of the two streams; None draws fresh entropy.
@@ -54,5 +56,9 @@ def latent_batches(
             np.full(size, component) if component is not None else choose.choice(k, size, p=weights)
         )
         eps = noise.standard_normal((size, mixture["mu"].shape[1]))
-        z = mixture["mu"][comps] + np.sqrt(mixture["var"][comps]) * eps
+        if "covariance" in mixture:  # a full prior: z = μ_c + L_c ε with Σ_c = L_c L_cᵀ
+            lower = np.linalg.cholesky(mixture["covariance"])[comps]
+            z = mixture["mu"][comps] + np.einsum("bjl,bl->bj", lower, eps)
+        else:
+            z = mixture["mu"][comps] + np.sqrt(mixture["var"][comps]) * eps
         yield z.astype(np.float32), comps

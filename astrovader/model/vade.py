@@ -36,6 +36,7 @@ SETTINGS = (
     "tied_views",
     "consistency",
     "test_views",
+    "covariance",
 )
 GAMMA_SOURCES = ("sample", "mean", "target")
 
@@ -90,6 +91,8 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
             initialisation (method §9 eq. A3); 0 is off (the paper).
         test_views: Flips and quarter turns (1, 4 or 8) whose μ̃ are tied into the
             γ and the embedding of :meth:`embed` (1: the image alone, the paper).
+        covariance: The prior's covariances, ``"diag"`` (the paper) or ``"full"``
+            (set by EM only: ``mixture_update = "em"``).
         **kwargs: Standard model arguments.
     """
 
@@ -116,6 +119,7 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
         tied_views: int = 1,
         consistency: float = 0.0,
         test_views: int = 1,
+        covariance: str = "diag",
         **kwargs,
     ):
         kwargs.setdefault("name", "astrovader")
@@ -146,6 +150,9 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
         self.mixture_update, self.tied_views = mixture_update, int(tied_views)
         self.consistency = float(consistency)
         self.test_views = int(test_views)
+        if covariance == "full" and mixture_update != "em":
+            raise ValueError("covariance 'full' needs mixture_update 'em'")
+        self.covariance = covariance
         geometry = Geometry(**{name: getattr(self, name) for name in _NETWORK})
         self.encoder = build_encoder(geometry, self.kernels)
         self.teacher = None
@@ -163,6 +170,7 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
             self.n_clusters,
             self.latent_dim,
             simplex=self.pi_simplex,
+            covariance=covariance,
             name="latentGMM_Layer",
             dtype="float32",
         )
@@ -235,6 +243,7 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
             tied_views=config.augment.tied_views,
             consistency=config.augment.consistency,
             test_views=config.augment.test_views,
+            covariance=mix.covariance,
         )
 
     def read_options(self, **given) -> ReadOptions:

@@ -139,7 +139,8 @@ def build_session(
     if not options.resume:
         config = with_measured_limits(config)
     session = Session(config, strategy, RunDirectory(source), RunDirectory(out), options)
-    session.inputs = run_inputs(config, distribute.worker_count(strategy), images)
+    workers, replicas = distribute.worker_count(strategy), strategy.num_replicas_in_sync
+    session.inputs = run_inputs(config, workers, images, replicas=replicas)
     _check_clusters(session)
     session.policy = precision.resolve_precision(config.training.precision)
     session.xla = precision.resolve_xla(config.training.xla, strategy.num_replicas_in_sync)

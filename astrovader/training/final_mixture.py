@@ -22,7 +22,7 @@ import numpy as np
 
 from astrovader.model import em
 from astrovader.training.gmm_init import fit_mixture
-from astrovader.training.mixture_em import em_step, from_point_fit
+from astrovader.training.mixture_em import em_step, from_point_fit, published
 
 log = logging.getLogger(__name__)
 ITERATIONS = 100
@@ -37,7 +37,7 @@ class FinalMixture:
     Attributes:
         pi: (K,) weights.
         mu: (K, J) means.
-        var: (K, J) variances.
+        var: (K, J) variances, or (K, J, J) covariances.
         chosen: ``"learned"`` or ``"refit r"`` (the r-th fresh fit, 1-based).
         scores: Tied log-likelihood of each candidate, by name.
     """
@@ -49,12 +49,16 @@ class FinalMixture:
     scores: dict
 
 
+def _score(zv, log_var, pi, mu, var) -> float:
+    return float(em.expected_log_likelihood(zv, pi, mu.T, published(var), log_var))
+
+
 def refine(zv, log_var, pi, mu, var, iterations: int = ITERATIONS):
     """Tied EM iterations (eqs. A1–A2) until the objective gains less than :data:`TOLERANCE`."""
-    score = float(em.expected_log_likelihood(zv, pi, mu.T, var.T, log_var))
+    score = _score(zv, log_var, pi, mu, var)
     for _ in range(iterations):
         _, pi, mu, var = em_step(zv, log_var, pi, mu, var)
-        new = float(em.expected_log_likelihood(zv, pi, mu.T, var.T, log_var))
+        new = _score(zv, log_var, pi, mu, var)
         if new - score < TOLERANCE * max(abs(score), 1.0):
             return pi, mu, var, new
         score = new
@@ -67,7 +71,8 @@ def final_mixture(zv, log_var, learned: dict, restarts: int, seed: int = 0) -> F
     Args:
         zv: (V, N, J) μ̃ of the images' views.
         log_var: (V, N, J) their log σ̃².
-        learned: The model's prior, ``pi`` (K,), ``mu`` and ``var`` (K, J).
+        learned: The model's prior (:meth:`~astrovader.model.gmm_prior.GMMPrior.mixture`):
+            ``pi`` (K,), ``mu`` and ``var`` (K, J), and ``covariance`` (K, J, J) when full.
         restarts: Fresh fits (seeds ``seed``, ``seed + 1``, …).
         seed: Random state of the first fresh fit.
 
@@ -75,14 +80,16 @@ def final_mixture(zv, log_var, learned: dict, restarts: int, seed: int = 0) -> F
         The :class:`FinalMixture` kept.
     """
     k = len(learned["pi"])
-    pi, mu, var, score = refine(zv, log_var, learned["pi"], learned["mu"], learned["var"])
+    full = "covariance" in learned
+    spread = learned["covariance"] if full else learned["var"]
+    pi, mu, var, score = refine(zv, log_var, learned["pi"], learned["mu"], spread)
     best = FinalMixture(pi, mu, var, "learned", {"learned": score})
     means = zv.mean(0)
     rows = np.random.default_rng(seed).permutation(len(means))[:FIT_POINTS]
     for r in range(restarts):
         mixture = fit_mixture(means[rows], k, seed + r)
         start = (mixture.weights_, mixture.means_, mixture.covariances_)
-        pi, mu, var, score = refine(zv, log_var, *from_point_fit(zv, log_var, *start))
+        pi, mu, var, score = refine(zv, log_var, *from_point_fit(zv, log_var, *start, full))
         best.scores[f"refit {r + 1}"] = score
         if score > best.scores[best.chosen]:
             best = dataclasses.replace(best, pi=pi, mu=mu, var=var, chosen=f"refit {r + 1}")

@@ -120,8 +120,10 @@ class GMMInitialisation(keras.callbacks.Callback):
             )
             if self.check is not None:
                 self.check(zv[0])
+            full = self.model.prior.covariance == "full"
+            k = self.model.n_clusters
             pi, mu, var, self.score = tied_init(
-                zv, self.model.n_clusters, self.seed, self.restarts, fit_mixture, log_var
+                zv, k, self.seed, self.restarts, fit_mixture, log_var, full=full
             )
             self.model.prior.set_mixture(pi, mu, var)
         self.model.clip_value.assign(self.clip_value)

@@ -57,7 +57,7 @@ class RunInputs:
     images: object = None
 
 
-def run_inputs(config: Config, workers: int = 1, images=None) -> RunInputs:
+def run_inputs(config: Config, workers: int = 1, images=None, *, replicas: int = 1) -> RunInputs:
     """The datasets for ``config``.
 
     Args:
@@ -65,14 +65,18 @@ def run_inputs(config: Config, workers: int = 1, images=None) -> RunInputs:
         workers: Processes of a multi-worker strategy.
         images: The images of ``config.data``, already read (an
             :class:`~astrovader.data.imageset.ImageSet`); None reads them.
+        replicas: Replicas in sync. The tied views are held per image only for one
+            replica: Keras' distributed build reduces a first batch, which must then
+            be the images alone (several replicas use the teacher's per-step passes,
+            which give the same targets).
     """
     path = config.data.path
     if path and tfrecord.is_tfrecord_dir(path):
         return _shards(Path(path), config, workers)
-    return _in_memory(config, images)
+    return _in_memory(config, images, hold=replicas == 1)
 
 
-def _in_memory(config: Config, data=None) -> RunInputs:
+def _in_memory(config: Config, data=None, hold: bool = True) -> RunInputs:
     from astrovader.data.cluster_table import write_clusters
     from astrovader.data.sources import load_data
     from astrovader.model.likelihood import SAMPLES
@@ -82,7 +86,7 @@ def _in_memory(config: Config, data=None) -> RunInputs:
     train_idx, val_idx = split_indices(len(data.images), config.data.validation_fraction, seed)
     counter = EpochCounter()
     images = data.images[train_idx]
-    tied = _tied_views(config, images)
+    tied = _tied_views(config, images) if hold else None
     train = training_dataset(
         images,
         batch,

@@ -31,26 +31,45 @@ INIT_ITERATIONS = 50
 MIN_SPLIT = 4  # images each half of a split needs (fewer: the component is not split)
 
 
-def em_step(zv, log_var_v, pi, mu, var):
-    """One tied E-step and M-step; the prior in scikit-learn's layout, (K,), (K, J), (K, J).
+def published(var) -> np.ndarray:
+    """Covariances in scikit-learn's layout → the maths' (:mod:`~astrovader.model.gmm_math`).
 
-    Both steps use the views' posteriors (``log_var_v``; None for point
-    embeddings), so the tied objective
+    σ² (K, J) → (J, K); full covariances Σ (K, J, J) → their precision Cholesky factors.
+    """
+    var = np.asarray(var)
+    if var.ndim == 2:
+        return var.T
+    return keras.ops.convert_to_numpy(em.precision_cholesky(var))
+
+
+def sklearn_layout(var) -> np.ndarray:
+    """The inverse of :func:`published`: (J, K) → σ² (K, J); P (K, J, J) → Σ (K, J, J)."""
+    var = keras.ops.convert_to_numpy(var)
+    if var.ndim == 2:
+        return var.T
+    return keras.ops.convert_to_numpy(em.covariance(var))
+
+
+def em_step(zv, log_var_v, pi, mu, var):
+    """One tied E-step and M-step, the prior in scikit-learn's layout.
+
+    ``pi`` (K,), ``mu`` (K, J), ``var`` the variances (K, J) or full covariances
+    (K, J, J), returned in the same form. Both steps use the views' posteriors
+    (``log_var_v``; None for point embeddings), so the tied objective
     (:func:`~astrovader.model.em.expected_log_likelihood`) never falls.
     """
-    log_gamma = em.tied_log_posterior(zv, pi, mu.T, var.T, log_var_v)
+    log_gamma = em.tied_log_posterior(zv, pi, mu.T, published(var), log_var_v)
     gamma = np.exp(keras.ops.convert_to_numpy(log_gamma))
-    new_pi, new_mu, new_var = em.m_step(zv, log_var_v, gamma)
-    arrays = (keras.ops.convert_to_numpy(a) for a in (new_pi, new_mu, new_var))
-    new_pi, new_mu, new_var = arrays
-    return gamma, new_pi, new_mu.T, new_var.T
+    new_pi, new_mu, new_var = em.m_step(zv, log_var_v, gamma, full=np.ndim(var) == 3)
+    new_pi, new_mu = (keras.ops.convert_to_numpy(a) for a in (new_pi, new_mu))
+    return gamma, new_pi, new_mu.T, sklearn_layout(new_var)
 
 
-def _hard_m_step(zv, log_var_v, members):
-    """μ and σ² (J,) each of the images ``members`` (a boolean mask), all their views."""
+def _hard_m_step(zv, log_var_v, members, full: bool):
+    """μ (J,) and σ² (J,) or Σ (J, J) of the images ``members`` (a mask), all their views."""
     gamma = members.astype("float64")[:, None]
-    _, mu, var = em.m_step(zv, log_var_v, gamma)
-    return keras.ops.convert_to_numpy(mu)[:, 0], keras.ops.convert_to_numpy(var)[:, 0]
+    _, mu, var = em.m_step(zv, log_var_v, gamma, full=full)
+    return keras.ops.convert_to_numpy(mu)[:, 0], sklearn_layout(var)[0]
 
 
 def respawn(zv, gamma, pi, mu, var, fraction: float, seed: int, log_var_v=None):
@@ -83,7 +102,7 @@ def respawn(zv, gamma, pi, mu, var, fraction: float, seed: int, log_var_v=None):
         for target, half in ((largest, 0), (c, 1)):
             members = np.zeros(n, bool)
             members[np.flatnonzero(chosen)[halves == half]] = True
-            mu[target], var[target] = _hard_m_step(zv, log_var_v, members)
+            mu[target], var[target] = _hard_m_step(zv, log_var_v, members, var.ndim == 3)
             pi[target] = weight * counts[half] / counts.sum()
             sizes[target] = counts[half]
             labels[members] = target
@@ -91,21 +110,23 @@ def respawn(zv, gamma, pi, mu, var, fraction: float, seed: int, log_var_v=None):
     return pi / pi.sum(), mu, var, reseeded
 
 
-def from_point_fit(zv, log_var_v, pi, mu, var):
+def from_point_fit(zv, log_var_v, pi, mu, var, full: bool = False):
     """An M-step on the views' posteriors from the tied responsibilities of a point fit.
 
-    A mixture fitted to μ̃ alone has σ² without the posteriors' spread σ̃²; an
-    E-step under it with σ̃² would be ruled by the latent dimensions the network
-    does not use (where σ̃² ≫ σ²), so EM on the posteriors starts here instead.
-    The prior in scikit-learn's layout, (K,), (K, J), (K, J).
+    A mixture fitted to μ̃ alone has covariances without the posteriors' spread
+    σ̃²; an E-step under it with σ̃² would be ruled by the latent dimensions the
+    network does not use (where σ̃² ≫ σ²), so EM on the posteriors starts here
+    instead. The prior in scikit-learn's layout; the M-step gives full covariances
+    (K, J, J) with ``full``, else variances (K, J).
     """
-    log_gamma = em.tied_log_posterior(zv, pi, mu.T, var.T)
+    log_gamma = em.tied_log_posterior(zv, pi, mu.T, published(var))
     gamma = np.exp(keras.ops.convert_to_numpy(log_gamma))
-    pi, mu, var = (keras.ops.convert_to_numpy(a) for a in em.m_step(zv, log_var_v, gamma))
-    return pi, mu.T, var.T
+    pi, mu, var = em.m_step(zv, log_var_v, gamma, full=full)
+    pi, mu = (keras.ops.convert_to_numpy(a) for a in (pi, mu))
+    return pi, mu.T, sklearn_layout(var)
 
 
-def tied_init(zv, n_clusters: int, seed: int, restarts: int, fit, log_var_v=None):
+def tied_init(zv, n_clusters: int, seed: int, restarts: int, fit, log_var_v=None, full=False):
     """The GMM initialisation over tied views: the best of ``restarts`` fits.
 
     Each fit is ``fit(points, K, seed)`` (KMeans then a diagonal GaussianMixture,
@@ -115,19 +136,20 @@ def tied_init(zv, n_clusters: int, seed: int, restarts: int, fit, log_var_v=None
     epochs' EM adds, then tied EM iterations follow.
     The fit kept is the one of highest tied log-likelihood
     (:func:`~astrovader.model.em.expected_log_likelihood`), an unsupervised
-    choice. Returns ``(pi, mu, var, score)`` in scikit-learn's layout.
+    choice. With ``full`` the covariances are full from the first M-step on.
+    Returns ``(pi, mu, var, score)`` in scikit-learn's layout.
     """
     best = None
     points = zv.reshape(-1, zv.shape[-1])
     for r in range(restarts):
         mixture = fit(points, n_clusters, seed + r)
         pi, mu, var = mixture.weights_, mixture.means_, mixture.covariances_
-        if log_var_v is not None:
-            pi, mu, var = from_point_fit(zv, log_var_v, pi, mu, var)
-        if len(zv) > 1 or log_var_v is not None:
+        if log_var_v is not None or full:
+            pi, mu, var = from_point_fit(zv, log_var_v, pi, mu, var, full)
+        if len(zv) > 1 or log_var_v is not None or full:
             for _ in range(INIT_ITERATIONS):
                 _, pi, mu, var = em_step(zv, log_var_v, pi, mu, var)
-        score = float(em.expected_log_likelihood(zv, pi, mu.T, var.T, log_var_v))
+        score = float(em.expected_log_likelihood(zv, pi, mu.T, published(var), log_var_v))
         log.info("GMM initialisation %d of %d: tied log-likelihood %.4f", r + 1, restarts, score)
         if best is None or score > best[3]:
             best = (pi, mu, var, score)
@@ -215,7 +237,8 @@ class MixtureEM(keras.callbacks.Callback):
             self.model, self.tied, self.dataset, self.n_batches, self.views, epoch
         )
         current = prior.mixture()
-        gamma, pi, mu, var = em_step(zv, log_var_v, current["pi"], current["mu"], current["var"])
+        var = current.get("covariance", current["var"])
+        gamma, pi, mu, var = em_step(zv, log_var_v, current["pi"], current["mu"], var)
         if self._may_respawn(epoch):
             pi, mu, var, count = respawn(
                 zv, gamma, pi, mu, var, self.fraction, self.seed + epoch, log_var_v
@@ -232,7 +255,9 @@ __all__ = [
     "em_step",
     "embed_views",
     "from_point_fit",
+    "published",
     "respawn",
+    "sklearn_layout",
     "tied_init",
     "views_of_epoch",
 ]

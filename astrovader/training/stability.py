@@ -39,8 +39,8 @@ def stopped_at(checkpoints: str | Path) -> int | None:
 def partition(model, tied) -> np.ndarray:
     """(N,) argmax of the tied E-step of the held views under the model's prior."""
     zv, log_var = tied.arrays()
-    mix = model.prior.mixture()
-    log_gamma = em.tied_log_posterior(zv, mix["pi"], mix["mu"].T, mix["var"].T, log_var)
+    pi, mu, var = model.prior(None)
+    log_gamma = em.tied_log_posterior(zv, pi, mu, var, log_var)
     return np.argmax(keras.ops.convert_to_numpy(log_gamma), axis=1)
 
 

@@ -144,3 +144,35 @@ def test_statistics_summed_over_batches_give_the_whole_m_step():
     streamed = [ops.convert_to_numpy(a) for a in em.m_step_from_statistics(*summed)]
     for a, b in zip(whole, streamed, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_full_m_step_of_one_view_point_embeddings_is_sklearns():
+    from sklearn.mixture._gaussian_mixture import _estimate_gaussian_parameters
+
+    zv, _ = _data(views=1, j=3)
+    gamma = RNG.dirichlet(np.ones(3), zv.shape[1])
+    pi, mu, prec = (ops.convert_to_numpy(a) for a in em.m_step(zv, None, gamma, full=True))
+    nk, means, covs = _estimate_gaussian_parameters(zv[0].astype(float), gamma, 1e-6, "full")
+    np.testing.assert_allclose(mu.T, means, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        np.linalg.inv(prec @ np.transpose(prec, (0, 2, 1))), covs, rtol=1e-3, atol=1e-4
+    )
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(em.covariance(prec)), covs, rtol=1e-3, atol=1e-4
+    )
+
+
+def test_full_tied_em_never_lowers_its_objective():
+    from astrovader.training.mixture_em import em_step, published
+
+    zv, log_var, _ = _posteriors()
+    pi, mu = np.ones(3) / 3, RNG.normal(size=(3, 3))
+    cov = np.stack([np.eye(3)] * 3)
+    scores = []
+    for _ in range(20):
+        _, pi, mu, cov = em_step(zv, log_var, pi, mu, cov)
+        assert cov.shape == (3, 3, 3)
+        scores.append(float(em.expected_log_likelihood(zv, pi, mu.T, published(cov), log_var)))
+    assert np.all(np.diff(scores) >= -1e-4), np.diff(scores).min()
+    diag = [float(em.expected_log_likelihood(zv, pi, mu.T, np.ones((3, 3)), log_var))]
+    assert scores[-1] > diag[0]

@@ -133,3 +133,68 @@ def test_reconstruction_is_pixel_count_times_mean():
     np.testing.assert_allclose(bce, want, rtol=1e-4)
     with pytest.raises(ValueError, match="mse' or 'bce"):
         gmm_math.reconstruction_loss(x, x_hat, "l1")
+
+
+def _full_params(rng=RNG):
+    """π, μ (J, K) and full covariances Σ (K, J, J) with their precision Cholesky factors."""
+    pi, mu, _ = _params(rng)
+    a = rng.normal(size=(K, J, J))
+    cov = a @ np.transpose(a, (0, 2, 1)) / J + 0.3 * np.eye(J)
+    prec = np.stack([np.linalg.inv(np.linalg.cholesky(c)).T for c in cov])
+    return pi, mu, cov, prec.astype("float32")
+
+
+def test_full_covariance_log_gaussian_matches_scipy_and_sklearn():
+    from scipy.stats import multivariate_normal
+
+    pi, mu, cov, prec = _full_params()
+    z = RNG.normal(size=(N, J)).astype("float32")
+    got = _np(gmm_math.log_gaussian(z, mu, prec))
+    for c in range(K):
+        np.testing.assert_allclose(
+            got[:, c], multivariate_normal(mu[:, c], cov[c]).logpdf(z), rtol=1e-4, atol=1e-3
+        )
+    gmm = GaussianMixture(K, covariance_type="full")
+    gmm.weights_, gmm.means_, gmm.covariances_ = pi / pi.sum(), mu.T, cov
+    gmm.precisions_cholesky_ = prec.astype(float)
+    gamma = _np(ops.exp(gmm_math.cluster_log_probabilities(z, pi, mu, prec)))
+    np.testing.assert_allclose(gamma, gmm.predict_proba(z), atol=1e-4)
+
+
+def test_expected_log_gaussian_is_the_posterior_mean_for_full_and_diagonal_priors():
+    z, log_var = RNG.normal(size=(3, J)), RNG.normal(-1, 0.3, (3, J))
+    draws = z[None] + np.exp(0.5 * log_var)[None] * RNG.standard_normal((100_000, 3, J))
+    _, mu, cov, prec = _full_params()
+    _, _, var = _params()
+    for spread, dense in ((prec, cov), (var, np.stack([np.diag(v) for v in var.T]))):
+        got = _np(gmm_math.expected_log_gaussian(z, log_var, mu, spread))
+        inv = np.linalg.inv(dense)
+        diff = draws[:, :, None, :] - mu.T[None, None]
+        maha = np.einsum("snkj,kjl,snkl->snk", diff, inv, diff)
+        log_det = np.linalg.slogdet(dense)[1]
+        want = (-0.5 * (J * np.log(2 * np.pi) + log_det[None, None] + maha)).mean(0)
+        np.testing.assert_allclose(got, want, rtol=2e-3)
+
+
+def test_full_covariance_gmm_kl_matches_eq11_with_expectations():
+    _, mu, cov, prec = _full_params()
+    pi = np.array([0.1, 0.2, 0.3, 0.4], "float32")
+    z, log_var = RNG.normal(size=(N, J)).astype("float32"), RNG.normal(-1, 0.2, (N, J))
+    log_gamma = _np(gmm_math.cluster_log_probabilities(z, pi, mu, prec))
+    inv = np.linalg.inv(cov)
+    diff = z[:, None, :] - mu.T[None]
+    expected = -0.5 * (
+        J * np.log(2 * np.pi)
+        + np.linalg.slogdet(cov)[1][None]
+        + np.einsum("nkj,kjl,nkl->nk", diff, inv, diff)
+        + np.einsum("nj,kjj->nk", np.exp(log_var), inv)
+    )
+    gamma = np.exp(log_gamma)
+    want = (
+        -(gamma * expected).sum(1)
+        - (gamma * np.log(pi)).sum(1)
+        + (gamma * log_gamma).sum(1)
+        - 0.5 * (1 + log_var).sum(1)
+    )
+    got = _np(gmm_math.gmm_kl(z, log_var, log_gamma, pi, mu, prec))
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)

@@ -119,3 +119,37 @@ def test_cluster_probability_values_and_roundtrip(tmp_path):
     np.testing.assert_allclose(loaded.predict(z, verbose=0), model.predict(z, verbose=0))
     with pytest.raises(ValueError, match="minmax_lambda must be"):
         ClusterProbability(-1.0)
+
+
+def test_full_covariance_prior_holds_precision_cholesky_factors(tmp_path):
+    prior = GMMPrior(2, 3, covariance="full", name="latentGMM_Layer")
+    a = RNG.normal(size=(2, 3, 3))
+    cov = a @ np.transpose(a, (0, 2, 1)) + 0.5 * np.eye(3)
+    mu = RNG.normal(size=(2, 3))
+    prior.set_mixture([0.4, 0.6], mu, cov)
+    mix = prior.mixture()
+    np.testing.assert_allclose(mix["covariance"], cov, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(mix["var"], np.stack([np.diag(c) for c in cov]), rtol=1e-5)
+    pi, got_mu, prec = (ops.convert_to_numpy(t) for t in prior(None))
+    assert prec.shape == (2, 3, 3) and np.allclose(np.tril(prec, -1), 0)
+    np.testing.assert_allclose(np.linalg.inv(prec @ prec.transpose(0, 2, 1)), cov, rtol=1e-4)
+    inp = keras.Input((3,))
+    loaded = _roundtrip(keras.Model(inp, prior(inp)[2]), tmp_path).get_layer("latentGMM_Layer")
+    assert loaded.get_config()["covariance"] == "full"
+    np.testing.assert_allclose(loaded.mixture()["covariance"], cov, rtol=1e-4, atol=1e-5)
+    diagonal = GMMPrior(2, 3, covariance="full")
+    diagonal.set_mixture([0.5, 0.5], mu, np.ones((2, 3)) * 2)  # variances of a diagonal fit
+    np.testing.assert_allclose(diagonal.mixture()["covariance"], 2 * np.eye(3)[None].repeat(2, 0))
+    with pytest.raises(ValueError, match="covariance must be one of"):
+        GMMPrior(2, 3, covariance="tied")
+
+
+def test_full_covariance_draws_have_the_components_covariance():
+    from astrovader.model.sampling import latent_batches
+
+    prior = GMMPrior(2, 3, covariance="full")
+    a = RNG.normal(size=(2, 3, 3))
+    cov = a @ np.transpose(a, (0, 2, 1)) + 0.5 * np.eye(3)
+    prior.set_mixture([0.5, 0.5], RNG.normal(size=(2, 3)), cov)
+    z = np.concatenate([b for b, _ in latent_batches(prior.mixture(), 40_000, 1, seed=3)])
+    np.testing.assert_allclose(np.cov(z.T), cov[1], rtol=0.05, atol=0.05)
