@@ -50,16 +50,29 @@ def collapsed(embedding: np.ndarray) -> str | None:
     )
 
 
-def single_cluster(labels: np.ndarray, n_clusters: int) -> str | None:
-    """A warning if at most one of K components holds ≥ 1 % of the images."""
+def single_cluster(labels: np.ndarray, n_clusters: int, config=None) -> str | None:
+    """A warning if at most one of K components holds ≥ 1 % of the images.
+
+    The advice follows the run's method: a setting it does not use yet, or, with
+    the package's mixture options already on, the embedding itself.
+    """
     sizes = np.bincount(np.asarray(labels, int), minlength=n_clusters)
     occupied = int(np.sum(sizes >= OCCUPIED_FRACTION * max(len(labels), 1)))
     if occupied > 1 or n_clusters == 1:
         return None
+    mixture = None if config is None else config.mixture
+    if mixture is not None and mixture.update != "em":
+        advice = 'set mixture.update = "em" and mixture.final_fits = 10 (the package defaults)'
+    elif mixture is not None and mixture.final_fits == 0:
+        advice = "set mixture.final_fits = 10 (fresh mixtures of the final embedding)"
+    else:
+        advice = (
+            "the embedding itself shows no groups: lower model.l2 or loss.gmm_scale, train "
+            "longer (schedule.gamma_epochs) or on more images"
+        )
     return (
         f"one cluster: {occupied} of {n_clusters} components hold at least "
-        f"{OCCUPIED_FRACTION:.0%} of the images. Check model.l2 and loss.gmm_scale, or "
-        'set mixture.update = "em" and mixture.respawn'
+        f"{OCCUPIED_FRACTION:.0%} of the images. {advice[0].upper()}{advice[1:]}"
     )
 
 
@@ -152,7 +165,7 @@ def check_run(embedding, labels, n_clusters: int, rows: list[dict], config, size
     """
     found = (
         collapsed(embedding),
-        single_cluster(labels, n_clusters),
+        single_cluster(labels, n_clusters, config),
         empty_components(labels, n_clusters),
         stalled(rows, config.schedule.gamma_epochs),
         early_floor(config),

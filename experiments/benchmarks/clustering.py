@@ -2,32 +2,50 @@
 
 Data sets (each image set is fixed; the seeds vary the methods):
 
-* ``synthetic``: the built-in synthetic galaxies (2,000 at 32 px, renderer seed 0, five classes),
-  exactly as the earlier benchmark used them;
+* ``synthetic``: the built-in synthetic galaxies (2,000 at 32 px, renderer seed 0, five classes);
 * ``rotated``: the same five classes (renderer seed 1) with every stamp turned by an angle uniform
   in [0°, 360°) (SciPy, bilinear, reflected borders): orientation is now a nuisance;
 * ``digits``: scikit-learn's 1,797 handwritten 8×8 digits resized to 16×16, ten classes.
   Flips, rotations and tied views are off for them (a mirrored or turned 2 is no digit);
-* ``synthetic10k`` (``--sets synthetic10k``): 10,000 synthetic galaxies, to show the lead with data.
+* ``synthetic10k`` (``--sets synthetic10k``): 10,000 synthetic galaxies, to show the lead with data;
+* the GalSim families of ``families.py`` (``gs_asinh_hard``, ``gs_asinh_soft``, ``gs_linear``,
+  ``gs_raw``, ``gs_survey``, ``gs_64``): six classes in random orientation, varying the display
+  stretch, the depth (down to a peak S/N of 5), sizes, seeing, neighbours and stamp size.
+
+Every set is saved as a ``.npy`` file and read the way ``astrovader fit`` reads it (raw counts
+through ``[scaling]``, sizes resized to ``data.image_size``); the baselines and probes see the
+same read images.
 
 Methods, with the same K, data and schedule:
 
 * ``astrovader``: the package's default method with the small-image preset (``--config
-  quickstart``), argmax γ of ``clusters.csv``;
+  quickstart``), the cluster column of ``clusters.csv``;
 * ``astrovader_init``: the same run's partition just after its GMM initialisation;
 * ``astrovader_paper``: the paper's method (every option of docs/method.md §9 off,
   ``astrovader.config.PAPER_METHOD``) with the preset's schedule and network and the preset's
   former L2 factor 1e-4 (the paper's 0.01 collapses the posterior at 32 px);
+* ``fresh_gmm_z``: a Gaussian mixture fitted afresh to the default run's own embedding (the z
+  columns of ``clusters.csv``): full and diagonal, 5 restarts each, the lower BIC kept;
+* ``probe_z`` and ``probe_pca20``: the supervised ceilings, a logistic regression (5-fold
+  cross-validated accuracy) on the run's z and on PCA to 20 components of the pixels — never
+  used for a choice;
 * baselines: ``pca{J}_full``/``pca{J}_diag`` and ``pca20_full``/``pca20_diag`` (PCA to J or 20
   components, then a full- or diagonal-covariance GaussianMixture), ``kmeans_pixels``, and
   ``ae_bgmm`` (Cheng et al. 2020: the same network as a plain autoencoder, then a
   BayesianGaussianMixture). The best baseline per set is named in the summary.
+
+The ``astrovader`` rows also give the **invariance** of the partition: the fraction of images
+kept in their cluster when every image is flipped, turned by a random angle, or shifted by 2 px
+(``inv_flip``, ``inv_rotate``, ``inv_shift``), and ``k_bic``, the K of lowest BIC among full
+mixtures of 2–12 components on the run's z (the number of clusters the embedding itself
+suggests, without labels).
 
 ``--ablation`` runs the default method with one option changed at a time (one seed).
 
 Usage::
 
     python experiments/benchmarks/clustering.py --sets synthetic,rotated,digits --seeds 0,1,2
+    python experiments/benchmarks/clustering.py --sets gs_survey --n 1800 --tag survey
     python experiments/benchmarks/clustering.py --ablation --sets synthetic --seeds 0 --tag ablation
     python experiments/benchmarks/clustering.py --summarise     # tables of every results CSV
     python experiments/benchmarks/clustering.py --tiny --out /tmp/bench   # seconds, for tests
@@ -37,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import sys
 import tempfile
@@ -55,9 +74,26 @@ from astrovader.config import PAPER_METHOD, load_config
 from astrovader.config.core import merge
 from astrovader.data.augment import VIEW_KEYS
 
+sys.path.insert(0, str(Path(__file__).parent))
+from families import FAMILIES
+from families import render as render_family
+
 OURS = ("astrovader", "astrovader_init", "astrovader_paper")
 BASELINES = ("pcaJ_full", "pcaJ_diag", "pca20_full", "pca20_diag", "kmeans_pixels", "ae_bgmm")
-METHODS = OURS + BASELINES
+REFERENCES = ("fresh_gmm_z", "probe_z", "probe_pca20")  # never baselines: one is supervised
+METHODS = OURS + BASELINES + REFERENCES
+FIELDS = (
+    "data",
+    "method",
+    "seed",
+    "acc",
+    "nmi",
+    "ari",
+    "inv_flip",
+    "inv_rotate",
+    "inv_shift",
+    "k_bic",
+)
 # Orientation and handedness are the science of handwriting, not of galaxies.
 SET_OPTIONS = {
     "digits": {
@@ -106,6 +142,11 @@ def synthetic_set(n: int, size: int, seed: int = 0, rotate: bool = False):
     return np.clip(images, 0, 1).astype("float32"), np.array([r["class"] for r in records])
 
 
+def family_set(name: str, n: int, size: int | None = None):
+    """A GalSim family of ``families.py`` (renderer seed 0): images, classes, the side read at."""
+    return render_family(name, n, seed=0, size=size)
+
+
 def digits_set(n: int | None, size: int):
     """scikit-learn's handwritten digits, scaled to [0, 1] and resized to size×size."""
     from PIL import Image
@@ -132,31 +173,105 @@ def scores(truth, labels) -> dict[str, float]:
     }
 
 
-def run_astrovader(config, images, workdir: Path):
-    """Train on the images (saved as .npy); argmax γ at the end and just after the GMM init."""
+def read_as_fit_does(config, images, workdir: Path) -> np.ndarray:
+    """The images as ``astrovader fit`` reads them (raw counts scaled, sides resized)."""
+    from astrovader.data.readers import load_images
+    from astrovader.data.reading import ReadOptions
+
+    path = workdir / "images.npy"
+    np.save(path, images)
+    return load_images(path, options=ReadOptions.from_config(config), progress=False).images
+
+
+def invariance(model, pixels: np.ndarray, seed: int) -> dict[str, float]:
+    """Fractions of images kept in their cluster under a flip, a random turn, a 2 px shift."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    labels = model.predict_clusters(pixels)
+    flipped = pixels[:, :, ::-1]
+    angles = rng.uniform(0, 360, len(pixels))
+    turned = np.stack(
+        [
+            ndimage.rotate(im, a, reshape=False, order=1, mode="reflect")
+            for im, a in zip(pixels, angles, strict=True)
+        ]
+    )
+    axis = rng.integers(0, 2, len(pixels))
+    sign = rng.choice([-2, 2], len(pixels))
+    shifted = np.stack(
+        [np.roll(im, s, axis=a) for im, s, a in zip(pixels, sign, axis, strict=True)]
+    )
+    return {
+        f"inv_{name}": float(np.mean(model.predict_clusters(np.clip(x, 0, 1)) == labels))
+        for name, x in (("flip", flipped), ("rotate", turned), ("shift", shifted))
+    }
+
+
+def bic_clusters(z: np.ndarray, seed: int, most: int = 12) -> int:
+    """The K of lowest BIC among full Gaussian mixtures of 2…``most`` components on z."""
+    most = max(2, min(most, len(z) // (2 * z.shape[1] + 2)))
+    bics = [
+        GaussianMixture(k, covariance_type="full", n_init=2, random_state=seed).fit(z).bic(z)
+        for k in range(2, most + 1)
+    ]
+    return int(np.argmin(bics) + 2)
+
+
+def run_astrovader(config, workdir: Path, seed: int, study: bool = False):
+    """Train on ``workdir/images.npy``: the final clusters, those after the GMM init, and
+    (``study``) the run's z, its invariance figures and its BIC count."""
     import keras
 
     from astrovader.data.cluster_table import read_clusters
+    from astrovader.data.readers import load_images
+    from astrovader.data.reading import ReadOptions
+    from astrovader.model.loading import load_model
     from astrovader.training.run import fit_run
+
+    path = workdir / "images.npy"
+    pixels = load_images(path, options=ReadOptions.from_config(config), progress=False).images
 
     class InitialPartition(keras.callbacks.Callback):
         labels = None
 
         def on_epoch_begin(self, epoch, logs=None):
             if epoch == config.schedule.gamma_epochs:
-                self.labels = self.model.predict_clusters(images)
+                self.labels = self.model.predict_clusters(pixels)
 
-    np.save(workdir / "images.npy", images)
     initial = InitialPartition()
     run = fit_run(
-        config.replace(data={"path": str(workdir / "images.npy")}),
-        workdir / "run",
-        verbose=0,
-        callbacks=(initial,),
+        config.replace(data={"path": str(path)}), workdir / "run", verbose=0, callbacks=(initial,)
     )
     clusters = read_clusters(run / "clusters.csv")
     order = np.argsort(clusters["id"].astype(int))
-    return clusters["cluster"][order], initial.labels
+    extra = {}
+    if study:
+        z = np.asarray(clusters["z"], float)[order]
+        model = load_model(run / "model.keras")
+        extra = {"z": z, **invariance(model, pixels, seed), "k_bic": bic_clusters(z, seed)}
+    return clusters["cluster"][order], initial.labels, extra
+
+
+def run_references(z: np.ndarray, pixels: np.ndarray, truth, k: int, seed: int) -> dict:
+    """The fresh mixture on the run's z (unsupervised) and the two linear probes (supervised)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    fits = [
+        GaussianMixture(k, covariance_type=kind, n_init=5, random_state=seed).fit(z)
+        for kind in ("full", "diag")
+    ]
+    best = min(fits, key=lambda g: g.bic(z))
+    out = {"fresh_gmm_z": best.predict(z)}
+    flat = pixels.reshape(len(pixels), -1)
+    reduced = PCA(n_components=min(20, flat.shape[1]), random_state=seed).fit_transform(flat)
+    for name, features in (("probe_z", z), ("probe_pca20", reduced)):
+        probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000))
+        out[name] = cross_val_predict(probe, features, truth, cv=5)
+    return out
 
 
 def run_autoencoder_bgmm(config, images, seed: int):
@@ -191,65 +306,89 @@ def run_baselines(images, k: int, latent_dim: int, seed: int) -> dict[str, np.nd
     return out
 
 
-def benchmark(name, images, truth, config, seeds, methods, variants, log=print):
-    """The methods (and ablation variants) on one data set over the seeds: result rows."""
+def benchmark(name, images, truth, config, seeds, methods, variants, log=print, size=None):
+    """The methods (and ablation variants) on one data set over the seeds: result rows.
+
+    ``size`` is the side the set is read at (``data.image_size``; default the images' own).
+    """
     rows, k = [], len(np.unique(truth))
     base = merge(
-        {"data": {"image_size": images.shape[1]}, "model": {"n_clusters": k}},
+        {"data": {"image_size": size or images.shape[1]}, "model": {"n_clusters": k}},
         SET_OPTIONS.get(name, {}),
     )
-    for seed in seeds:
-        cfg = config.replace(**merge(base, {"training": {"seed": seed}}))
-        start, labels = time.perf_counter(), {}
-        if "astrovader" in methods:
-            with tempfile.TemporaryDirectory() as tmp:
-                labels["astrovader"], labels["astrovader_init"] = run_astrovader(
-                    cfg, images, Path(tmp)
-                )
-        if "astrovader_paper" in methods:
-            with tempfile.TemporaryDirectory() as tmp:
-                paper = cfg.replace(**PAPER_SMALL)
-                labels["astrovader_paper"] = run_astrovader(paper, images, Path(tmp))[0]
-        for variant, change in variants.items():
-            with tempfile.TemporaryDirectory() as tmp:
-                labels[f"ablation:{variant}"] = run_astrovader(
-                    cfg.replace(**change), images, Path(tmp)
-                )[0]
-        if "ae_bgmm" in methods:
-            labels["ae_bgmm"] = run_autoencoder_bgmm(cfg.replace(**PAPER_SMALL), images, seed)
-        if "pcaJ_full" in methods:
-            labels.update(run_baselines(images, k, cfg.model.latent_dim, seed))
-        for method, found in labels.items():
-            rows.append({"data": name, "method": method, "seed": seed, **scores(truth, found)})
-        log(
-            f"{name} seed {seed}: {time.perf_counter() - start:.0f} s  "
-            + "  ".join(f"{r['method']} {r['acc']:.3f}" for r in rows[-len(labels) :])
-        )
+    with tempfile.TemporaryDirectory() as data_dir:
+        pixels = read_as_fit_does(config.replace(**base), images, Path(data_dir))
+        for seed in seeds:
+            cfg = config.replace(**merge(base, {"training": {"seed": seed}}))
+            start, labels, extra = time.perf_counter(), {}, {}
+
+            def train(changes, study=False, cfg=cfg, seed=seed):
+                with tempfile.TemporaryDirectory() as tmp:
+                    (Path(tmp) / "images.npy").symlink_to(Path(data_dir) / "images.npy")
+                    return run_astrovader(cfg.replace(**changes), Path(tmp), seed, study)
+
+            if "astrovader" in methods:
+                labels["astrovader"], labels["astrovader_init"], extra = train({}, study=True)
+            if "astrovader_paper" in methods:
+                labels["astrovader_paper"] = train(PAPER_SMALL)[0]
+            for variant, change in variants.items():
+                labels[f"ablation:{variant}"] = train(change)[0]
+            if "ae_bgmm" in methods:
+                labels["ae_bgmm"] = run_autoencoder_bgmm(cfg.replace(**PAPER_SMALL), pixels, seed)
+            if "pcaJ_full" in methods:
+                labels.update(run_baselines(pixels, k, cfg.model.latent_dim, seed))
+            if "z" in extra and "fresh_gmm_z" in methods:
+                labels.update(run_references(extra.pop("z"), pixels, truth, k, seed))
+            extra.pop("z", None)
+            for method, found in labels.items():
+                row = {"data": name, "method": method, "seed": seed, **scores(truth, found)}
+                rows.append({**row, **(extra if method == "astrovader" else {})})
+            log(
+                f"{name} seed {seed}: {time.perf_counter() - start:.0f} s  "
+                + "  ".join(f"{r['method']} {r['acc']:.3f}" for r in rows[-len(labels) :])
+                + "  "
+                + "  ".join(f"{key} {value:.3f}" for key, value in extra.items())
+            )
     return rows
 
 
+def _mean_sd(values) -> str:
+    values = [float(v) for v in values if v not in ("", None)]
+    return f"{np.mean(values):.3f} ± {np.std(values):.3f}" if values else "—"
+
+
 def summarise(rows) -> str:
-    """Markdown: mean ± sd per set and method, the best baseline and the lead over it."""
+    """Markdown: mean ± sd per set and method, the lead over the best baseline, the goals."""
     lines = ["| data | method | seeds | ACC | NMI | ARI |", "| --- | --- | --- | --- | --- | --- |"]
     leads = [
         "",
-        "| data | astrovader ACC | best baseline | its ACC | lead |",
-        "| --- | --- | --- | --- | --- |",
+        "| data | astrovader ACC | best baseline | its ACC | lead | fresh GMM on z | probe z |"
+        " probe PCA20 | invariance flip / turn / shift | K by BIC |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for data in dict.fromkeys(r["data"] for r in rows):
         means = {}
         for method in dict.fromkeys(r["method"] for r in rows if r["data"] == data):
             sel = [r for r in rows if r["data"] == data and r["method"] == method]
             means[method] = np.mean([float(r["acc"]) for r in sel])
-            values = [[float(r[m]) for r in sel] for m in ("acc", "nmi", "ari")]
-            cells = [f"{np.mean(v):.3f} ± {np.std(v):.3f}" for v in values]
+            cells = [_mean_sd(r[m] for r in sel) for m in ("acc", "nmi", "ari")]
             lines.append(f"| {data} | {method} | {len(sel)} | " + " | ".join(cells) + " |")
         found = {m: v for m, v in means.items() if m in BASELINES}
         if found and "astrovader" in means:
             best = max(found, key=found.get)
             lead = means["astrovader"] - found[best]
+            ours = [r for r in rows if r["data"] == data and r["method"] == "astrovader"]
+            refs = [
+                _mean_sd(r["acc"] for r in rows if r["data"] == data and r["method"] == m)
+                for m in REFERENCES
+            ]
+            inv = " / ".join(
+                _mean_sd(r.get(f"inv_{t}") for r in ours) for t in ("flip", "rotate", "shift")
+            )
+            ks = ", ".join(str(r.get("k_bic", "")) for r in ours if r.get("k_bic", "") != "")
             leads.append(
-                f"| {data} | {means['astrovader']:.3f} | {best} | {found[best]:.3f} | {lead:+.3f} |"
+                f"| {data} | {_mean_sd(r['acc'] for r in ours)} | {best} | {found[best]:.3f} | "
+                f"{lead:+.3f} | {' | '.join(refs)} | {inv} | {ks or '—'} |"
             )
     return "\n".join(lines + (leads if len(leads) > 3 else []))
 
@@ -273,6 +412,7 @@ def main(argv=None) -> int:
     parser.add_argument("--tag", default="", help="suffix of the results CSV")
     parser.add_argument("--summarise", action="store_true", help="only rewrite clustering.md")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--n", type=int, default=1800, help="images of each GalSim family set")
     args = parser.parse_args(argv)
     config = load_config(
         str(Path(__file__).parents[2] / "astrovader" / "presets" / "quickstart.toml")
@@ -286,7 +426,11 @@ def main(argv=None) -> int:
             data={"validation_fraction": 0.1},
             training={"batch_size": 20},
         )
-        sets = {"synthetic": lambda: synthetic_set(100, 16), "digits": lambda: digits_set(100, 16)}
+        sets = {
+            "synthetic": lambda: synthetic_set(100, 16),
+            "digits": lambda: digits_set(100, 16),
+            "gs_survey": lambda: family_set("gs_survey", 60, size=16),
+        }
         seeds = [0]
     else:
         sets = {
@@ -294,13 +438,14 @@ def main(argv=None) -> int:
             "rotated": lambda: synthetic_set(2000, 32, seed=1, rotate=True),
             "digits": lambda: digits_set(None, 16),
             "synthetic10k": lambda: synthetic_set(10000, 32),
+            **{name: functools.partial(family_set, name, args.n) for name in FAMILIES},
         }
         sets = {name: sets[name] for name in args.sets.split(",")}
     variants = ABLATIONS if args.ablation else {}
     if not args.summarise:
         rows = []
         for name, make in sets.items():
-            images, truth = make()
+            images, truth, *size = make()
             rows += benchmark(
                 name,
                 images,
@@ -310,9 +455,10 @@ def main(argv=None) -> int:
                 methods,
                 variants,
                 log=lambda m: print(m, flush=True),
+                size=size[0] if size else None,
             )
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=FIELDS, restval="", lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         write_text_atomic(args.out / f"clustering{args.tag and '_' + args.tag}.csv", out.getvalue())

@@ -89,9 +89,14 @@ def peak_snr(counts: np.ndarray, sky: np.ndarray) -> np.ndarray:
     return light / np.sqrt(sky + np.maximum(light, 0) + 1.0)
 
 
-def render(name: str, n: int, seed: int):
-    """``(images, labels, read_at)`` of family ``name``: images float32 (n, S, S, 1)."""
+def render(name: str, n: int, seed: int, size: int | None = None):
+    """``(images, labels, read_at)`` of family ``name``: images float32 (n, S, S, 1).
+
+    ``size`` renders and reads the family at another side (small stamps for tests).
+    """
     family = FAMILIES[name]
+    if size is not None:
+        family = dataclasses.replace(family, size=size, read_at=size)
     counts, records = render_galsim(n, family.size, seed, sky=family.sky, ranges=family.ranges)
     labels = np.array([r["class"] for r in records])
     sky = np.array([r["sky"] for r in records], np.float32)

@@ -17,11 +17,15 @@ def test_tiny_benchmark_writes_every_method_and_data_set(tmp_path, capsys):
     assert bench.main(["--tiny", "--out", str(tmp_path)]) == 0
     with open(tmp_path / "clustering.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert {(r["data"], r["method"]) for r in rows} == {
-        (d, m) for d in ("synthetic", "digits") for m in bench.METHODS
-    }
+    sets = ("synthetic", "digits", "gs_survey")
+    assert {(r["data"], r["method"]) for r in rows} == {(d, m) for d in sets for m in bench.METHODS}
     for row in rows:
         assert 0.0 <= float(row["acc"]) <= 1.0 and 0.0 <= float(row["nmi"]) <= 1.0
+        if row["method"] == "astrovader":  # the invariance figures and the BIC count
+            assert all(0.0 <= float(row[f"inv_{t}"]) <= 1.0 for t in ("flip", "rotate", "shift"))
+            assert int(row["k_bic"]) >= 2
+        else:
+            assert row["inv_flip"] == "" and row["k_bic"] == ""
     table = (tmp_path / "clustering.md").read_text()
     assert "| digits | kmeans_pixels | 1 |" in table
     # The lead table names the best baseline of each set, and its ACC is the largest.

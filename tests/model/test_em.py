@@ -151,8 +151,8 @@ def test_full_m_step_of_one_view_point_embeddings_is_sklearns():
 
     zv, _ = _data(views=1, j=3)
     gamma = RNG.dirichlet(np.ones(3), zv.shape[1])
-    pi, mu, prec = (ops.convert_to_numpy(a) for a in em.m_step(zv, None, gamma, full=True))
-    nk, means, covs = _estimate_gaussian_parameters(zv[0].astype(float), gamma, 1e-6, "full")
+    _, mu, prec = (ops.convert_to_numpy(a) for a in em.m_step(zv, None, gamma, full=True))
+    _, means, covs = _estimate_gaussian_parameters(zv[0].astype(float), gamma, 1e-6, "full")
     np.testing.assert_allclose(mu.T, means, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(
         np.linalg.inv(prec @ np.transpose(prec, (0, 2, 1))), covs, rtol=1e-3, atol=1e-4

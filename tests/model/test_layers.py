@@ -130,7 +130,7 @@ def test_full_covariance_prior_holds_precision_cholesky_factors(tmp_path):
     mix = prior.mixture()
     np.testing.assert_allclose(mix["covariance"], cov, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(mix["var"], np.stack([np.diag(c) for c in cov]), rtol=1e-5)
-    pi, got_mu, prec = (ops.convert_to_numpy(t) for t in prior(None))
+    prec = ops.convert_to_numpy(prior(None)[2])
     assert prec.shape == (2, 3, 3) and np.allclose(np.tril(prec, -1), 0)
     np.testing.assert_allclose(np.linalg.inv(prec @ prec.transpose(0, 2, 1)), cov, rtol=1e-4)
     inp = keras.Input((3,))

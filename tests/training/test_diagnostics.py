@@ -33,6 +33,13 @@ def test_each_check_fires_on_its_failure_and_not_on_healthy_values():
     assert "collapsed embedding" in found and "model.l2" in found
     assert diagnostics.single_cluster(np.repeat([0, 1], 50), 3) is None
     assert "one cluster" in diagnostics.single_cluster(np.r_[np.zeros(199), 1], 3)
+    one = np.r_[np.zeros(199), 1]
+    paper = diagnostics.single_cluster(one, 3, Config.paper())
+    assert 'mixture.update = "em"' in paper
+    # the package's own method is on already: the advice must not name what is set
+    default = diagnostics.single_cluster(one, 3, Config())
+    assert "mixture.update" not in default and "respawn" not in default
+    assert "embedding itself" in default
     falling = [{"phase": "gamma", "reconstruction": str(10 / (e + 1))} for e in range(8)]
     flat = [{"phase": "gamma", "reconstruction": str(10 - 0.001 * e)} for e in range(8)]
     assert diagnostics.stalled(falling, 8) is None
