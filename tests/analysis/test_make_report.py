@@ -146,10 +146,15 @@ def test_metrics_match_independent_computations(report):
     else:
         assert np.isnan(values["calinski_harabasz"])
     mix = report["model"].mixture()
-    gmm = GaussianMixture(k, covariance_type="diag")
+    full = "covariance" in mix  # the default prior: full covariances
+    gmm = GaussianMixture(k, covariance_type="full" if full else "diag")
     gmm.weights_ = mix["pi"] / mix["pi"].sum()
-    gmm.means_, gmm.covariances_ = mix["mu"], mix["var"]
-    gmm.precisions_cholesky_ = 1 / np.sqrt(mix["var"])
+    gmm.means_ = mix["mu"]
+    gmm.covariances_ = mix["covariance"] if full else mix["var"]
+    chol = np.linalg.cholesky(gmm.covariances_) if full else None
+    gmm.precisions_cholesky_ = (
+        np.stack([np.linalg.inv(c).T for c in chol]) if full else 1 / np.sqrt(mix["var"])
+    )
     assert values["mean_log_p_z"] == pytest.approx(gmm.score(z), rel=1e-5)
     confusion = report["tables"]["confusion"]
     for c in range(k):
