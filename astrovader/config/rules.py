@@ -231,6 +231,7 @@ SECTION_RULES: dict[str, dict[str, Rule]] = {
         "respawn": between(0, 1),
         "restarts": count(1, 100),
         "final_fits": count(0, 100),
+        "final_covariance": one_of(("bic", "diag", "full"), "bic, diag or full"),
         "covariance": one_of(("diag", "full"), '"diag" or "full"'),
     },
     "pick_k": {

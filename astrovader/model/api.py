@@ -7,7 +7,7 @@ import tensorflow as tf
 from keras import ops
 
 from astrovader.data.augment import dihedral_views
-from astrovader.model import em, likelihood
+from astrovader.model import likelihood
 from astrovader.model.sampling import latent_batches
 
 
@@ -70,13 +70,11 @@ class InferenceMixin:
     def embed(self, x, batch_size: int = 180):
         """γ (N, K) and the embedding (N, J) of images, in one compiled pass per batch.
 
-        With ``test_views`` V = 1 (the paper) these are γ of the deterministic
-        embedding μ̃ (:meth:`latent_probabilities`) and μ̃ itself (:meth:`encode`).
-        With V > 1 the image's V flips and quarter turns are tied (method §9
-        eq. A1): γ is their E-step under the prior, with each view's posterior
-        N(μ̃_v, σ̃²_v), as in training, and the embedding is the mean of their μ̃.
-        With all 8 views (the dihedral group) a flip or a quarter turn of an
-        image gives it the same γ and embedding.
+        The embedding z is the mean μ̃ of the image's ``test_views`` V flips and
+        quarter turns (method §9; V = 1, the paper: μ̃ itself, :meth:`encode`),
+        and γ its cluster probabilities under the prior
+        (:meth:`latent_probabilities`). With all 8 views (the dihedral group) a
+        flip or a quarter turn of an image gives it the same z and γ.
         """
         x = np.asarray(x, dtype="float32")
         step = self._compiled(self._embed_batch)
@@ -104,11 +102,9 @@ class InferenceMixin:
             z_mean, _ = self.encoder(x, training=False)
             z_mean = ops.cast(z_mean, "float32")
             return self.gamma_layer([z_mean, pi, mu, var]), z_mean
-        parts = [self.encoder(v, training=False) for v in dihedral_views(x, self.test_views)]
-        zv = ops.stack([ops.cast(m, "float32") for m, _ in parts])
-        log_var = ops.stack([ops.cast(lv, "float32") for _, lv in parts])
-        gamma = ops.exp(em.tied_log_posterior(zv, pi, mu, var, log_var))
-        return gamma, ops.mean(zv, axis=0)
+        parts = [self.encoder(v, training=False)[0] for v in dihedral_views(x, self.test_views)]
+        z = ops.mean(ops.stack([ops.cast(m, "float32") for m in parts]), axis=0)
+        return self.gamma_layer([z, pi, mu, var]), z
 
     def log_likelihood(
         self, x, samples: int = likelihood.SAMPLES, seed: int = 0, batch_size: int = 180

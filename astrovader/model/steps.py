@@ -56,7 +56,7 @@ class TrainingMixin:
         gmm = gmm_math.gmm_kl(z_mean, z_log_var, log_gamma, pi, mu, var)
         agree = ops.zeros_like(kl)
         if self.consistency > 0:
-            agree = consistency_loss(log_target, z_mean, pi, mu, var)
+            agree = consistency_loss(log_target, z_mean, z_log_var, pi, mu, var)
         total = ops.mean(
             rec + self.kl_weight * kl + self.gmm_weight * gmm + self.consistency_weight * agree
         )

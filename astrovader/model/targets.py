@@ -9,7 +9,7 @@ from __future__ import annotations
 from keras import ops
 
 from astrovader.data.augment import dihedral_views
-from astrovader.model import em, gmm_math
+from astrovader.model import em
 
 
 def tied_target(model, x, pi, mu, var, tied=None):
@@ -55,7 +55,13 @@ def tied_target(model, x, pi, mu, var, tied=None):
     return ops.stop_gradient(ops.cond(initialised, target, uniform))
 
 
-def consistency_loss(log_target, z_mean, pi, mu, var):
-    """KL(t ‖ γ(μ̃ of the view)) per image (eq. A3), (N,); γ untransformed (eq. 10)."""
-    log_gamma = gmm_math.cluster_log_probabilities(ops.cast(z_mean, "float32"), pi, mu, var)
+def consistency_loss(log_target, z_mean, z_log_var, pi, mu, var):
+    """KL(t ‖ γ of the view) per image (eq. A3), (N,).
+
+    γ of the view is the E-step of its own posterior N(μ̃, σ̃²) (eq. A1 with one view,
+    untransformed), the same form as the target's, so a view that is the image
+    itself agrees with it exactly.
+    """
+    view = ops.cast(z_mean, "float32")[None]
+    log_gamma = em.tied_log_posterior(view, pi, mu, var, ops.cast(z_log_var, "float32")[None])
     return em.consistency(log_target, log_gamma)

@@ -1,33 +1,34 @@
 """The reported partition: the best mixture of the final embedding (method §9).
 
 After the last epoch the prior is the mixture that EM kept up with during
-training; it was last re-estimated at the start of that epoch, and it is one
-local optimum among many. :func:`final_mixture` embeds the training images in
-their ``test_views`` flips and quarter turns with the final encoder (the
-embedding that ``clusters.csv`` reports), refines the learned mixture by tied EM
-on it and makes ``restarts`` fresh fits (k-means and a diagonal Gaussian mixture on
-the views' mean μ̃, then the same tied EM on every view), and keeps the one of
-highest tied log-likelihood (:func:`~astrovader.model.em.expected_log_likelihood`):
-an unsupervised choice
-between mixtures of the same form, so the reported partition is never a worse
-fit to the final embedding than a mixture fitted afresh to it.
+training, one local optimum among many, and of the covariance form it was trained
+with. :func:`final_mixture` takes the embedding that ``clusters.csv`` reports, the
+z of every training image (the mean μ̃ of its ``augment.test_views`` flips and
+quarter turns, :meth:`~astrovader.model.api.InferenceMixin.embed`), and compares by
+BIC (an unsupervised criterion that weighs the full covariances' extra
+parameters) the learned mixture refined by EM on it, in diagonal and in full
+form, with ``final_fits`` fresh mixtures of each form (scikit-learn's
+``GaussianMixture``, k-means starts). The best is the reported partition: it is
+never a worse fit to the final embedding than a mixture fitted afresh to it. When
+a full mixture wins, the model is rebuilt with a full-covariance prior
+(:func:`with_covariance`), so that its γ, ``embed`` and ``generate`` use it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import warnings
 
+import keras
 import numpy as np
-
-from astrovader.model import em
-from astrovader.training.gmm_init import fit_mixture
-from astrovader.training.mixture_em import em_step, from_point_fit, published
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
 
 log = logging.getLogger(__name__)
-ITERATIONS = 100
-TOLERANCE = 1e-5
-FIT_POINTS = 20_000  # the k-means and point mixture of a fresh fit see at most this many images
+FIT_POINTS = 50_000  # the fresh fits see at most this many embeddings (a seeded sample)
+REG_COVAR = 1e-6
+FINAL_FORMS = {"bic": ("diag", "full"), "diag": ("diag",), "full": ("full",)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,66 +39,101 @@ class FinalMixture:
         pi: (K,) weights.
         mu: (K, J) means.
         var: (K, J) variances, or (K, J, J) covariances.
-        chosen: ``"learned"`` or ``"refit r"`` (the r-th fresh fit, 1-based).
-        scores: Tied log-likelihood of each candidate, by name.
+        covariance: ``"diag"`` or ``"full"``.
+        chosen: The candidate kept (``"learned, full"``, ``"fresh diag 3"``, …).
+        bic: The BIC of each candidate, by name (lower is better).
     """
 
     pi: np.ndarray
     mu: np.ndarray
     var: np.ndarray
+    covariance: str
     chosen: str
-    scores: dict
+    bic: dict
 
 
-def _score(zv, log_var, pi, mu, var) -> float:
-    return float(em.expected_log_likelihood(zv, pi, mu.T, published(var), log_var))
+def _fit(z, k: int, kind: str, seed: int, start=None) -> GaussianMixture:
+    if start is None:
+        mixture = GaussianMixture(k, covariance_type=kind, random_state=seed, reg_covar=REG_COVAR)
+    else:
+        pi, mu, var = start
+        var = np.asarray(var, dtype="float64")
+        if kind == "diag":
+            precisions = 1.0 / (var if var.ndim == 2 else np.stack([np.diag(c) for c in var]))
+        else:
+            precisions = (
+                np.linalg.inv(var) if var.ndim == 3 else np.stack([np.diag(1.0 / v) for v in var])
+            )
+        mixture = GaussianMixture(
+            k,
+            covariance_type=kind,
+            weights_init=pi / pi.sum(),
+            means_init=mu,
+            precisions_init=precisions,
+            random_state=seed,
+            reg_covar=REG_COVAR,
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return mixture.fit(z)
 
 
-def refine(zv, log_var, pi, mu, var, iterations: int = ITERATIONS):
-    """Tied EM iterations (eqs. A1–A2) until the objective gains less than :data:`TOLERANCE`."""
-    score = _score(zv, log_var, pi, mu, var)
-    for _ in range(iterations):
-        _, pi, mu, var = em_step(zv, log_var, pi, mu, var)
-        new = _score(zv, log_var, pi, mu, var)
-        if new - score < TOLERANCE * max(abs(score), 1.0):
-            return pi, mu, var, new
-        score = new
-    return pi, mu, var, score
-
-
-def final_mixture(zv, log_var, learned: dict, restarts: int, seed: int = 0) -> FinalMixture:
-    """The best of the learned mixture and ``restarts`` fresh fits, by tied log-likelihood.
+def final_mixture(
+    z, learned: dict, fits: int, seed: int = 0, forms=("diag", "full")
+) -> FinalMixture:
+    """The lowest-BIC mixture of the embedding ``z`` among the learned one and fresh fits.
 
     Args:
-        zv: (V, N, J) μ̃ of the images' views.
-        log_var: (V, N, J) their log σ̃².
+        z: (N, J) the embedding of the training images.
         learned: The model's prior (:meth:`~astrovader.model.gmm_prior.GMMPrior.mixture`):
             ``pi`` (K,), ``mu`` and ``var`` (K, J), and ``covariance`` (K, J, J) when full.
-        restarts: Fresh fits (seeds ``seed``, ``seed + 1``, …).
+        fits: Fresh fits of each form (seeds ``seed``, ``seed + 1``, …).
         seed: Random state of the first fresh fit.
+        forms: The covariance forms considered.
 
     Returns:
         The :class:`FinalMixture` kept.
     """
+    z = np.asarray(z, dtype="float64")
     k = len(learned["pi"])
-    full = "covariance" in learned
-    spread = learned["covariance"] if full else learned["var"]
-    pi, mu, var, score = refine(zv, log_var, learned["pi"], learned["mu"], spread)
-    best = FinalMixture(pi, mu, var, "learned", {"learned": score})
-    means = zv.mean(0)
-    rows = np.random.default_rng(seed).permutation(len(means))[:FIT_POINTS]
-    for r in range(restarts):
-        mixture = fit_mixture(means[rows], k, seed + r)
-        start = (mixture.weights_, mixture.means_, mixture.covariances_)
-        pi, mu, var, score = refine(zv, log_var, *from_point_fit(zv, log_var, *start, full))
-        best.scores[f"refit {r + 1}"] = score
-        if score > best.scores[best.chosen]:
-            best = dataclasses.replace(best, pi=pi, mu=mu, var=var, chosen=f"refit {r + 1}")
+    start = (np.asarray(learned["pi"], float), learned["mu"], learned["var"])
+    candidates = {f"learned, {kind}": _fit(z, k, kind, seed, start) for kind in forms}
+    rows = np.random.default_rng(seed).permutation(len(z))[:FIT_POINTS]
+    for kind in forms:
+        for r in range(fits):
+            fresh = _fit(z[rows], k, kind, seed + r)
+            if len(rows) < len(z):  # fitted on a sample: refined on every embedding
+                fresh = _fit(
+                    z, k, kind, seed + r, (fresh.weights_, fresh.means_, fresh.covariances_)
+                )
+            candidates[f"fresh {kind} {r + 1}"] = fresh
+    bic = {name: float(mixture.bic(z)) for name, mixture in candidates.items()}
+    chosen = min(bic, key=bic.get)
+    best = candidates[chosen]
     log.info(
-        "final mixture: %s kept (tied log-likelihood %.4f; learned %.4f, best fresh fit %.4f)",
-        best.chosen,
-        best.scores[best.chosen],
-        best.scores["learned"],
-        max((v for name, v in best.scores.items() if name != "learned"), default=float("nan")),
+        "final mixture: %s kept (BIC %.1f; learned %s)",
+        chosen,
+        bic[chosen],
+        ", ".join(f"{kind} {bic[f'learned, {kind}']:.1f}" for kind in forms),
     )
-    return best
+    return FinalMixture(
+        best.weights_, best.means_, best.covariances_, best.covariance_type, chosen, bic
+    )
+
+
+def with_covariance(model, covariance: str):
+    """The same trained model with a prior of another covariance form, its weights carried.
+
+    Every variable is copied by its path; the new prior's covariances are set by the
+    caller (:meth:`~astrovader.model.gmm_prior.GMMPrior.set_mixture`). Call it in the
+    strategy scope and dtype policy the model was built in.
+    """
+    new = type(model).from_config({**model.get_config(), "covariance": covariance})
+    old = {v.path: v for v in model.variables}
+    for variable in new.variables:
+        match = old.get(variable.path)
+        if match is not None and tuple(match.shape) == tuple(variable.shape):
+            variable.assign(keras.ops.convert_to_numpy(match))
+    new.compile(optimizer=type(model.optimizer).from_config(model.optimizer.get_config()))
+    new.skip_nonfinite = model.skip_nonfinite
+    return new

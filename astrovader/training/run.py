@@ -21,14 +21,13 @@ from astrovader.training import diagnostics
 from astrovader.training.auto_clusters import choose_clusters
 from astrovader.training.build import FitOptions, Session, build_session, callbacks
 from astrovader.training.checkpoint import restore
-from astrovader.training.final_mixture import final_mixture
+from astrovader.training.final_mixture import FINAL_FORMS, final_mixture, with_covariance
 from astrovader.training.history import read_history
 from astrovader.training.memory import check_memory
 from astrovader.training.nan_guard import NaNGuard
 from astrovader.training.run_index import build_index
 from astrovader.training.rundir import RunDirectory, check_out
 from astrovader.training.stability import stopped_at
-from astrovader.training.tied_views import embed_views
 
 log = logging.getLogger(__name__)
 
@@ -184,30 +183,41 @@ def _epochs(session: Session, gmm_init, every: list, guard: NaNGuard) -> None:
         fit(epoch, total)
 
 
-def _final_embedding(session: Session):
-    """μ̃ and log σ̃² (V, N, J) of the training images' ``test_views`` views, final encoder.
+def _final_embedding(session: Session) -> np.ndarray:
+    """(N, J) the embedding ``clusters.csv`` reports (``model.embed``) of the training images.
 
     Every image when they are in memory; the first ``schedule.gmm_batches`` batches of
     shards.
     """
-    inputs, views = session.inputs, session.model.test_views
+    inputs, model = session.inputs, session.model
     if inputs.images is not None:
-        batch = inputs.batch_size
-        batches = (inputs.images[i : i + batch] for i in range(0, len(inputs.images), batch))
-        return embed_views(session.model, batches, views)
-    return embed_views(
-        session.model, inputs.train, views, limit=session.config.schedule.gmm_batches
-    )
+        return model.embed(inputs.images, inputs.batch_size)[1]
+    parts = []
+    for i, batch in enumerate(inputs.train):
+        if i >= session.config.schedule.gmm_batches:
+            break
+        x = batch[0] if isinstance(batch, tuple) else batch
+        parts.append(model.embed(keras.ops.convert_to_numpy(x), inputs.batch_size)[1])
+    return np.concatenate(parts)
 
 
 def _final_mixture(session: Session) -> None:
-    """Keep the best mixture of the final embedding (:mod:`~astrovader.training.final_mixture`)."""
-    fits, prior = session.config.mixture.final_fits, session.model.prior
-    if not fits or not prior.is_initialized:
+    """Keep the best mixture of the final embedding (:mod:`~astrovader.training.final_mixture`).
+
+    A full-covariance winner rebuilds the model with a full prior.
+    """
+    mixture, prior = session.config.mixture, session.model.prior
+    if not mixture.final_fits or not prior.is_initialized:
         return
-    zv, log_var = _final_embedding(session)
-    best = final_mixture(zv, log_var, prior.mixture(), fits, session.config.training.seed)
-    prior.set_mixture(best.pi, best.mu, best.var)
+    forms = FINAL_FORMS[mixture.final_covariance]
+    z = _final_embedding(session)
+    best = final_mixture(
+        z, prior.mixture(), mixture.final_fits, session.config.training.seed, forms
+    )
+    if best.covariance != prior.covariance:
+        with session.scope():
+            session.model = with_covariance(session.model, best.covariance)
+    session.model.prior.set_mixture(best.pi, best.mu, best.var)
 
 
 def _check(session: Session) -> None:
