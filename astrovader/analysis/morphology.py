@@ -90,11 +90,11 @@ def measure_one(image: np.ndarray) -> dict[str, float]:
 
 def measure(images: np.ndarray, progress: bool = False) -> dict[str, np.ndarray]:
     """:func:`measure_one` of each (S, S, B) image (band mean), as columns."""
-    from tqdm.auto import tqdm
+    from astrovader._progress import progress_bar
 
     rows = [
         measure_one(image.mean(axis=-1))
-        for image in tqdm(images, desc="morphology", disable=not progress, leave=False)
+        for image in progress_bar(images, desc="morphology", disable=not progress, leave=False)
     ]
     return {key: np.array([row[key] for row in rows]) for key in (*FEATURES, "flag")}
 

@@ -21,7 +21,6 @@ def _shard(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-
 def register(subparsers) -> None:
     """Add the ``embed`` command."""
     parser = subparsers.add_parser(

@@ -296,6 +296,7 @@ def validate(config) -> None:
     if m.covariance == "full" and m.update != "em":
         _refuse("mixture.covariance", m.covariance, '"diag" with mixture.update = "gradient"')
 
+
 def training_count(n_images: int, validation_fraction: float) -> int:
     """The training images of ``n_images`` after the validation split (data/split.py)."""
     return n_images - round(n_images * validation_fraction)

@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
-from tqdm.auto import tqdm
 
 from astrovader._io import atomic_path, output_lock
+from astrovader._progress import progress_bar
 from astrovader.data.cluster_table import TABLE_SUFFIXES, csv_body, csv_cards
 from astrovader.data.fits_stream import empty_primary, fits_stream, table_header
 from astrovader.data.parts import SHARD, START, TOTAL, Part, part_of
@@ -382,7 +382,7 @@ def merge_tables(out, parts, *, command: str = "", progress: bool = True) -> int
     total = sum(t.rows for t in tables) if _is_fits(out) else known
     with (
         output_lock(out),
-        tqdm(total=total, desc="merging", unit="row", disable=not progress) as bar,
+        progress_bar(total=total, desc="merging", unit="row", disable=not progress) as bar,
     ):
         if _is_fits(out):
             return _merge_fits(out, tables, _Ids(total), bar, command)
