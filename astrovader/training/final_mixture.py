@@ -124,16 +124,25 @@ def final_mixture(
 def with_covariance(model, covariance: str):
     """The same trained model with a prior of another covariance form, its weights carried.
 
-    Every variable is copied by its path; the new prior's covariances are set by the
-    caller (:meth:`~astrovader.model.gmm_prior.GMMPrior.set_mixture`). Call it in the
+    Every variable is copied in order (layer names repeat between the encoder and
+    its teacher, so paths do not identify them), except the precision factors that
+    only a full prior holds; the new prior's covariances are set by the caller
+    (:meth:`~astrovader.model.gmm_prior.GMMPrior.set_mixture`). Call it in the
     strategy scope and dtype policy the model was built in.
     """
     new = type(model).from_config({**model.get_config(), "covariance": covariance})
-    old = {v.path: v for v in model.variables}
-    for variable in new.variables:
-        match = old.get(variable.path)
-        if match is not None and tuple(match.shape) == tuple(variable.shape):
-            variable.assign(keras.ops.convert_to_numpy(match))
+
+    def carried(m):
+        extra = m.prior.precision_cholesky
+        return [v for v in m.variables if extra is None or v is not extra]
+
+    old_vars, new_vars = carried(model), carried(new)
+    if len(old_vars) != len(new_vars):
+        raise ValueError("the rebuilt model does not have the same variables")
+    for old, fresh in zip(old_vars, new_vars, strict=True):
+        if tuple(old.shape) != tuple(fresh.shape):
+            raise ValueError(f"{fresh.path}: shape {fresh.shape} is not {old.shape}")
+        fresh.assign(keras.ops.convert_to_numpy(old))
     new.compile(optimizer=type(model.optimizer).from_config(model.optimizer.get_config()))
     new.skip_nonfinite = model.skip_nonfinite
     return new

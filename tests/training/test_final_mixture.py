@@ -63,11 +63,18 @@ def test_a_learned_mixture_at_the_optimum_is_kept_when_diagonal_is_asked():
 def test_a_model_rebuilt_with_a_full_prior_keeps_its_network():
     keras.utils.set_random_seed(0)
     model = AstroVaDEr(
-        image_size=16, latent_dim=2, n_clusters=3, filters=(4, 4, 2), mixture_update="em"
+        image_size=16,
+        latent_dim=2,
+        n_clusters=3,
+        filters=(4, 4, 2),
+        mixture_update="em",
+        gamma_from="target",  # a model with a teacher encoder, whose layers share the names
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     model.prior.set_mixture(np.full(3, 1 / 3), CENTRES, np.ones((3, 2)))
     x = RNG.random((5, 16, 16, 1)).astype("float32")
+    model.fit(x, epochs=1, batch_size=5, verbose=0)  # the encoder moves; its teacher does not
+    assert not np.allclose(model.teacher.get_weights()[0], model.encoder.get_weights()[0])
     full = with_covariance(model, "full")
     assert full.prior.covariance == "full"
     np.testing.assert_array_equal(full.encode(x)[0], model.encode(x)[0])
