@@ -17,6 +17,7 @@ LAYERS = {
     "astrovader._spark": 0,
     "astrovader._version": 0,
     "astrovader._quiet": 0,
+    "astrovader._progress": 0,
     "astrovader.config": 1,
     "astrovader.data": 2,
     "astrovader.model": 3,

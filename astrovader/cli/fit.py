@@ -149,6 +149,9 @@ def run(args: argparse.Namespace) -> int:
         config, run_dir = _config(args)
         done = finished_epochs(run_dir) if args.resume else None
         if done is not None:
+            from astrovader.training.checkpoint import check_resumable
+
+            check_resumable(config, run_dir.checkpoints)  # an edited config.toml is named
             print(
                 f"{run_dir.path}: the run is finished ({done} of {done} epochs); nothing to "
                 "resume and nothing changed (--overwrite in a new fit retrains it)"

@@ -50,7 +50,12 @@ def test_report_command_on_new_data_applies_every_option(tiny_run, tiny_config, 
     images = load_images(inputs / "sims", 1, 32, progress=False)
     model = astrovader.load_model(tiny_run / "model.keras")
     batch = tiny_config.training.batch_size
-    gamma = model.latent_probabilities(model.encode(images.images, batch)[0], batch)
+    # z is the mean μ̃ over the 8 flips and quarter turns (augment.test_views = 8).
+    assert model.test_views == 8
+    x = images.images
+    views = [np.rot90(v, k, axes=(1, 2)) for v in (x, x[:, :, ::-1]) for k in range(4)]
+    z = np.mean([model.encode(np.ascontiguousarray(v), batch)[0] for v in views], axis=0)
+    gamma = model.latent_probabilities(z, batch)
     objects = Table.read(out / "tables" / "objects.fits")
     assert list(objects["id"]) == list(images.ids)
     np.testing.assert_allclose(objects["gamma_max"], gamma.max(axis=1), rtol=1e-5)

@@ -178,6 +178,7 @@ def test_two_workers_end_with_identical_weights(tmp_path):
         "clusters.csv",
         "config.toml",
         "history.csv",
+        "index",
         "model.keras",
         "tensorboard",
     ]

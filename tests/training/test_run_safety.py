@@ -76,11 +76,13 @@ def test_an_edited_configuration_is_named_before_resuming(finished, tmp_path, cl
 
 def test_a_damaged_or_foreign_checkpoint_is_one_line(finished, tmp_path, cli_error):
     run = _copy(finished, tmp_path / "damaged")
+    (run / "model.keras").unlink()  # killed before the end: resuming reads the checkpoint
     checkpoint = run / "checkpoints" / "last.weights.h5"
     checkpoint.write_bytes(checkpoint.read_bytes()[:3000])
     assert "last.weights.h5: damaged checkpoint" in cli_error(["fit", "--resume", str(run)])
     other = fit_run(CONFIG.replace(model={"latent_dim": 3}), tmp_path / "other", verbose=0)
     run = _copy(finished, tmp_path / "foreign")
+    (run / "model.keras").unlink()
     shutil.copy(other / "checkpoints" / "last.weights.h5", run / "checkpoints")
     line = cli_error(["fit", "--resume", str(run)])
     assert "last.weights.h5: does not fit the model of this run's config.toml" in line
