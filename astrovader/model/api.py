@@ -77,7 +77,7 @@ class InferenceMixin:
         flip or a quarter turn of an image gives it the same z and γ.
         """
         x = np.asarray(x, dtype="float32")
-        step = self._compiled(self._embed_batch)
+        step = self._compiled(self._embed_batch, (None, *x.shape[1:]))
         gammas, means = [], []
         for part in _batches(len(x), batch_size):
             gamma, z_mean = step(tf.constant(x[part]))
@@ -89,11 +89,16 @@ class InferenceMixin:
             )
         return np.concatenate(gammas), np.concatenate(means)
 
-    def _compiled(self, method):
-        """``method`` as a ``tf.function``, traced once per model and kept beside it."""
-        key = f"_compiled{method.__name__}"
+    def _compiled(self, method, *shapes):
+        """``method`` as a ``tf.function`` of float32 tensors of ``shapes``, kept beside the model.
+
+        A None in a shape (the batch) is left open, so that the method is traced once
+        per model and image shape, whatever the batch sizes (the last batch is smaller).
+        """
+        key = f"_compiled{method.__name__}{shapes}"
         if key not in self.__dict__:
-            self.__dict__[key] = tf.function(method, reduce_retracing=True)
+            signature = [tf.TensorSpec(shape, tf.float32) for shape in shapes]
+            self.__dict__[key] = tf.function(method, input_signature=signature)
         return self.__dict__[key]
 
     def _embed_batch(self, x):
@@ -123,7 +128,9 @@ class InferenceMixin:
         x = np.asarray(x, dtype="float32")
         rng = np.random.default_rng(seed)
         noise = rng.standard_normal((samples, len(x), self.latent_dim)).astype("float32")
-        step = self._compiled(self._likelihood_batch)
+        step = self._compiled(
+            self._likelihood_batch, (None, *x.shape[1:]), (samples, None, self.latent_dim), ()
+        )
         weight = tf.constant(likelihood.decoder_weight(self.gmm_weight.numpy()), tf.float32)
         out = [
             step(tf.constant(x[part]), tf.constant(noise[:, part]), weight).numpy()

@@ -23,18 +23,23 @@ import tensorflow as tf
 from astrovader.data.augment import dihedral_views
 
 
-def view_encoder(model, views: int):
-    """A compiled ``x → (μ̃, log σ̃²)`` of the views, each (V, n, J), cached on the model."""
+def view_encoder(model, views: int, shape: tuple):
+    """A compiled ``x → (μ̃, log σ̃²)`` of the views, each (V, n, J), cached on the model.
+
+    ``shape`` is that of one image: the function is traced once for any batch size.
+    """
     cache = model.__dict__.setdefault("_view_encoders", {})
-    if views not in cache:
+    key = (views, tuple(shape))
+    if key not in cache:
 
         def encode(x):
             parts = [model.encoder(v, training=False) for v in dihedral_views(x, views)]
             means = tf.stack([tf.cast(m, tf.float32) for m, _ in parts])
             return means, tf.stack([tf.cast(lv, tf.float32) for _, lv in parts])
 
-        cache[views] = tf.function(encode, reduce_retracing=True)
-    return cache[views]
+        signature = [tf.TensorSpec((None, *shape), tf.float32)]
+        cache[key] = tf.function(encode, input_signature=signature)
+    return cache[key]
 
 
 def embed_views(model, batches, views: int, limit: int | None = None):
@@ -46,13 +51,12 @@ def embed_views(model, batches, views: int, limit: int | None = None):
         views: 1, 4 or 8.
         limit: Embed at most this many batches (None: all).
     """
-    encode = view_encoder(model, views)
     means, log_vars = [], []
     for i, batch in enumerate(batches):
         if limit is not None and i >= limit:
             break
-        x = batch[0] if isinstance(batch, tuple) else batch
-        mean, log_var = encode(tf.convert_to_tensor(x))
+        x = tf.cast(batch[0] if isinstance(batch, tuple) else batch, tf.float32)
+        mean, log_var = view_encoder(model, views, x.shape[1:])(x)
         means.append(mean.numpy())
         log_vars.append(log_var.numpy())
     if not means:
