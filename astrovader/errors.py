@@ -1,6 +1,9 @@
-"""The project's own error type: what a user did wrong, said in one line."""
+"""The project's own errors (what a user did wrong, said in one line) and warning."""
 
 from __future__ import annotations
+
+import contextlib
+import warnings
 
 
 class AstrovaderError(Exception):
@@ -11,24 +14,55 @@ class AstrovaderError(Exception):
     """
 
 
-class ConfigError(AstrovaderError):
-    """An unknown key, a wrong type or an impossible value in a configuration."""
+class ConfigError(AstrovaderError, ValueError):
+    """An unknown key, a wrong type or an impossible value in a configuration.
+
+    Also a ``ValueError`` (as scikit-learn's ``NotFittedError`` is), so that code
+    catching the built-in type catches it too.
+    """
 
 
 class RunExistsError(AstrovaderError):
     """The output directory already holds a run (resume it, or overwrite it)."""
 
 
-class InputError(AstrovaderError):
-    """An image, array or directory that cannot be read as galaxy cutouts."""
+class InputError(AstrovaderError, ValueError):
+    """An image, array or folder that cannot be read as galaxy cutouts (also a ``ValueError``)."""
+
+
+class CollapseError(AstrovaderError):
+    """The embedding collapsed before the GMM initialisation (``fit --force`` goes on)."""
 
 
 class AstrovaderWarning(UserWarning):
     """Something the user should know about a run (a collapsed embedding, a skipped file).
 
     Library code warns with this category; the command line prints each one as
-    ``astrovader COMMAND: warning: …`` and the report lists them.
+    ``astrovader COMMAND: warning: …`` and the report lists them. A script
+    silences them with ``warnings.simplefilter("ignore", AstrovaderWarning)`` or
+    turns them into errors with ``"error"``.
     """
+
+
+def warn(message: str) -> None:
+    """Warn the library's user with an :class:`AstrovaderWarning` (filterable by category)."""
+    warnings.warn(message, AstrovaderWarning, stacklevel=3)
+
+
+@contextlib.contextmanager
+def only_own_warnings():
+    """Other libraries' warnings silenced in the block; the library's own kept.
+
+    An :class:`AstrovaderWarning` raised in the block is issued again as it ends,
+    under the caller's filters (a script's ``"ignore"`` or ``"error"``, the
+    command line's printing).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("ignore")
+        warnings.simplefilter("always", AstrovaderWarning)
+        yield
+    for found in caught:
+        warnings.warn_explicit(found.message, found.category, found.filename, found.lineno)
 
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}

@@ -148,3 +148,35 @@ def minmax():
     from astrovader.config.sections import ScalingConfig
 
     return ScalingConfig(sky="none", interval="minmax", stretch="linear")
+
+
+class Warned(list):
+    """The texts of the :class:`AstrovaderWarning` s raised in a ``with warned():`` block."""
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self)
+
+
+@pytest.fixture
+def warned():
+    """``with warned() as said:`` records every AstrovaderWarning of the block in ``said``.
+
+    Other warnings are left to pytest; ``said.text`` is the messages, one a line.
+    """
+    import contextlib
+    import warnings
+
+    from astrovader.errors import AstrovaderWarning
+
+    @contextlib.contextmanager
+    def record():
+        said = Warned()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", AstrovaderWarning)
+            yield said
+        said.extend(str(w.message) for w in caught if issubclass(w.category, AstrovaderWarning))
+        for other in (w for w in caught if not issubclass(w.category, AstrovaderWarning)):
+            warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+
+    return record

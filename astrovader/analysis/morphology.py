@@ -202,7 +202,7 @@ def section(ctx):
     from astrovader.analysis.charts import feature_boxes
     from astrovader.analysis.html import Section
     from astrovader.analysis.tables import write_table
-    from astrovader.errors import AstrovaderWarning
+    from astrovader.errors import warn
 
     inputs, wanted = ctx.inputs, ctx.options.morph_sample
     total = len(inputs.ids)
@@ -223,7 +223,7 @@ def section(ctx):
     brightness = {key: carried[key] for key in carried if key.startswith(("mag", "flux"))}
     warning = trivial_clusters({**values, **brightness}, labels, tuple(brightness))
     if warning:
-        warnings.warn(warning, AstrovaderWarning, stacklevel=2)
+        warn(warning)
     sample = "every object" if len(rows) == total else f"a random sample of {len(rows)}"
     text = [
         *([f"Warning: {warning}."] if warning else []),

@@ -13,7 +13,6 @@ astropy FITS.
 from __future__ import annotations
 
 import io
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -24,11 +23,9 @@ from astrovader.data._files import IMAGE_SUFFIXES, check_file, image_suffix, is_
 from astrovader.data._files import read_bytes as _read_bytes
 from astrovader.data._png16 import decode_png16, needs_png16, png_header
 from astrovader.data.scaling import scale
-from astrovader.errors import InputError
+from astrovader.errors import InputError, warn
 
 _TO_RGB = ("P", "PA", "CMYK", "YCbCr", "LAB", "HSV")
-
-log = logging.getLogger(__name__)
 
 
 def where_of(stamp) -> str:
@@ -319,12 +316,10 @@ def warn_odd(notes: list[str]) -> None:
     """Log one warning for the stamps :func:`check_geometry` noted (the first one named)."""
     if notes:
         first, more = sorted(notes)[0], len(notes) - 1
-        log.warning(
-            "%d stamp(s) much smaller than data.image_size or of an extreme aspect ratio, "
-            "resized all the same (data.strict = true refuses them): %s%s",
-            len(notes),
-            first,
-            f"; and {more} more" if more else "",
+        warn(
+            f"{len(notes)} stamp(s) much smaller than data.image_size or of an extreme aspect "
+            f"ratio, resized all the same (data.strict = true refuses them): {first}"
+            + (f"; and {more} more" if more else "")
         )
 
 

@@ -7,14 +7,11 @@ all name images this way.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
 from astrovader.data._files import image_suffix, one_line
-from astrovader.errors import InputError
-
-log = logging.getLogger(__name__)
+from astrovader.errors import InputError, warn
 
 
 def _identity(path: Path) -> tuple[int, int]:
@@ -84,13 +81,9 @@ def scan_folder(root: Path, strict: bool = False) -> tuple[list[Path], list[Path
     if repeated:
         names = ", ".join(str(p.relative_to(root)) for p in sorted(repeated)[:3])
         more = f" and {len(repeated) - 3} more" if len(repeated) > 3 else ""
-        log.warning(
-            "%s: skipped %d symbolic link(s) to a folder read already or to its own parent "
-            "(a loop): %s%s",
-            root,
-            len(repeated),
-            names,
-            more,
+        warn(
+            f"{root}: skipped {len(repeated)} symbolic link(s) to a folder read already or to "
+            f"its own parent (a loop): {names}{more}"
         )
     return [path for _, path in sorted(images)], [path for _, path in sorted(others)]
 

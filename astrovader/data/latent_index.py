@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from astrovader._io import atomic_path
-from astrovader.errors import AstrovaderError
+from astrovader.errors import AstrovaderError, warn
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +65,9 @@ def choose_backend(count: int, backend: str = "auto") -> str:
         return "exact"
     if hnsw_available():
         return "hnsw"
-    log.warning(
-        "%d objects: searching exactly (slower); pip install 'astrovader[ann]' for the "
-        "approximate index",
-        count,
+    warn(
+        f"{count} objects: searching exactly (slower); pip install 'astrovader[ann]' for the "
+        "approximate index"
     )
     return "exact"
 

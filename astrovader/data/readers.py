@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +39,7 @@ from astrovader.data.folders import find_images
 from astrovader.data.imageset import Geometry, ImageSet, parallel_fill
 from astrovader.data.reading import ReadOptions
 from astrovader.data.stamps import Stamp, file_stamps, folder_stamps
-from astrovader.errors import InputError
+from astrovader.errors import InputError, only_own_warnings
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -174,8 +173,7 @@ def load_images(
     options = options_of(options, bands, size, **fields)
     path = Path(path)
     # Library warnings (astropy fixing headers) would only repeat what errors say.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with only_own_warnings():
         if path.suffix.lower() == ".npy" and not path.is_dir():
             if not path.exists():
                 raise InputError(f"{path}: no such file or directory")
@@ -200,8 +198,7 @@ def global_limits(path: str | os.PathLike, options: ReadOptions) -> tuple[float,
     from astrovader.data.scaling import measure_limits
 
     path, rng = Path(path), np.random.default_rng(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with only_own_warnings():
         if path.suffix.lower() == ".npy":
             array = _npy.open_array(path, options)
             if _npy.is_display(array):

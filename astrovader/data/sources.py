@@ -11,6 +11,7 @@ from astrovader.config import Config
 from astrovader.config.rules import check_sample, sample_violations, training_count
 from astrovader.data.readers import ImageSet, ReadOptions, global_limits, load_images
 from astrovader.data.scaling import describe
+from astrovader.errors import warn
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +72,14 @@ def load_data(config: Config, progress: bool = True) -> ImageSet:
         if config.catalog.band_names:
             log.info("bands, in order: %s", ", ".join(config.catalog.band_names))
         if imageset.skipped:
-            log.warning(
-                "%s: skipped %d non-image file(s) (data.strict = true makes them an error)",
-                data.path,
-                imageset.skipped,
+            warn(
+                f"{data.path}: skipped {imageset.skipped} non-image file(s) "
+                "(data.strict = true makes them an error)"
             )
         if imageset.replaced:
-            log.warning(
-                '%s: replaced %d NaN or infinite pixel(s) by 0 (data.nan_pixels = "zero")',
-                data.path,
-                imageset.replaced,
+            warn(
+                f"{data.path}: replaced {imageset.replaced} NaN or infinite pixel(s) by 0 "
+                '(data.nan_pixels = "zero")'
             )
         return imageset
     from astrovader.data.synthetic import synthetic_imageset
@@ -107,11 +106,11 @@ def fit_to_images(config: Config, images: ImageSet, quickstart: bool = False) ->
     if quickstart:
         config, notes = adapt_to_sample(config, len(images))
         for note in notes:
-            log.warning("%s", note)
+            warn(note)
     check_sample(config, len(images))
     arcsec, notes = angular_notes(config, images.geometry)
     for note in notes:
-        log.warning("%s", note)
+        warn(note)
     if arcsec:
         log.info("images span %.4g arcsec on a side", arcsec)
     return config.replace(data={"image_arcsec": arcsec})

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 
 import keras
 
 from astrovader._io import directory_lock, remove_stale
 from astrovader.config import Config
 from astrovader.config.rules import check_sample
-from astrovader.errors import AstrovaderError
+from astrovader.errors import AstrovaderError, warn
 from astrovader.training import distribute, precision
 from astrovader.training.auto_clusters import auto_model_config
 from astrovader.training.callbacks import EpochKey, S3VDCSchedule, learning_rate_schedule
@@ -24,8 +23,6 @@ from astrovader.training.nan_guard import NaNGuard
 from astrovader.training.rundir import RunDirectory, check_out
 from astrovader.training.stability import MARKER, StablePartition, stopped_at
 from astrovader.training.tied_views import EmbedTiedViews
-
-log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -222,7 +219,7 @@ def callbacks(session: Session, guard: NaNGuard) -> tuple[GMMInitialisation, lis
     tied = [] if session.inputs.tied is None else [EmbedTiedViews(session.inputs.tied, at)]
     stop = []
     if schedule.stop_when_stable > 0 and session.inputs.tied is None:
-        log.warning(
+        warn(
             "schedule.stop_when_stable needs the training images in memory with tied views "
             "(not shards, not schedule.epoch_images below the image count): the whole "
             "schedule is trained"

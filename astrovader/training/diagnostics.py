@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from astrovader.errors import AstrovaderError
+from astrovader.errors import CollapseError
 from astrovader.training.schedule import learning_rate_at
 
 COLLAPSED_SPREAD = 1e-3
@@ -32,10 +32,6 @@ OCCUPIED_FRACTION = 0.01
 STALL_TOLERANCE = 0.01
 STALL_FROM = 2
 PER_COMPONENT = 20
-
-
-class CollapseError(AstrovaderError):
-    """The embedding collapsed before the GMM initialisation (``fit --force`` goes on)."""
 
 
 def collapsed(embedding: np.ndarray) -> str | None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from astrovader._io import atomic_path, deferred_interrupts, write_text_atomic
 from astrovader.config import Config
-from astrovader.errors import AstrovaderError
+from astrovader.errors import AstrovaderError, warn
 from astrovader.training import diagnostics
 from astrovader.training.auto_clusters import choose_clusters
 from astrovader.training.build import FitOptions, Session, build_session, callbacks
@@ -112,7 +112,7 @@ def _train(session: Session) -> Path:
     start = time.perf_counter()
     floor = diagnostics.early_floor(config)
     if floor and session.initial_epoch < total:
-        log.warning("%s", floor)
+        warn(floor)
     if session.initial_epoch < total:
         log.info(
             "%d training and %d validation images, epochs %d–%d, %d replica(s), %s, XLA %s → %s",
@@ -236,7 +236,7 @@ def _check(session: Session) -> None:
     found += diagnostics.check_run(embedding, labels, model.n_clusters, rows, session.config, sizes)
     found = list(dict.fromkeys(found))
     for warning in found:
-        log.warning("%s", warning)
+        warn(warning)
     path = session.out.warnings_path
     if found:
         write_text_atomic(path, "".join(f"{w}\n" for w in found))

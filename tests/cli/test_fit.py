@@ -188,7 +188,7 @@ def test_a_small_catalogue_names_every_key_too_large_at_once(tmp_path, cli_error
     )
 
 
-def test_the_quickstart_preset_adapts_to_a_small_sample(caplog):
+def test_the_quickstart_preset_adapts_to_a_small_sample(warned):
     from astrovader.cli.fit import quickstart_preset
     from astrovader.config import load_config
     from astrovader.data.imageset import ImageSet
@@ -200,10 +200,10 @@ def test_the_quickstart_preset_adapts_to_a_small_sample(caplog):
 
     preset = load_config(quickstart_preset())
     assert (preset.training.batch_size, preset.model.n_clusters) == (64, 5)
-    with caplog.at_level("WARNING", logger="astrovader"):
+    with warned() as said:
         fitted = fit_to_images(preset.replace(data={"validation_fraction": 0.2}), sample(6), True)
     assert fitted.training.batch_size == 6 and fitted.data.validation_fraction == 0.0
-    said = caplog.text
+    said = said.text
     assert "data.validation_fraction = 0.2 would leave 5 of 6 images for training" in said
     assert "training.batch_size = 64 lowered to the 6 images" in said
     assert fit_to_images(preset, sample(500), True) == preset  # large enough: unchanged

@@ -1,7 +1,5 @@
 """One angular scale: mixed stamp sizes are named, small stamps padded with their own sky."""
 
-import logging
-
 import numpy as np
 import pytest
 from astropy.io import fits
@@ -40,31 +38,30 @@ def _config(folder, **data):
     )
 
 
-def test_stamps_of_mixed_angular_sizes_are_named_with_the_crop_that_fixes_them(tmp_path, caplog):
+def test_stamps_of_mixed_angular_sizes_are_named_with_the_crop_that_fixes_them(tmp_path, warned):
     config = _config(_stamps(tmp_path / "mixed"))
-    with caplog.at_level(logging.WARNING, logger="astrovader"):
+    with warned() as said:
         fitted = fit_to_images(config, load_data(config, progress=False))
     assert (
         "stamps span 1.2″ to 2.4″ (40 to 80 px at 0.03″/px) and each is resized from its own "
-        "largest square" in caplog.text
+        "largest square" in said.text
     )
-    assert "set data.crop_arcsec = 1.8" in caplog.text
+    assert "set data.crop_arcsec = 1.8" in said.text
     assert fitted.data.image_arcsec == 0.0  # mixed: no one angular size
-    caplog.clear()
     same = _config(_stamps(tmp_path / "same", sides=(60, 60, 60)))
-    with caplog.at_level(logging.WARNING, logger="astrovader"):
+    with warned() as said:
         fitted = fit_to_images(same, load_data(same, progress=False))
-    assert "stamps span" not in caplog.text
+    assert "stamps span" not in said.text
     assert fitted.data.image_arcsec == pytest.approx(1.8)
 
 
-def test_a_stamp_smaller_than_the_crop_is_padded_with_its_own_sky_and_counted(tmp_path, caplog):
+def test_a_stamp_smaller_than_the_crop_is_padded_with_its_own_sky_and_counted(tmp_path, warned):
     folder = _stamps(tmp_path / "mixed")
     config = _config(folder, crop_arcsec=2.1)  # 70 px: the 40 and 60 px stamps are padded
-    with caplog.at_level(logging.WARNING, logger="astrovader"):
+    with warned() as said:
         fitted = fit_to_images(config, load_data(config, progress=False))
-    assert "2 of 3 stamps are smaller than the crop and were padded" in caplog.text
-    assert "stamps span" not in caplog.text and fitted.data.image_arcsec == 2.1
+    assert "2 of 3 stamps are smaller than the crop and were padded" in said.text
+    assert "stamps span" not in said.text and fitted.data.image_arcsec == 2.1
     info = {}
     stamp = Stamp("s40", folder / "s40_0.fits")
     raw = raw_stamp(stamp, ReadOptions.from_config(config), info)[..., 0]

@@ -67,7 +67,7 @@ def test_load_directory_errors(tmp_path, pixels):
         load_images(tmp_path, 1, 8, progress=False)
 
 
-def test_symlinked_folders_are_read_once_and_loops_end(tmp_path, pixels, caplog):
+def test_symlinked_folders_are_read_once_and_loops_end(tmp_path, pixels, warned):
     outside, root = tmp_path / "outside", tmp_path / "root"
     (outside / "deep").mkdir(parents=True)
     (root / "real").mkdir(parents=True)
@@ -78,11 +78,11 @@ def test_symlinked_folders_are_read_once_and_loops_end(tmp_path, pixels, caplog)
     (root / "real" / "again").symlink_to(root / "linked", target_is_directory=True)
     (root / "real" / "up").symlink_to(root, target_is_directory=True)  # a loop
     (outside / "deep" / "back").symlink_to(outside, target_is_directory=True)  # another
-    with caplog.at_level("WARNING", logger="astrovader"):
+    with warned() as said:
         found = load_images(root, 1, 8, progress=False)
     assert found.ids == ("linked/a", "linked/b", "linked/deep/c", "real/d")
-    assert "skipped 3 symbolic link(s) to a folder read already" in caplog.text
-    assert "linked/deep/back, real/again, real/up" in caplog.text
+    assert "skipped 3 symbolic link(s) to a folder read already" in said.text
+    assert "linked/deep/back, real/again, real/up" in said.text
     with pytest.raises(InputError, match=r"root/linked: a symbolic link to a folder, and strict"):
         load_images(root, 1, 8, progress=False, strict=True)
 
@@ -134,30 +134,27 @@ def test_readers_do_not_import_tensorflow():
     assert out.stdout.strip() == "False"
 
 
-def test_stamps_much_smaller_than_the_size_or_elongated_are_named(tmp_path, pixels, caplog):
+def test_stamps_much_smaller_than_the_size_or_elongated_are_named(tmp_path, pixels, warned):
     folder = tmp_path / "odd"
     folder.mkdir()
     pixels.save(folder / "a_strip.png", pixels.u8(1, 1000))
     pixels.save(folder / "b_dot.png", pixels.u8(1, 1))
     pixels.save(folder / "c_fine.png", pixels.u8(20, 30))
-    with caplog.at_level("WARNING", logger="astrovader"):
+    with warned() as said:
         found = load_images(folder, 1, 32, progress=False)
     assert len(found) == 3
-    assert (
-        "2 stamp(s) much smaller than data.image_size or of an extreme aspect ratio" in caplog.text
-    )
+    assert "2 stamp(s) much smaller than data.image_size or of an extreme aspect ratio" in said.text
     assert "a_strip.png: 1×1000 pixels, an extreme aspect ratio: its centred square keeps 0.1%" in (
-        caplog.text
+        said.text
     )
-    assert "and 1 more" in caplog.text and "c_fine" not in caplog.text
+    assert "and 1 more" in said.text and "c_fine" not in said.text
     with pytest.raises(
         InputError, match=r"b_dot\.png: 1×1 pixels, much smaller than data\.image_size"
     ):
         load_images(folder / "b_dot.png", 1, 32, progress=False, strict=True)
     np.save(tmp_path / "strips.npy", pixels.u8(3, 2, 40))
-    caplog.clear()
-    with caplog.at_level("WARNING", logger="astrovader"):
+    with warned() as said:
         load_images(tmp_path / "strips.npy", 1, 8, progress=False)
-    assert "strips.npy (every image): 2×40 pixels, an extreme aspect ratio" in caplog.text
+    assert "strips.npy (every image): 2×40 pixels, an extreme aspect ratio" in said.text
     with pytest.raises(InputError, match=r"strips\.npy \(every image\): 2×40 pixels"):
         load_images(tmp_path / "strips.npy", 1, 8, progress=False, strict=True)

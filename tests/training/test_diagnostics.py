@@ -5,8 +5,8 @@ import pytest
 
 from astrovader.cli import main
 from astrovader.config import Config, load_config
+from astrovader.errors import CollapseError
 from astrovader.training import diagnostics
-from astrovader.training.diagnostics import CollapseError
 from astrovader.training.run import fit_run
 
 RNG = np.random.default_rng(5)
