@@ -4,7 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from astrovader.config import PAPER_METHOD, Config, ModelConfig, load_config, parse_override
+from astrovader.config import (
+    PAPER_METHOD,
+    Config,
+    ModelConfig,
+    OptimizerConfig,
+    load_config,
+    parse_override,
+    rules,
+)
 from astrovader.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,3 +138,14 @@ def test_a_run_written_before_the_new_options_keeps_the_paper_method(tmp_path):
     # A run of today reads back exactly as written.
     (tmp_path / "config.toml").write_text(written.to_toml())
     assert RunDirectory(tmp_path).config == written
+
+
+def test_a_config_built_directly_is_validated_once(monkeypatch):
+    with pytest.raises(ConfigError, match=r"model\.n_clusters = 0 is not allowed"):
+        Config(model=ModelConfig(n_clusters=0))
+    with pytest.raises(ConfigError, match=r"optimizer\.min_learning_rate = 0\.1"):
+        Config(optimizer=OptimizerConfig(learning_rate=0.01, min_learning_rate=0.1))
+    base, calls = Config(), []
+    monkeypatch.setattr(rules, "validate", calls.append)
+    changed = base.replace(model={"n_clusters": 7})
+    assert changed.model.n_clusters == 7 and calls == [changed]  # once, not again by from_dict

@@ -22,7 +22,12 @@ from astrovader.errors import ConfigError
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """The whole configuration of a run."""
+    """The whole configuration of a run, checked by every rule as it is built.
+
+    Raises:
+        ConfigError: a value :mod:`~astrovader.config.rules` does not allow, named by
+            its key (``Config(model=ModelConfig(n_clusters=0))`` too).
+    """
 
     data: sections.DataConfig = dataclasses.field(default_factory=sections.DataConfig)
     scaling: sections.ScalingConfig = dataclasses.field(default_factory=sections.ScalingConfig)
@@ -37,6 +42,9 @@ class Config:
     pick_k: sections.PickKConfig = dataclasses.field(default_factory=sections.PickKConfig)
     augment: options.AugmentConfig = dataclasses.field(default_factory=options.AugmentConfig)
     mixture: options.MixtureConfig = dataclasses.field(default_factory=options.MixtureConfig)
+
+    def __post_init__(self):
+        rules.validate(self)
 
     def replace(self, **changes: dict[str, Any]) -> Config:
         """A copy with some keys changed, e.g. ``replace(model={"n_clusters": 5})``."""
@@ -127,7 +135,7 @@ def _coerce(where: str, annotation: Any, value: Any) -> Any:
 
 
 def from_dict(data: dict[str, Any]) -> Config:
-    """Build and validate a Config from nested dictionaries (unknown keys are errors)."""
+    """Build a Config from nested dictionaries (unknown keys are errors; values validated)."""
     built = {}
     for section, values in data.items():
         if section not in SECTIONS:
@@ -142,6 +150,4 @@ def from_dict(data: dict[str, Any]) -> Config:
                 raise ConfigError(f"unknown config key {section}.{name(key)}")
             kwargs[key] = _coerce(f"{section}.{key}", fields[key], value)
         built[section] = cls(**kwargs)
-    config = Config(**built)
-    rules.validate(config)
-    return config
+    return Config(**built)
