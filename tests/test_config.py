@@ -1,5 +1,6 @@
 """The TOML configuration: defaults, paper file, overrides, round trip, errors."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from astrovader.config import (
     parse_override,
     rules,
 )
-from astrovader.errors import ConfigError
+from astrovader.errors import ConfigError, InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -149,3 +150,75 @@ def test_a_config_built_directly_is_validated_once(monkeypatch):
     monkeypatch.setattr(rules, "validate", calls.append)
     changed = base.replace(model={"n_clusters": 7})
     assert changed.model.n_clusters == 7 and calls == [changed]  # once, not again by from_dict
+
+
+def _model(**changes):
+    from astrovader.model.vade import AstroVaDEr
+
+    small = {"image_size": 16, "latent_dim": 2, "n_clusters": 2, "filters": (4, 4, 4)}
+    return AstroVaDEr(**{**small, **changes})
+
+
+def _views(**changes):
+    from astrovader.model.views import RandomViews
+
+    return RandomViews(**changes)
+
+
+def _prior(**changes):
+    from astrovader.model.gmm_prior import GMMPrior
+
+    return GMMPrior(2, 2, **changes)
+
+
+def _reading(**changes):
+    from astrovader.data.reading import ReadOptions
+
+    return ReadOptions(**changes)
+
+
+def _simulated(bands):
+    from astrovader.data.synthetic import simulate
+
+    return simulate(5, 16, 0, bands=bands)
+
+
+@pytest.mark.parametrize(
+    ("key", "build", "argument", "value"),
+    [
+        ("mixture.gamma_from", _model, "gamma_from", "z"),
+        ("mixture.update", _model, "mixture_update", "newton"),
+        ("augment.tied_views", _model, "tied_views", 3),
+        ("augment.test_views", _model, "test_views", 2),
+        ("augment.consistency", _model, "consistency", -1.0),
+        ("loss.reconstruction", _model, "reconstruction", "l1"),
+        ("data.image_size", _model, "image_size", 20),
+        ("augment.shift", _views, "shift", 0.6),
+        ("augment.brightness", _views, "brightness", 0.95),
+        ("augment.target", _views, "target", "clean"),
+        ("mixture.covariance", _prior, "covariance", "tied"),
+        ("data.bands", _reading, "bands", 17),
+        ("data.band_axis", _reading, "band_axis", "middle"),
+    ],
+)
+def test_layers_and_readers_refuse_what_the_config_refuses_in_the_same_words(
+    key, build, argument, value
+):
+    section, name = key.split(".")
+    with pytest.raises(ConfigError) as refused:
+        Config().replace(**{section: {name: value}})
+    expected = str(refused.value).split("must be ", 1)[1]
+    with pytest.raises(ValueError, match=f"^{re.escape(f'{argument} must be {expected}')}, got"):
+        build(**{argument: value})
+
+
+def test_the_simulators_and_the_model_share_their_rules():
+    from astrovader.config.rules import SIMULATED_BANDS_RULE
+
+    with pytest.raises(InputError, match=r"bands must be 1 \(grey\) or 3 \(colour\), got 2"):
+        _simulated(2)
+    assert SIMULATED_BANDS_RULE.test(3) and not SIMULATED_BANDS_RULE.test(4)
+    with pytest.raises(ValueError, match="covariance 'full' needs mixture_update 'em'"):
+        _model(covariance="full", mixture_update="gradient")
+    with pytest.raises(ConfigError, match=r"mixture\.covariance = 'full' is not allowed"):
+        Config().replace(mixture={"covariance": "full", "update": "gradient"})

@@ -6,6 +6,7 @@ import argparse
 
 from astrovader.cli._logging import say
 from astrovader.cli._options import SEED, SIDE, integer
+from astrovader.config.rules import SIMULATED_BANDS
 
 
 def register(subparsers) -> None:
@@ -25,7 +26,11 @@ def register(subparsers) -> None:
     parser.add_argument("--size", type=SIDE, default=128, help="image side in pixels (128)")
     parser.add_argument("--seed", type=SEED, default=0, help="random seed (0)")
     parser.add_argument(
-        "--bands", type=int, choices=(1, 3), default=1, help="1 for grey (default), 3 for RGB"
+        "--bands",
+        type=int,
+        choices=SIMULATED_BANDS,
+        default=1,
+        help="1 for grey (default), 3 for RGB",
     )
     parser.add_argument(
         "--engine",

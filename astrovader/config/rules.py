@@ -27,6 +27,13 @@ SKIES = ("median", "none")
 INTERVALS = ("sky", "minmax", "percentile", "zscale", "none")
 STRETCHES = ("linear", "sqrt", "log", "asinh")
 SCOPES = ("image", "global")
+GAMMA_SOURCES = ("sample", "mean", "target")
+MIXTURE_UPDATES = ("gradient", "em")
+COVARIANCES = ("diag", "full")
+VIEW_COUNTS = (1, 4, 8)  # tied flips and quarter turns: none, the turns, the dihedral group
+VIEW_TARGETS = ("view", "original")
+UPSAMPLINGS = ("bilinear", "bilinear_legacy")
+SIMULATED_BANDS = (1, 3)  # the simulators draw grey or colour (g, r, i) images
 MAX_SEED = 2**32 - 1
 MAX_BANDS = 16
 MAX_LIKELIHOOD_SAMPLES = 1024  # draws of an anomaly score (S decodings per image)
@@ -44,10 +51,10 @@ class Rule:
     expected: str
     test: Callable[[Any], bool]
 
-    def check(self, name: str, value):
-        """Return ``value``, or raise ``ValueError("NAME must be …, got VALUE")``."""
+    def check(self, name: str, value, error: type[Exception] = ValueError):
+        """Return ``value``, or raise ``error("NAME must be …, got VALUE")`` (a ValueError)."""
         if not self.test(value):
-            raise ValueError(f"{name} must be {self.expected}, got {value!r}")
+            raise error(f"{name} must be {self.expected}, got {value!r}")
         return value
 
 
@@ -98,6 +105,31 @@ COLUMNS = Rule(
     ),
 )
 SEED = Rule(f"an integer in [0, {MAX_SEED}]", lambda v: isinstance(v, int) and 0 <= v <= MAX_SEED)
+OPTIONAL_SEED = Rule(f"None or an integer in [0, {MAX_SEED}]", lambda v: v is None or SEED.test(v))
+BOOLEAN = Rule("True or False", lambda v: isinstance(v, bool))
+IMAGE_SIZE = Rule(
+    "a positive multiple of 8 up to 1024",
+    lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 1024 and v % 8 == 0,
+)
+BANDS = Rule(
+    f"1 (grey), 3 (colour) or the number of per-band files (up to {MAX_BANDS})",
+    lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_BANDS,
+)
+SIMULATED_BANDS_RULE = Rule("1 (grey) or 3 (colour)", lambda v: v in SIMULATED_BANDS)
+GAMMA_FROM = one_of(GAMMA_SOURCES, "sample, mean or target")
+MIXTURE_UPDATE = one_of(MIXTURE_UPDATES, '"gradient" or "em"')
+COVARIANCE = one_of(COVARIANCES, '"diag" or "full"')
+VIEW_COUNT = Rule("1, 4 or 8", lambda v: v in VIEW_COUNTS and not isinstance(v, bool))
+VIEW_TARGET = one_of(VIEW_TARGETS, '"view" or "original"')
+UPSAMPLING = one_of(UPSAMPLINGS, '"bilinear" or "bilinear_legacy"')
+LIKELIHOOD_SAMPLES = count(1, MAX_LIKELIHOOD_SAMPLES)
+AUGMENT_RANGES = {
+    "shift": between(0, 0.5),
+    "zoom": between(1, 2),
+    "brightness": between(0, 0.9),
+    "noise": between(0, 1),
+    "consistency": between(0, 1000),
+}
 
 
 def three(high: int) -> Rule:
@@ -115,6 +147,11 @@ def parse_minmax_lambda(value) -> float | None:
     return float(MINMAX_LAMBDA.check("minmax_lambda", value))
 
 
+def full_covariance_allowed(covariance: str, update: str) -> bool:
+    """Full covariances are set by the EM step only: ``"full"`` needs ``update = "em"``."""
+    return covariance != "full" or update == "em"
+
+
 def uses_tied_targets(gamma_from: str, consistency: float) -> bool:
     """Whether a model needs each image's tied target (method §9 eq. A1) in its steps.
 
@@ -127,14 +164,8 @@ def uses_tied_targets(gamma_from: str, consistency: float) -> bool:
 
 SECTION_RULES: dict[str, dict[str, Rule]] = {
     "data": {
-        "image_size": Rule(
-            "a positive multiple of 8 up to 1024",
-            lambda v: isinstance(v, int) and 0 < v <= 1024 and v % 8 == 0,
-        ),
-        "bands": Rule(
-            "1 (grey), 3 (colour) or the number of per-band files (up to 16)",
-            lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_BANDS,
-        ),
+        "image_size": IMAGE_SIZE,
+        "bands": BANDS,
         "validation_fraction": Rule("in [0, 1)", lambda v: _number(v) and 0 <= v < 1),
         "synthetic_count": count(1, 10**6),
         "nan_pixels": NAN_PIXELS_RULE,
@@ -215,24 +246,20 @@ SECTION_RULES: dict[str, dict[str, Rule]] = {
         "max_memory": count(0, 2**60),
     },
     "augment": {
-        "shift": between(0, 0.5),
-        "zoom": between(1, 2),
-        "brightness": between(0, 0.9),
-        "noise": between(0, 1),
-        "target": one_of(("view", "original"), '"view" or "original"'),
-        "consistency": between(0, 1000),
-        "tied_views": Rule("1, 4 or 8", lambda v: v in (1, 4, 8)),
-        "test_views": Rule("1, 4 or 8", lambda v: v in (1, 4, 8)),
+        **AUGMENT_RANGES,
+        "target": VIEW_TARGET,
+        "tied_views": VIEW_COUNT,
+        "test_views": VIEW_COUNT,
     },
     "mixture": {
-        "update": one_of(("gradient", "em"), '"gradient" or "em"'),
+        "update": MIXTURE_UPDATE,
         "pi": one_of(("free", "simplex"), '"free" or "simplex"'),
-        "gamma_from": one_of(("sample", "mean", "target"), "sample, mean or target"),
+        "gamma_from": GAMMA_FROM,
         "respawn": between(0, 1),
         "restarts": count(1, 100),
         "final_fits": count(0, 100),
         "final_covariance": one_of(("bic", "diag", "full"), "bic, diag or full"),
-        "covariance": one_of(("diag", "full"), '"diag" or "full"'),
+        "covariance": COVARIANCE,
     },
     "pick_k": {
         "fits": count(1, 10**4),
@@ -293,7 +320,7 @@ def validate(config) -> None:
         )
 
     m = config.mixture
-    if m.covariance == "full" and m.update != "em":
+    if not full_covariance_allowed(m.covariance, m.update):
         _refuse("mixture.covariance", m.covariance, '"diag" with mixture.update = "gradient"')
 
 

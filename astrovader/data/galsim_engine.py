@@ -36,6 +36,7 @@ import warnings
 
 import numpy as np
 
+from astrovader.config.rules import SIMULATED_BANDS_RULE
 from astrovader.errors import InputError
 
 __all__ = ["CLASS_NAMES", "NEIGHBOUR_PARAMETERS", "PARAMETERS", "GalsimRanges", "render_galsim"]
@@ -68,8 +69,7 @@ def _check(n, size, bands, sky, gain) -> tuple[float, float]:
         raise InputError(f"the number of images must be a positive integer, got {n!r}")
     if not isinstance(size, int | np.integer) or size < 8:
         raise InputError(f"the image size must be an integer of at least 8, got {size!r}")
-    if bands not in (1, 3):
-        raise InputError(f"bands must be 1 (grey) or 3 (colour), got {bands!r}")
+    SIMULATED_BANDS_RULE.check("bands", bands, InputError)
     try:
         low, high = (float(v) for v in sky)
     except (TypeError, ValueError):

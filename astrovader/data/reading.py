@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from astrovader.config.rules import NAN_PIXELS_RULE, SECTION_RULES
+from astrovader.config.rules import BANDS, NAN_PIXELS_RULE, POSITIVE_INT, SECTION_RULES
 from astrovader.config.sections import CatalogConfig, ScalingConfig
 from astrovader.errors import InputError
 
@@ -53,17 +53,11 @@ class ReadOptions:
     mask_neighbours: bool = False
 
     def __post_init__(self):
-        if not SECTION_RULES["data"]["bands"].test(self.bands):
-            raise InputError(f"bands must be 1 (grey), 3 (colour) or up to 16, got {self.bands!r}")
-        if not isinstance(self.size, int) or isinstance(self.size, bool) or self.size <= 0:
-            raise InputError(f"image size must be a positive integer, got {self.size!r}")
-        try:
-            NAN_PIXELS_RULE.check("nan_pixels", self.nan_pixels)
-            limits = ("max_pixels", "max_bytes")
-            for key in ("crop", "crop_arcsec", "pixel_scale", "band_axis", *limits):
-                SECTION_RULES["data"][key].check(key, getattr(self, key))
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
+        BANDS.check("bands", self.bands, InputError)
+        POSITIVE_INT.check("image size", self.size, InputError)
+        NAN_PIXELS_RULE.check("nan_pixels", self.nan_pixels, InputError)
+        for key in ("crop", "crop_arcsec", "pixel_scale", "band_axis", "max_pixels", "max_bytes"):
+            SECTION_RULES["data"][key].check(key, getattr(self, key), InputError)
 
     @classmethod
     def from_config(cls, config) -> ReadOptions:

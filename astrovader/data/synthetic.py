@@ -37,6 +37,7 @@ import io
 
 import numpy as np
 
+from astrovader.config.rules import SIMULATED_BANDS_RULE
 from astrovader.data._galaxies import (
     CLASS_NAMES,
     PARAMETERS,
@@ -62,8 +63,7 @@ def _check(n: int, size: int, bands: int) -> None:
         raise InputError(f"the number of images must be a positive integer, got {n!r}")
     if not isinstance(size, int | np.integer) or size < 8:
         raise InputError(f"the image size must be an integer of at least 8, got {size!r}")
-    if bands not in (1, 3):
-        raise InputError(f"bands must be 1 (grey) or 3 (colour), got {bands!r}")
+    SIMULATED_BANDS_RULE.check("bands", bands, InputError)
 
 
 def simulate(n: int, size: int, seed: int, bands: int = 1) -> tuple[np.ndarray, list[dict]]:

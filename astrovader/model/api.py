@@ -6,6 +6,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from astrovader.config.rules import LIKELIHOOD_SAMPLES
 from astrovader.data.augment import dihedral_views
 from astrovader.model import likelihood
 from astrovader.model.sampling import latent_batches
@@ -123,8 +124,7 @@ class InferenceMixin:
         float32 rounding). Each batch is one compiled pass that decodes its S draws
         together.
         """
-        if not 1 <= int(samples) <= likelihood.MAX_SAMPLES:
-            raise ValueError(f"samples must be from 1 to {likelihood.MAX_SAMPLES}, got {samples!r}")
+        samples = LIKELIHOOD_SAMPLES.check("samples", int(samples))
         x = np.asarray(x, dtype="float32")
         rng = np.random.default_rng(seed)
         noise = rng.standard_normal((samples, len(x), self.latent_dim)).astype("float32")

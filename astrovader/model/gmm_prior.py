@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-COVARIANCES = ("diag", "full")
+from astrovader.config.rules import BOOLEAN, COVARIANCE, POSITIVE, POSITIVE_INT
 
 
 @keras.saving.register_keras_serializable(package="astrovader")
@@ -18,8 +18,7 @@ class PositiveFloor(keras.constraints.Constraint):
     """
 
     def __init__(self, floor: float = float(np.finfo(np.float32).eps)):
-        if not floor > 0:
-            raise ValueError(f"floor must be positive, got {floor!r}")
+        POSITIVE.check("floor", floor)
         self.floor = float(floor)
 
     def __call__(self, w):
@@ -71,14 +70,11 @@ class GMMPrior(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(simplex, bool):
-            raise ValueError(f"simplex must be True or False, got {simplex!r}")
-        if covariance not in COVARIANCES:
-            raise ValueError(f"covariance must be one of {COVARIANCES}, got {covariance!r}")
+        BOOLEAN.check("simplex", simplex)
+        COVARIANCE.check("covariance", covariance)
         self.simplex, self.covariance = simplex, covariance
-        for name, value in (("n_clusters", n_clusters), ("latent_dim", latent_dim)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        POSITIVE_INT.check("n_clusters", n_clusters)
+        POSITIVE_INT.check("latent_dim", latent_dim)
         self.n_clusters = n_clusters
         self.latent_dim = latent_dim
         positive = PositiveFloor()

@@ -29,11 +29,9 @@ import math
 
 from keras import ops
 
-from astrovader.config.rules import MAX_LIKELIHOOD_SAMPLES
 from astrovader.model import gmm_math
 
 SAMPLES = 8  # the draws S of fit's clusters.csv, embed and Clusterer.score_samples
-MAX_SAMPLES = MAX_LIKELIHOOD_SAMPLES  # the most draws a score may take
 
 
 def decoder_weight(gmm_weight) -> float:

@@ -16,7 +16,7 @@ import dataclasses
 import keras
 from keras import layers, ops
 
-UPSAMPLING = ("bilinear", "bilinear_legacy")
+from astrovader.config.rules import IMAGE_SIZE, UPSAMPLING
 
 
 @keras.saving.register_keras_serializable(package="astrovader")
@@ -76,8 +76,7 @@ def _conv(filters, kernel, name, l2, activation=None, dtype=None):
 
 def bottleneck_shape(image_size: int, filters: tuple[int, ...]) -> tuple[int, int, int]:
     """Shape of the last encoder feature map: (S/8, S/8, filters[-1])."""
-    if image_size % 8:
-        raise ValueError(f"image_size must be a multiple of 8, got {image_size}")
+    IMAGE_SIZE.check("image_size", image_size)
     side = image_size // 8
     return side, side, filters[-1]
 
@@ -147,8 +146,7 @@ def build_decoder(
     Returns:
         A model mapping (N, J) latent vectors to (N, S, S, B) images.
     """
-    if upsampling not in UPSAMPLING:
-        raise ValueError(f"upsampling must be one of {UPSAMPLING}, got {upsampling!r}")
+    UPSAMPLING.check("upsampling", upsampling)
     g = geometry
     shape = bottleneck_shape(g.image_size, g.filters)
     inputs = keras.Input((g.latent_dim,), name="decoder_input")

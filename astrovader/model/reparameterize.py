@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from astrovader.config.rules import OPTIONAL_SEED
+
 
 @keras.saving.register_keras_serializable(package="astrovader")
 class Reparameterize(keras.layers.Layer):
@@ -28,8 +30,7 @@ class Reparameterize(keras.layers.Layer):
 
     def __init__(self, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        if seed is not None and (not isinstance(seed, int) or seed < 0):
-            raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
+        OPTIONAL_SEED.check("seed", seed)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 

@@ -7,7 +7,16 @@ import dataclasses
 import keras
 
 from astrovader._version import __version__
-from astrovader.config.rules import RECONSTRUCTION, parse_minmax_lambda, uses_tied_targets
+from astrovader.config.rules import (
+    AUGMENT_RANGES,
+    GAMMA_FROM,
+    MIXTURE_UPDATE,
+    RECONSTRUCTION,
+    VIEW_COUNT,
+    full_covariance_allowed,
+    parse_minmax_lambda,
+    uses_tied_targets,
+)
 from astrovader.data.augment import view_settings
 from astrovader.data.reading import ReadOptions
 from astrovader.model.api import InferenceMixin
@@ -38,7 +47,6 @@ SETTINGS = (
     "test_views",
     "covariance",
 )
-GAMMA_SOURCES = ("sample", "mean", "target")
 
 
 @keras.saving.register_keras_serializable(package="astrovader")
@@ -136,21 +144,17 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
         self.upsampling = upsampling
         self.seed = seed
         self.reading = reading
-        if gamma_from not in GAMMA_SOURCES:
-            raise ValueError(f"gamma_from must be one of {GAMMA_SOURCES}, got {gamma_from!r}")
-        if mixture_update not in ("gradient", "em"):
-            raise ValueError(f"mixture_update must be 'gradient' or 'em', got {mixture_update!r}")
-        for name, count in (("tied_views", tied_views), ("test_views", test_views)):
-            if count not in (1, 4, 8):
-                raise ValueError(f"{name} must be 1, 4 or 8, got {count!r}")
-        if not float(consistency) >= 0:
-            raise ValueError(f"consistency must be non-negative, got {consistency!r}")
+        GAMMA_FROM.check("gamma_from", gamma_from)
+        MIXTURE_UPDATE.check("mixture_update", mixture_update)
+        VIEW_COUNT.check("tied_views", tied_views)
+        VIEW_COUNT.check("test_views", test_views)
+        AUGMENT_RANGES["consistency"].check("consistency", consistency)
         self.views = dict(views) if views else None
         self.gamma_from, self.pi_simplex = gamma_from, bool(pi_simplex)
         self.mixture_update, self.tied_views = mixture_update, int(tied_views)
         self.consistency = float(consistency)
         self.test_views = int(test_views)
-        if covariance == "full" and mixture_update != "em":
+        if not full_covariance_allowed(covariance, mixture_update):
             raise ValueError("covariance 'full' needs mixture_update 'em'")
         self.covariance = covariance
         geometry = Geometry(**{name: getattr(self, name) for name in _NETWORK})

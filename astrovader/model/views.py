@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from astrovader.config.rules import AUGMENT_RANGES, VIEW_TARGET
 from astrovader.data.augment import VIEW_KEYS, make_views
 
 
@@ -51,12 +52,10 @@ class RandomViews(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        checks = (("shift", shift, 0, 0.5), ("zoom", zoom, 1, 2), ("brightness", brightness, 0, 1))
-        for name, value, low, high in (*checks, ("noise", noise, 0, 1)):
-            if not low <= float(value) <= high:
-                raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
-        if target not in ("view", "original"):
-            raise ValueError(f"target must be 'view' or 'original', got {target!r}")
+        ranges = {"shift": shift, "zoom": zoom, "brightness": brightness, "noise": noise}
+        for name, value in ranges.items():
+            AUGMENT_RANGES[name].check(name, value)
+        VIEW_TARGET.check("target", target)
         self.rotate90, self.rotate = bool(rotate90), bool(rotate)
         self.shift, self.zoom = float(shift), float(zoom)
         self.brightness, self.noise = float(brightness), float(noise)

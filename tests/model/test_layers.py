@@ -140,7 +140,7 @@ def test_full_covariance_prior_holds_precision_cholesky_factors(tmp_path):
     diagonal = GMMPrior(2, 3, covariance="full")
     diagonal.set_mixture([0.5, 0.5], mu, np.ones((2, 3)) * 2)  # variances of a diagonal fit
     np.testing.assert_allclose(diagonal.mixture()["covariance"], 2 * np.eye(3)[None].repeat(2, 0))
-    with pytest.raises(ValueError, match="covariance must be one of"):
+    with pytest.raises(ValueError, match=r'covariance must be "diag" or "full", got .tied.'):
         GMMPrior(2, 3, covariance="tied")
 
 

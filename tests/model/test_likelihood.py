@@ -91,5 +91,5 @@ def test_a_vanishing_posterior_variance_gives_a_finite_score():
 def test_the_number_of_draws_is_checked():
     m = AstroVaDEr(image_size=16, latent_dim=2, n_clusters=2, filters=(4, 4, 2), seed=0)
     for bad in (0, -1, 10**8):
-        with pytest.raises(ValueError, match="samples must be from 1 to 1024"):
+        with pytest.raises(ValueError, match="samples must be an integer from 1 to 1,024"):
             m.log_likelihood(X, samples=bad)
