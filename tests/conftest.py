@@ -28,6 +28,20 @@ def paper_dir() -> Path:
 
 
 TINY = {
+    "data": {"image_size": 16, "synthetic_count": 60, "validation_fraction": 0.0},
+    "model": {"latent_dim": 2, "n_clusters": 2, "filters": [4, 4, 4]},
+    "schedule": {
+        "gamma_epochs": 1,
+        "gmm_batches": 2,
+        "anneal_epochs": 1,
+        "static_epochs": 0,
+        "periods": 1,
+    },
+    "training": {"batch_size": 20},
+}
+# The configuration of ``tiny_run``: fewer steps or the paper's L2 factor leave the
+# posterior collapsed at 32 px.
+TINY_RUN = {
     "data": {"image_size": 32, "synthetic_count": 400, "validation_fraction": 0.1},
     "model": {"latent_dim": 6, "n_clusters": 5, "filters": [16, 16, 8], "l2": 0.001},
     "schedule": {
@@ -38,27 +52,54 @@ TINY = {
         "periods": 2,
     },
     "optimizer": {"learning_rate": 2e-3, "min_learning_rate": 1e-4, "decay_every": 2},
-    "training": {"batch_size": 20, "seed": 1},
+    "training": {"seed": 1},
 }
 
 
-@pytest.fixture(scope="session")
-def tiny_config():
-    """A 32×32, 11-epoch configuration on 400 built-in synthetic galaxies (tests only).
+class TinyConfig:
+    """The tests' one small configuration: 16 px, J = K = 2, three epochs, 60 images.
 
-    Fewer steps or the paper's L2 factor leave the posterior collapsed at this size.
+    ``tiny_config(**changes)`` is that :class:`~astrovader.config.Config` with
+    some keys changed (``tiny_config(model={"n_clusters": 3})``); ``tiny_config.sets(
+    **changes)`` the same keys as ``--set`` options of the command line.
     """
-    from astrovader.config import Config
 
-    return Config().replace(**TINY)
+    @staticmethod
+    def changed(changes: dict) -> dict:
+        from astrovader.config.core import merge
+
+        return merge(TINY, changes)
+
+    def __call__(self, **changes):
+        from astrovader.config import Config
+
+        return Config().replace(**self.changed(changes))
+
+    def sets(self, **changes) -> list[str]:
+        import json
+
+        keys = self.changed(changes).items()
+        return [f"--set={s}.{k}={json.dumps(v)}" for s, values in keys for k, v in values.items()]
 
 
 @pytest.fixture(scope="session")
-def tiny_run(tiny_config, tmp_path_factory):
-    """A finished run directory of the tiny configuration, trained once per session."""
+def tiny_config() -> TinyConfig:
+    """``tiny_config(**changes)``: the tests' small configuration with some keys changed."""
+    return TinyConfig()
+
+
+@pytest.fixture(scope="session")
+def tiny_run_config(tiny_config):
+    """A 32×32, 11-epoch configuration on 400 built-in synthetic galaxies (``tiny_run``'s)."""
+    return tiny_config(**TINY_RUN)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_run_config, tmp_path_factory):
+    """A finished run directory of ``tiny_run_config``, trained once per session."""
     from astrovader.training.run import fit_run
 
-    return fit_run(tiny_config, tmp_path_factory.mktemp("tiny") / "run", verbose=0)
+    return fit_run(tiny_run_config, tmp_path_factory.mktemp("tiny") / "run", verbose=0)
 
 
 @pytest.fixture(scope="session")

@@ -27,16 +27,6 @@ from astrovader.data.readers import load_images, read_image
 from astrovader.errors import AstrovaderError
 
 RNG = np.random.default_rng(11)
-TINY = ["--set", "data.image_size=16", "--set", "model.n_clusters=2"]
-SHORT = [
-    *TINY,
-    "--quiet",
-    *("--set", "model.latent_dim=2", "--set", "model.filters=[4,4,4]"),
-    *("--set", "schedule.gamma_epochs=1", "--set", "schedule.gmm_batches=2"),
-    *("--set", "schedule.anneal_epochs=1", "--set", "schedule.static_epochs=1"),
-    *("--set", "schedule.periods=1", "--set", "training.batch_size=4"),
-    *("--set", "data.validation_fraction=0.2"),
-]
 
 
 def _grey(folder, n=12, prefix="g"):
@@ -66,11 +56,30 @@ def _png_header_only(width, height):
     )
 
 
-def _fit_fails(data, tmp_path, cli_error, *extra):
-    out = tmp_path / "run"
-    line = cli_error(["fit", str(data), "--out", str(out), *TINY, *extra])
-    assert not out.exists()
-    return line
+@pytest.fixture(scope="session")
+def short(tiny_config):
+    """``--set`` options of a short run on 12 stamps of 16 px (3 for validation, batch 4)."""
+    return [
+        "--quiet",
+        *tiny_config.sets(
+            data={"validation_fraction": 0.2},
+            schedule={"static_epochs": 1},
+            training={"batch_size": 4},
+        ),
+    ]
+
+
+@pytest.fixture
+def fit_fails(tmp_path, cli_error, tiny_config):
+    """``fit_fails(data, *options)``: fit refuses ``data`` in one line and creates no run."""
+
+    def run(data, *extra):
+        out = tmp_path / "run"
+        line = cli_error(["fit", str(data), "--out", str(out), *tiny_config.sets(), *extra])
+        assert not out.exists()
+        return line
+
+    return run
 
 
 NAN_FITS = np.linspace(0.0, 5.0, 256).reshape(16, 16)
@@ -78,21 +87,17 @@ NAN_FITS[2, 3], NAN_FITS[7, 7], NAN_FITS[9, 1] = np.nan, np.inf, -np.inf
 
 
 @pytest.fixture(scope="module")
-def model_file(tmp_path_factory):
+def model_file(tmp_path_factory, tiny_config):
     """A compatible .keras file: an untrained tiny model, as a run would save it."""
-    from astrovader.config import Config
     from astrovader.model.vade import AstroVaDEr
 
-    config = Config().replace(
-        data={"image_size": 16}, model={"latent_dim": 2, "n_clusters": 2, "filters": [4, 4, 4]}
-    )
     path = tmp_path_factory.mktemp("model") / "model.keras"
-    AstroVaDEr.from_settings(config).save(path)
+    AstroVaDEr.from_settings(tiny_config()).save(path)
     return path
 
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory):
+def finished_run(tmp_path_factory, short):
     """A finished run on a folder with colour PNGs, NaN FITS pixels and a non-image file."""
     root = tmp_path_factory.mktemp("bad_inputs")
     data = _grey(root / "data", 10)
@@ -105,7 +110,7 @@ def finished_run(tmp_path_factory):
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         status = main(
-            ["fit", str(data), "--out", str(run), *SHORT, "--set", 'data.nan_pixels="zero"']
+            ["fit", str(data), "--out", str(run), *short, "--set", 'data.nan_pixels="zero"']
         )
     assert status == 0, err.getvalue()
     return data, run, err.getvalue()
@@ -114,45 +119,45 @@ def finished_run(tmp_path_factory):
 # --- image files ---------------------------------------------------------------------------
 
 
-def test_corrupt_png(tmp_path, cli_error):
+def test_corrupt_png(tmp_path, fit_fails):
     data = _grey(tmp_path / "data")
     (data / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(RNG.integers(0, 256, 64)))
-    line = _fit_fails(data, tmp_path, cli_error)
+    line = fit_fails(data)
     assert "broken.png: corrupt" in line
 
 
-def test_truncated_png(tmp_path, cli_error):
+def test_truncated_png(tmp_path, fit_fails):
     data = _grey(tmp_path / "data")
     whole = (data / "g05.png").read_bytes()
     (data / "g05.png").write_bytes(whole[: len(whole) * 2 // 3])
-    line = _fit_fails(data, tmp_path, cli_error)
+    line = fit_fails(data)
     assert "g05.png: corrupt or truncated" in line
 
 
-def test_truncated_jpeg(tmp_path, cli_error):
+def test_truncated_jpeg(tmp_path, fit_fails):
     data = _grey(tmp_path / "data")
     Image.fromarray(RNG.integers(0, 256, (16, 16), dtype=np.uint8)).save(data / "cut.jpg")
     whole = (data / "cut.jpg").read_bytes()
     (data / "cut.jpg").write_bytes(whole[: len(whole) - 40])
-    line = _fit_fails(data, tmp_path, cli_error)
+    line = fit_fails(data)
     assert "cut.jpg: corrupt or truncated image (image file is truncated" in line
 
 
-def test_fits_without_image_hdu_is_refused_alone_and_strictly(tmp_path, cli_error):
+def test_fits_without_image_hdu_is_refused_alone_and_strictly(tmp_path, fit_fails):
     data = _grey(tmp_path / "data")
     table = fits.BinTableHDU.from_columns([fits.Column(name="flux", format="E", array=[1.0])])
     fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(), table]).writeto(tmp_path / "table.fits")
     (data / "table.fits").write_bytes((tmp_path / "table.fits").read_bytes())
-    line = _fit_fails(data / "table.fits", tmp_path, cli_error)
+    line = fit_fails(data / "table.fits")
     assert f"{data / 'table.fits'}: no path column (looked for path, file" in line
-    line = _fit_fails(data, tmp_path, cli_error, "--set", "data.strict=true")
+    line = fit_fails(data, "--set", "data.strict=true")
     assert "table.fits: not an image file, and strict checking refuses" in line
 
 
-def test_fits_with_nan_and_inf_pixels(tmp_path, cli_error):
+def test_fits_with_nan_and_inf_pixels(tmp_path, fit_fails):
     data = _grey(tmp_path / "data")
     fits.writeto(data / "holes.fits", NAN_FITS)
-    line = _fit_fails(data, tmp_path, cli_error)
+    line = fit_fails(data)
     assert "holes.fits: image has 3 NaN or infinite pixel(s)" in line
     assert 'data.nan_pixels = "zero"' in line
 
@@ -174,21 +179,21 @@ def test_nan_pixels_zero_trains_and_reports_the_count(finished_run, minmax):
     np.testing.assert_allclose(got, expected, atol=1e-6)
 
 
-def test_zero_byte_image(tmp_path, cli_error):
+def test_zero_byte_image(tmp_path, fit_fails):
     data = _grey(tmp_path / "data")
     (data / "nothing.png").write_bytes(b"")
-    line = _fit_fails(data, tmp_path, cli_error)
+    line = fit_fails(data)
     assert "nothing.png: empty file" in line
 
 
 @pytest.mark.parametrize("name", ["flat.png", "flat.fits"])
-def test_zero_width_image(tmp_path, cli_error, name):
+def test_zero_width_image(tmp_path, name, fit_fails):
     data = _grey(tmp_path / "data")
     if name.endswith(".png"):
         (data / name).write_bytes(_png_header_only(width=0, height=7))
     else:
         fits.writeto(data / name, np.zeros((7, 0)))
-    line = _fit_fails(data, tmp_path, cli_error)
+    line = fit_fails(data)
     assert f"{name}: image has zero size (7×0)" in line
 
 
@@ -206,11 +211,11 @@ def test_non_image_files_are_skipped_and_counted(finished_run):
     assert (run / "model.keras").is_file()
 
 
-def test_non_image_files_are_an_error_when_strict(tmp_path, cli_error):
+def test_non_image_files_are_an_error_when_strict(tmp_path, fit_fails):
     data = _grey(tmp_path / "data")
     (data / "b_notes.txt").write_text("x")
     (data / "a_labels.csv").write_text("id\n")
-    line = _fit_fails(data, tmp_path, cli_error, "--set", "data.strict=true")
+    line = fit_fails(data, "--set", "data.strict=true")
     assert f"{data / 'a_labels.csv'}: not an image file" in line and "(2 found)" in line
 
 
@@ -224,46 +229,46 @@ def test_colour_image_is_averaged_when_grey_is_wanted(finished_run):
     np.testing.assert_allclose(grey, rgb.mean(axis=2) / 255, atol=1e-6)
 
 
-def test_grey_image_when_colour_is_wanted(tmp_path, cli_error):
+def test_grey_image_when_colour_is_wanted(tmp_path, fit_fails):
     data = _grey(tmp_path / "data")
-    line = _fit_fails(data, tmp_path, cli_error, "--set", "data.bands=3")
+    line = fit_fails(data, "--set", "data.bands=3")
     assert "g00.png: image has 1 band(s) but 3 are wanted" in line
 
 
-def test_empty_directory(tmp_path, cli_error):
+def test_empty_directory(tmp_path, fit_fails):
     (tmp_path / "void").mkdir()
-    line = _fit_fails(tmp_path / "void", tmp_path, cli_error)
+    line = fit_fails(tmp_path / "void")
     assert f"{tmp_path / 'void'}: no images found (0 other file(s) skipped)" in line
 
 
-def test_missing_path(tmp_path, cli_error):
-    line = _fit_fails(tmp_path / "nowhere", tmp_path, cli_error)
+def test_missing_path(tmp_path, fit_fails):
+    line = fit_fails(tmp_path / "nowhere")
     assert f"{tmp_path / 'nowhere'}: no such file or directory" in line
 
 
-def test_unreadable_image_file(tmp_path, cli_error):
+def test_unreadable_image_file(tmp_path, fit_fails):
     data = _grey(tmp_path / "data")
     (data / "g03.png").chmod(0)
     if os.access(data / "g03.png", os.R_OK):
         pytest.skip("chmod 000 does not stop this user (root) from reading")
-    line = _fit_fails(data, tmp_path, cli_error)
+    line = fit_fails(data)
     assert "g03.png: cannot read file (Permission denied)" in line
 
 
-def test_unreadable_data_folder(tmp_path, cli_error):
+def test_unreadable_data_folder(tmp_path, fit_fails):
     data = _grey(tmp_path / "data")
     locked = _grey(data / "locked", 2, prefix="l")
     locked.chmod(0)
     if os.access(locked, os.R_OK):
         pytest.skip("chmod 000 does not stop this user (root) from listing a folder")
-    line = _fit_fails(data, tmp_path, cli_error)
+    line = fit_fails(data)
     assert f"{locked}: cannot read folder (Permission denied)" in line
 
 
-def test_broken_link_in_the_data_folder(tmp_path, cli_error):
+def test_broken_link_in_the_data_folder(tmp_path, fit_fails):
     data = _grey(tmp_path / "data")
     os.symlink(tmp_path / "gone.png", data / "ghost.png")
-    line = _fit_fails(data, tmp_path, cli_error)
+    line = fit_fails(data)
     assert "ghost.png: cannot read image (broken symbolic link)" in line
 
 
@@ -289,23 +294,23 @@ def test_folder_where_a_config_file_is_expected(tmp_path, cli_error):
         ("data.nan_pixels=drop", "data.nan_pixels = 'drop' is not allowed"),
     ],
 )
-def test_bad_setting(tmp_path, cli_error, setting, message):
+def test_bad_setting(tmp_path, setting, message, fit_fails):
     data = _grey(tmp_path / "data")
-    line = _fit_fails(data, tmp_path, cli_error, "--set", setting)
+    line = fit_fails(data, "--set", setting)
     assert message in line
 
 
-def test_bad_config_file(tmp_path, cli_error):
+def test_bad_config_file(tmp_path, fit_fails):
     config = tmp_path / "bad.toml"
     config.write_text("[schedule]\nperiods = -5\n")
     data = _grey(tmp_path / "data")
-    line = _fit_fails(data, tmp_path, cli_error, "--config", str(config))
+    line = fit_fails(data, "--config", str(config))
     assert f"{config}: schedule.periods = -5 is not allowed" in line
 
 
-def test_more_clusters_than_images(tmp_path, cli_error):
+def test_more_clusters_than_images(tmp_path, fit_fails):
     data = _grey(tmp_path / "data")
-    line = _fit_fails(data, tmp_path, cli_error, "--set", "model.n_clusters=50")
+    line = fit_fails(data, "--set", "model.n_clusters=50")
     assert "12 images (12 for training) are too few for model.n_clusters = 50 (set" in line
 
 
@@ -402,10 +407,10 @@ def test_incompatible_model_file_from_the_command_line(model_file, tmp_path, cli
 
 
 @pytest.mark.slow
-def test_run_directory_holding_a_finished_run_is_untouched(finished_run, cli_error):
+def test_run_directory_holding_a_finished_run_is_untouched(finished_run, cli_error, short):
     data, run, _ = finished_run
     before = _snapshot(run)
     assert {"config.toml", "model.keras", "history.csv", "clusters.csv"} <= set(before)
-    line = cli_error(["fit", str(data), "--out", str(run), *SHORT])
+    line = cli_error(["fit", str(data), "--out", str(run), *short])
     assert f"{run}: already holds a run" in line and "--overwrite" in line
     assert _snapshot(run) == before

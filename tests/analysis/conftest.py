@@ -35,12 +35,12 @@ def gz2_catalogue(records, path, rng):
 
 
 @pytest.fixture(scope="session")
-def tiny_records(tiny_config):
+def tiny_records(tiny_run_config):
     from astrovader.data.synthetic import synthetic_imageset
 
-    data = tiny_config.data
+    data = tiny_run_config.data
     imageset, records = synthetic_imageset(
-        data.synthetic_count, data.image_size, tiny_config.training.seed
+        data.synthetic_count, data.image_size, tiny_run_config.training.seed
     )
     return imageset, records
 

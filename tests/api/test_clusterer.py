@@ -95,9 +95,9 @@ def test_sample_save_and_load(fitted, images, tmp_path):
     assert main(["embed", str(saved), "--out", str(tmp_path / "e.csv"), "--quiet"]) == 0
 
 
-def test_score_samples_ranks_injected_artefacts_as_the_most_anomalous(tiny_run, tiny_config):
+def test_score_samples_ranks_injected_artefacts_as_the_most_anomalous(tiny_run, tiny_run_config):
     est = Clusterer.load(tiny_run)
-    size = tiny_config.data.image_size
+    size = tiny_run_config.data.image_size
     normal = synthetic_imageset(60, size, seed=11)[0].images
     stripes = normal[:1].copy()
     stripes[0, ::4] = 1.0  # saturated rows

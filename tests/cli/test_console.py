@@ -14,17 +14,11 @@ import pytest
 from astrovader._quiet import is_native_log
 
 COMMAND = shutil.which("astrovader") or str(Path(sys.executable).with_name("astrovader"))
-TINY = [
-    "--set=data.image_size=16",
-    "--set=data.synthetic_count=120",
-    "--set=model.filters=[4,4,4]",
-    "--set=model.n_clusters=3",
-    "--set=schedule.gamma_epochs=2",
-    "--set=schedule.anneal_epochs=1",
-    "--set=schedule.static_epochs=1",
-    "--set=schedule.periods=1",
-    "--set=training.batch_size=20",
-]
+SHORT = {
+    "data": {"synthetic_count": 120},
+    "model": {"n_clusters": 3},
+    "schedule": {"gamma_epochs": 2, "static_epochs": 1},
+}
 NOISE = re.compile(r"^[IWEF]\d{4} |absl::InitializeLog|cuInit|remapper failed|oneDNN")
 
 
@@ -82,10 +76,13 @@ def test_a_file_name_with_a_newline_and_escapes_gives_one_escaped_line(tmp_path)
 
 
 @pytest.mark.slow
-def test_a_tiny_fit_shows_phases_and_summary_and_no_log_noise(tmp_path):
+def test_a_tiny_fit_shows_phases_and_summary_and_no_log_noise(tmp_path, tiny_config):
     run = tmp_path / "run"
     result = subprocess.run(
-        [COMMAND, "fit", *TINY, "--out", str(run)], capture_output=True, text=True, check=False
+        [COMMAND, "fit", *tiny_config.sets(**SHORT), "--out", str(run)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     lines = result.stderr.replace("\r", "\n").splitlines()
@@ -109,7 +106,7 @@ def test_a_tiny_fit_shows_phases_and_summary_and_no_log_noise(tmp_path):
     assert all("training images/s" in line and "run ETA" in line for line in epochs)
     assert "gamma" in epochs[0] and "anneal 1/1" in epochs[2] and "static 1/1" in epochs[3]
     quiet = subprocess.run(
-        [COMMAND, "fit", *TINY, "--out", str(run), "--overwrite", "--quiet"],
+        [COMMAND, "fit", *tiny_config.sets(**SHORT), "--out", str(run), "--overwrite", "--quiet"],
         capture_output=True,
         text=True,
         check=False,
@@ -126,9 +123,12 @@ def _terminal_signals():
 
 
 @pytest.mark.slow
-def test_ctrl_c_names_the_resume_command(tmp_path):
+def test_ctrl_c_names_the_resume_command(tmp_path, tiny_config):
     run = tmp_path / "run"
-    args = [*TINY, "--set=schedule.gamma_epochs=5000"]  # never ends by itself here
+    args = [
+        *tiny_config.sets(**SHORT),
+        "--set=schedule.gamma_epochs=5000",
+    ]  # never ends by itself here
     process = subprocess.Popen(
         [COMMAND, "fit", *args, "--out", str(run), "--quiet"],
         stderr=subprocess.PIPE,

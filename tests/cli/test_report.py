@@ -30,7 +30,7 @@ def inputs(tmp_path_factory):
     return root
 
 
-def test_report_command_on_new_data_applies_every_option(tiny_run, tiny_config, inputs, capsys):
+def test_report_command_on_new_data_applies_every_option(tiny_run, tiny_run_config, inputs, capsys):
     import astrovader
     from astrovader.data.readers import load_images
 
@@ -49,7 +49,7 @@ def test_report_command_on_new_data_applies_every_option(tiny_run, tiny_config, 
     # γ comes from the model on the new images, in batches of the run's batch size.
     images = load_images(inputs / "sims", 1, 32, progress=False)
     model = astrovader.load_model(tiny_run / "model.keras")
-    batch = tiny_config.training.batch_size
+    batch = tiny_run_config.training.batch_size
     # z is the mean μ̃ over the 8 flips and quarter turns (augment.test_views = 8).
     assert model.test_views == 8
     x = images.images

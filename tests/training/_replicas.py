@@ -2,26 +2,14 @@
 
 python _replicas.py mirrored OUT          # 2 logical CPUs: helpers, then default vs mirrored fit
 python _replicas.py worker INDEX PORTS OUT  # one MultiWorkerMirroredStrategy worker
+
+The test writes the runs' configuration to OUT/tiny.toml.
 """
 
 import json
 import os
 import sys
 from pathlib import Path
-
-TINY = {
-    "data": {"image_size": 16, "synthetic_count": 80, "validation_fraction": 0.2},
-    "model": {"latent_dim": 3, "n_clusters": 3, "filters": [4, 4, 4]},
-    "schedule": {
-        "gamma_epochs": 1,
-        "gmm_batches": 4,
-        "anneal_epochs": 1,
-        "static_epochs": 1,
-        "periods": 1,
-    },
-    "optimizer": {"learning_rate": 2e-3},
-    "training": {"batch_size": 16, "seed": 3, "precision": "float32"},
-}
 
 
 def helpers(strategy):
@@ -117,7 +105,6 @@ def mirrored(out: Path):
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import astrovader
     from astrovader.cli import main
-    from astrovader.config import Config
     from astrovader.training import distribute
     from astrovader.training.history import read_history
 
@@ -125,7 +112,6 @@ def mirrored(out: Path):
     result["steps"] = {
         name: vade_steps(distribute.make_strategy(name)) for name in ("default", "mirrored")
     }
-    Config().replace(**TINY).save(out / "tiny.toml")
     for strategy in ("default", "mirrored"):
         run = out / strategy
         args = ["fit", "--config", str(out / "tiny.toml"), "--strategy", strategy]
@@ -147,7 +133,7 @@ def worker(index: int, ports: str, out: Path):
     import keras
     import numpy as np
 
-    from astrovader.config import Config
+    from astrovader.config import load_config
     from astrovader.training.run import fit_run
 
     class Save(keras.callbacks.Callback):
@@ -157,25 +143,7 @@ def worker(index: int, ports: str, out: Path):
         def on_train_end(self, logs=None):
             np.savez(out / f"final-{index}.npz", *self.model.get_weights())
 
-    config = Config().replace(
-        **{
-            **TINY,
-            "data": {"image_size": 16, "synthetic_count": 64, "validation_fraction": 0.0},
-            "schedule": {
-                "gamma_epochs": 0,
-                "gmm_batches": 2,
-                "anneal_epochs": 1,
-                "static_epochs": 0,
-                "periods": 1,
-            },
-            "training": {
-                "batch_size": 16,
-                "seed": 2,
-                "strategy": "multiworker",
-                "precision": "float32",
-            },
-        }
-    )
+    config = load_config(out / "tiny.toml")
     fit_run(config, out / "run", verbose=0, callbacks=(Save(),))
 
 

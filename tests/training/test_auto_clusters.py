@@ -13,8 +13,8 @@ from astrovader.training.run import fit_run
 
 
 @pytest.mark.slow
-def test_auto_clusters_trains_with_the_picked_k_and_resumes(tiny_config, tmp_path):
-    config = tiny_config.replace(
+def test_auto_clusters_trains_with_the_picked_k_and_resumes(tiny_run_config, tmp_path):
+    config = tiny_run_config.replace(
         model={"n_clusters": "auto"},
         pick_k={"fits": 8, "batch_size": 200, "max_components": 10},
     )

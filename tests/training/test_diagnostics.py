@@ -10,18 +10,7 @@ from astrovader.training import diagnostics
 from astrovader.training.run import fit_run
 
 RNG = np.random.default_rng(5)
-TINY = {
-    "data": {"image_size": 16, "synthetic_count": 60, "validation_fraction": 0.0},
-    "model": {"latent_dim": 2, "n_clusters": 2, "filters": [4, 4, 4]},
-    "schedule": {
-        "gamma_epochs": 2,
-        "gmm_batches": 3,
-        "anneal_epochs": 1,
-        "static_epochs": 0,
-        "periods": 1,
-    },
-    "training": {"batch_size": 20},
-}
+SCHEDULE = {"gamma_epochs": 2, "gmm_batches": 3}
 # An L2 factor far too strong for 16 px images pulls every posterior onto the prior.
 COLLAPSING = {"model": {"l2": 10.0, "l2_scaling": "none"}, "optimizer": {"learning_rate": 1e-2}}
 
@@ -52,14 +41,16 @@ def test_each_check_fires_on_its_failure_and_not_on_healthy_values():
     assert diagnostics.early_floor(load_config("astrovader/presets/quickstart.toml")) is None
 
 
-def test_a_collapse_at_the_initialisation_stops_the_run(tmp_path):
-    config = Config().replace(**TINY).replace(**COLLAPSING)
+def test_a_collapse_at_the_initialisation_stops_the_run(tmp_path, tiny_config):
+    config = tiny_config(schedule=SCHEDULE, **COLLAPSING)
     with pytest.raises(CollapseError, match=r"collapsed embedding.*model\.l2.*--force"):
         fit_run(config, tmp_path / "run", verbose=0)
 
 
-def test_force_trains_on_and_the_warning_reaches_the_run_and_the_report(tmp_path, capsys):
-    config = Config().replace(**TINY).replace(**COLLAPSING)
+def test_force_trains_on_and_the_warning_reaches_the_run_and_the_report(
+    tmp_path, capsys, tiny_config
+):
+    config = tiny_config(schedule=SCHEDULE, **COLLAPSING)
     path = tmp_path / "c.toml"
     config.save(path)
     run = tmp_path / "run"
@@ -72,8 +63,8 @@ def test_force_trains_on_and_the_warning_reaches_the_run_and_the_report(tmp_path
     assert "Warnings from training" in page and "collapsed embedding" in page
 
 
-def test_the_cli_names_a_collapse_in_one_line(tmp_path, cli_error):
-    config = Config().replace(**TINY).replace(**COLLAPSING)
+def test_the_cli_names_a_collapse_in_one_line(tmp_path, cli_error, tiny_config):
+    config = tiny_config(schedule=SCHEDULE, **COLLAPSING)
     config.save(tmp_path / "c.toml")
     line = cli_error(
         ["fit", "--config", str(tmp_path / "c.toml"), "--out", str(tmp_path / "r"), "--quiet"]

@@ -66,8 +66,15 @@ def test_xla_cannot_compile_a_replicated_step():
 
 
 @pytest.fixture(scope="module")
-def mirrored(tmp_path_factory):
+def mirrored(tmp_path_factory, tiny_config):
     out = tmp_path_factory.mktemp("mirrored")
+    tiny_config(
+        data={"synthetic_count": 80, "validation_fraction": 0.2},
+        model={"latent_dim": 3, "n_clusters": 3},
+        schedule={"gmm_batches": 4, "static_epochs": 1},
+        optimizer={"learning_rate": 2e-3},
+        training={"batch_size": 16, "seed": 3, "precision": "float32"},
+    ).save(out / "tiny.toml")
     process = _run(["mirrored", out], out)
     output, _ = process.communicate(timeout=900)
     assert process.returncode == 0, output[-3000:]
@@ -152,9 +159,16 @@ def _free_ports(n):
 
 
 @pytest.mark.slow
-def test_two_workers_end_with_identical_weights(tmp_path):
+def test_two_workers_end_with_identical_weights(tmp_path, tiny_config):
     import os
 
+    tiny_config(
+        data={"synthetic_count": 64},
+        model={"latent_dim": 3, "n_clusters": 3},
+        schedule={"gamma_epochs": 0},
+        optimizer={"learning_rate": 2e-3},
+        training={"batch_size": 16, "seed": 2, "strategy": "multiworker", "precision": "float32"},
+    ).save(tmp_path / "tiny.toml")
     ports = _free_ports(2)
     scratch = [tmp_path / f"tmp{i}" for i in range(2)]
     workers = []

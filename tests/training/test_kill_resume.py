@@ -18,22 +18,17 @@ import numpy as np
 from astrovader.model.loading import load_model
 from astrovader.training.history import read_history
 
-SETS = [
-    f"--set={key}"
-    for key in (
-        "data.image_size=16",
-        "data.synthetic_count=200",
-        "model.latent_dim=3",
-        "model.n_clusters=3",
-        "model.filters=[4,4,4]",
-        "schedule.gamma_epochs=3",
-        "schedule.gmm_batches=5",
-        "schedule.anneal_epochs=2",
-        "schedule.static_epochs=1",
-        "schedule.periods=2",
-        "training.batch_size=20",
-    )
-]
+SHORT = {
+    "data": {"synthetic_count": 200},
+    "model": {"latent_dim": 3, "n_clusters": 3},
+    "schedule": {
+        "gamma_epochs": 3,
+        "gmm_batches": 5,
+        "anneal_epochs": 2,
+        "static_epochs": 1,
+        "periods": 2,
+    },
+}
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
@@ -81,16 +76,17 @@ def kill_when(process: subprocess.Popen, ready, run: Path, limit: float = 300.0)
     process.wait()
 
 
-def test_killed_four_times_the_resumed_run_equals_an_uninterrupted_one(tmp_path):
+def test_killed_four_times_the_resumed_run_equals_an_uninterrupted_one(tmp_path, tiny_config):
     reference, run = tmp_path / "reference", tmp_path / "run"
-    process = start("--out", str(run), *SETS)
+    sets = tiny_config.sets(**SHORT)
+    process = start("--out", str(run), *sets)
     killed_at = []
     for name, ready in POINTS.items():
         kill_when(process, ready, run)
         killed_at.append((name, rows(run)))
         process = start("--resume", str(run))
     assert process.wait() == 0, process.stderr.read().decode()[-2000:]
-    whole = start("--out", str(reference), *SETS)  # after, so that the polling has a core
+    whole = start("--out", str(reference), *sets)  # after, so that the polling has a core
     assert whole.wait() == 0, whole.stderr.read().decode()[-2000:]
     assert [point for point, _ in killed_at] == list(POINTS)
     assert killed_at[0][1] == 0 and killed_at[1][1] >= 3

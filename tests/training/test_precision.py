@@ -69,13 +69,13 @@ def test_mixed_precision_training_keeps_gamma_normalised_and_finite(policy):
 
 
 @pytest.mark.slow
-def test_fit_run_in_mixed_bfloat16_saves_a_float32_model(tiny_config, tmp_path):
+def test_fit_run_in_mixed_bfloat16_saves_a_float32_model(tiny_run_config, tmp_path):
     import astrovader
     from astrovader.data.cluster_table import read_clusters
     from astrovader.training.history import read_history
     from astrovader.training.run import fit_run
 
-    config = tiny_config.replace(
+    config = tiny_run_config.replace(
         data={"synthetic_count": 120},
         schedule={"gamma_epochs": 1, "anneal_epochs": 1, "static_epochs": 0, "periods": 1},
         training={"precision": "mixed_bfloat16"},

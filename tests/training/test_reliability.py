@@ -6,21 +6,13 @@ import keras
 import numpy as np
 import pytest
 
-from astrovader.config import Config
 from astrovader.errors import AstrovaderError
 from astrovader.training.run import fit_run
 
 SMALL = {
-    "data": {"image_size": 16, "synthetic_count": 120, "validation_fraction": 0.1},
-    "model": {"latent_dim": 3, "n_clusters": 3, "filters": [4, 4, 4]},
-    "schedule": {
-        "gamma_epochs": 2,
-        "gmm_batches": 5,
-        "anneal_epochs": 1,
-        "static_epochs": 1,
-        "periods": 2,
-    },
-    "training": {"batch_size": 20},
+    "data": {"synthetic_count": 120, "validation_fraction": 0.1},
+    "model": {"latent_dim": 3, "n_clusters": 3},
+    "schedule": {"gamma_epochs": 2, "gmm_batches": 5, "static_epochs": 1, "periods": 2},
 }
 
 
@@ -51,8 +43,8 @@ def _epochs(run):
 
 
 @pytest.mark.slow
-def test_nan_stops_names_epoch_phase_term_and_keeps_last_good_checkpoint(tmp_path):
-    config = Config().replace(**SMALL)
+def test_nan_stops_names_epoch_phase_term_and_keeps_last_good_checkpoint(tmp_path, tiny_config):
+    config = tiny_config(**SMALL)
     run = tmp_path / "run"
     with pytest.raises(
         AstrovaderError,
@@ -73,8 +65,8 @@ def test_nan_stops_names_epoch_phase_term_and_keeps_last_good_checkpoint(tmp_pat
 
 
 @pytest.mark.slow
-def test_skip_batch_drops_the_bad_batch_and_finishes(tmp_path):
-    config = Config().replace(**SMALL)
+def test_skip_batch_drops_the_bad_batch_and_finishes(tmp_path, tiny_config):
+    config = tiny_config(**SMALL)
     run = tmp_path / "run"
     fit_run(config, run, verbose=0, on_nan="skip-batch", callbacks=(PoisonLoss(3, 1),))
     import astrovader

@@ -18,15 +18,17 @@ def _history(run):
 
 
 @pytest.mark.slow
-def test_tiny_run_writes_every_output(tiny_run, tiny_config):
+def test_tiny_run_writes_every_output(tiny_run, tiny_run_config):
     for name in ("config.toml", "model.keras", "history.csv", "clusters.csv"):
         assert (tiny_run / name).is_file(), name
     assert (tiny_run / "checkpoints" / "last.weights.h5").is_file()
     assert any((tiny_run / "tensorboard").rglob("events.out.tfevents.*"))
-    assert load_config(tiny_run / "config.toml") == tiny_config
+    assert load_config(tiny_run / "config.toml") == tiny_run_config
     rows = _history(tiny_run)
     assert tuple(rows[0]) == COLUMNS
-    assert [int(r["epoch"]) for r in rows] == list(range(1, tiny_config.schedule.total_epochs + 1))
+    assert [int(r["epoch"]) for r in rows] == list(
+        range(1, tiny_run_config.schedule.total_epochs + 1)
+    )
     assert [r["phase"] for r in rows] == ["gamma"] * 5 + ["anneal"] * 2 + ["static"] + [
         "anneal"
     ] * 2 + ["static"]
@@ -37,14 +39,14 @@ def test_tiny_run_writes_every_output(tiny_run, tiny_config):
 
 
 @pytest.mark.slow
-def test_tiny_run_learns_and_clusters_above_chance(tiny_run, tiny_config):
+def test_tiny_run_learns_and_clusters_above_chance(tiny_run, tiny_run_config):
     from scipy.optimize import linear_sum_assignment
 
     rows = _history(tiny_run)
     first, last_gamma = float(rows[0]["reconstruction"]), float(rows[4]["reconstruction"])
     assert last_gamma < 0.8 * first
     clusters = read_clusters(tiny_run / "clusters.csv")
-    imageset, records = synthetic_imageset(400, 32, tiny_config.training.seed)
+    imageset, records = synthetic_imageset(400, 32, tiny_run_config.training.seed)
     assert list(clusters["id"]) == list(imageset.ids)
     np.testing.assert_allclose(clusters["gamma"].sum(axis=1), 1.0, atol=1e-4)
     truth = np.array([r["class"] for r in records])

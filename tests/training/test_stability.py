@@ -57,19 +57,16 @@ def test_the_stop_does_not_fire_while_the_partition_moves(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_stable_run_ends_early_and_resume_trains_no_further(tmp_path):
-    config = Config().replace(
-        data={"image_size": 16, "synthetic_count": 60, "validation_fraction": 0.0},
-        model={"latent_dim": 2, "n_clusters": 2, "filters": [4, 4, 4]},
+def test_a_stable_run_ends_early_and_resume_trains_no_further(tmp_path, tiny_config):
+    config = tiny_config(
         schedule={
             "gamma_epochs": 2,
-            "anneal_epochs": 1,
+            "gmm_batches": 200,
             "static_epochs": 1,
             "periods": 3,
             "stop_when_stable": 0.99,  # any partition that is not wholly new counts as stable
         },
         mixture={"final_fits": 1},
-        training={"batch_size": 20},
     )
     keras.utils.set_random_seed(0)
     run = fit_run(config, tmp_path / "run", verbose=0)
