@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from astrovader.config.rules import AUGMENT_RANGES, VIEW_TARGET
+from astrovader.config.rules import AUGMENT_RANGES, OPTIONAL_SEED, VIEW_TARGET
 from astrovader.data.augment import VIEW_KEYS, make_views
 
 
@@ -56,6 +56,7 @@ class RandomViews(keras.layers.Layer):
         for name, value in ranges.items():
             AUGMENT_RANGES[name].check(name, value)
         VIEW_TARGET.check("target", target)
+        OPTIONAL_SEED.check("seed", seed)
         self.rotate90, self.rotate = bool(rotate90), bool(rotate)
         self.shift, self.zoom = float(shift), float(zoom)
         self.brightness, self.noise = float(brightness), float(noise)

@@ -153,3 +153,88 @@ def test_full_covariance_draws_have_the_components_covariance():
     prior.set_mixture([0.5, 0.5], RNG.normal(size=(2, 3)), cov)
     z = np.concatenate([b for b, _ in latent_batches(prior.mixture(), 40_000, 1, seed=3)])
     np.testing.assert_allclose(np.cov(z.T), cov[1], rtol=0.05, atol=0.05)
+
+
+# --- every custom layer through the shared harness (tests/model/conftest.py) ---------------
+
+MEAN, LOG_VAR = RNG.normal(size=(4, 3)).astype("float32"), RNG.normal(size=(4, 3)).astype("float32")
+PI, MU = np.array([0.2, 0.5, 0.3], "float32"), RNG.normal(size=(2, 3)).astype("float32")
+VAR = RNG.uniform(0.5, 2.0, (2, 3)).astype("float32")
+Z = RNG.normal(size=(5, 2)).astype("float32")
+
+
+def test_reparameterize_through_the_harness(run_layer_test):
+    run_layer_test(
+        Reparameterize,
+        {"seed": 3},
+        [MEAN, LOG_VAR],
+        call=lambda layer, x: layer(x, sample=True),
+        shapes=[(4, 3)],
+        bad={"seed": -1},
+    )
+
+
+def _mixture(prior):
+    prior.set_mixture(PI, MU.T, VAR.T)
+
+
+@pytest.mark.parametrize(
+    ("covariance", "spread"), [("diag", (2, 3)), ("full", (3, 2, 2))], ids=["diag", "full"]
+)
+def test_gmm_prior_through_the_harness(run_layer_test, covariance, spread):
+    prior = run_layer_test(
+        GMMPrior,
+        {"n_clusters": 3, "latent_dim": 2, "simplex": True, "covariance": covariance},
+        Z,
+        setup=_mixture,
+        shapes=[(3,), (2, 3), spread],
+        bad={"n_clusters": 0, "latent_dim": 1.5, "simplex": "yes", "covariance": "tied"},
+    )
+    np.testing.assert_allclose(prior.mixture()["mu"], MU.T, rtol=1e-6)
+
+
+def test_cluster_probability_through_the_harness(run_layer_test):
+    run_layer_test(
+        ClusterProbability,
+        {"minmax_lambda": 20.0},
+        Z,
+        call=lambda layer, z: layer([z, PI, MU, VAR]),
+        shapes=[(5, 3)],
+        bad={"minmax_lambda": -1.0},
+    )
+
+
+def test_random_views_through_the_harness(run_layer_test):
+    from astrovader.model.views import RandomViews
+
+    settings = dict(rotate90=True, rotate=True, shift=0.06, zoom=1.18, brightness=0.15, noise=0.03)
+    images = RNG.random((3, 16, 16, 1)).astype("float32")
+    run_layer_test(
+        RandomViews,
+        {**settings, "target": "original", "seed": 4},
+        images,
+        call=lambda layer, x: layer(x, training=True),
+        shapes=[images.shape, images.shape],
+        bad={"zoom": 0.5, "target": "clean", "seed": -2},
+    )
+
+
+def test_legacy_upsampling_through_the_harness(run_layer_test):
+    from astrovader.model.network import LegacyBilinearUpSampling2D
+
+    run_layer_test(
+        LegacyBilinearUpSampling2D,
+        {},
+        RNG.random((2, 4, 4, 3)).astype("float32"),
+        bad={"size": 3},
+    )
+
+
+def test_positive_floor_through_the_harness(run_layer_test):
+    run_layer_test(
+        PositiveFloor,
+        {"floor": 1e-3},
+        RNG.normal(size=(3, 3)).astype("float32"),
+        shapes=[(3, 3)],
+        bad={"floor": 0.0},
+    )

@@ -199,3 +199,35 @@ def test_eight_test_views_make_gamma_and_embedding_invariant_to_flips_and_turns(
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras")
     np.testing.assert_allclose(loaded.embed(x)[0], gamma, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["paper", "default"])
+def test_the_model_through_the_layer_harness(run_layer_test, method):
+    paper = dict(minmax_lambda=50.0)
+    default = dict(
+        minmax_lambda="none",
+        views=dict(rotate90=True, rotate=True, shift=0.06, zoom=1.18, brightness=0.15, noise=0.03),
+        gamma_from="target",
+        pi_simplex=True,
+        mixture_update="em",
+        tied_views=4,
+        consistency=1.0,
+        test_views=8,
+        covariance="full",
+    )
+    run_layer_test(
+        AstroVaDEr,
+        dict(
+            image_size=S,
+            latent_dim=J,
+            n_clusters=K,
+            filters=(2, 2, 2),
+            seed=4,
+            **(paper if method == "paper" else default),
+        ),
+        images(),
+        call=lambda model, x: model(x, training=True),  # z sampled: the seed matters
+        setup=lambda model: model.prior.set_mixture([0.7, 0.3], np.zeros((K, J)), np.ones((K, J))),
+        shapes=[(5, S, S, 1)],
+        bad={"gamma_from": "z", "tied_views": 3, "image_size": 12, "reconstruction": "l1"},
+    )
