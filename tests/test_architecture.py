@@ -18,8 +18,15 @@ LAYERS = {
     "astrovader._version": 0,
     "astrovader._quiet": 0,
     "astrovader._progress": 0,
+    "astrovader._lazy": 0,
     "astrovader.config": 1,
-    "astrovader.data": 2,
+    # data/ by job: reading and tables on nothing else of data/, simulation on the readers'
+    # ImageSet and scaling, pipelines on both, and the run-level modules on top.
+    "astrovader.data.images": 2.0,
+    "astrovader.data.tables": 2.0,
+    "astrovader.data.simulated": 2.1,
+    "astrovader.data.pipelines": 2.2,
+    "astrovader.data": 2.3,  # sources, prepare, latent_index and the package's lazy names
     "astrovader.model": 3,
     "astrovader.training": 4,
     "astrovader.inference": 5,

@@ -23,7 +23,7 @@ from astropy.io import fits
 from PIL import Image
 
 from astrovader.cli import main
-from astrovader.data.readers import load_images, read_image
+from astrovader.data.images.readers import load_images, read_image
 from astrovader.errors import AstrovaderError
 
 RNG = np.random.default_rng(11)

@@ -172,13 +172,13 @@ def _prior(**changes):
 
 
 def _reading(**changes):
-    from astrovader.data.reading import ReadOptions
+    from astrovader.data.images.options import ReadOptions
 
     return ReadOptions(**changes)
 
 
 def _simulated(bands):
-    from astrovader.data.synthetic import simulate
+    from astrovader.data.simulated.sersic import simulate
 
     return simulate(5, 16, 0, bands=bands)
 

@@ -21,7 +21,7 @@ def test_printable_escapes_every_control_character_and_nothing_else():
 
 def test_config_and_input_errors_are_value_errors(tmp_path):
     from astrovader.config import Config
-    from astrovader.data.readers import load_images
+    from astrovader.data.images.readers import load_images
 
     with pytest.raises(ValueError, match=r"model\.n_clusters = 0 is not allowed"):
         Config().replace(model={"n_clusters": 0})
@@ -38,7 +38,7 @@ def _odd_stamps(folder):
 
 
 def test_library_warnings_are_astrovader_warnings_a_script_can_filter(tmp_path):
-    from astrovader.data.readers import load_images
+    from astrovader.data.images.readers import load_images
 
     path = _odd_stamps(tmp_path / "odd")
     with warnings.catch_warnings():
@@ -54,7 +54,7 @@ def test_library_warnings_are_astrovader_warnings_a_script_can_filter(tmp_path):
 
 def test_the_command_line_prints_a_library_warning_as_one_warning_line(tmp_path, capsys):
     from astrovader.cli._logging import command_logging
-    from astrovader.data.readers import load_images
+    from astrovader.data.images.readers import load_images
 
     path = _odd_stamps(tmp_path / "odd")
     with command_logging("embed"):

@@ -21,7 +21,7 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 from astrovader.config import Config, load_config, to_dict
-from astrovader.data.readers import load_images, read_image
+from astrovader.data.images.readers import load_images, read_image
 from astrovader.errors import ConfigError, InputError
 
 FUZZ = settings(
@@ -373,7 +373,7 @@ def test_valid_images_of_random_size_and_mode(work, kind, height, width, bands_s
     NAN_MODE,
 )
 def test_fits_of_random_shape_and_values(work, array, bands_size, nan):
-    from astrovader.data.fits_stamps import band_axis
+    from astrovader.data.images.fits import band_axis
 
     bands, size = bands_size
     axis = band_axis(array.shape, "auto") if array.ndim == 3 else -2

@@ -154,7 +154,7 @@ def test_bad_requests_write_nothing(grey_model, tmp_path):
 
 def test_the_band_order_of_per_band_files_is_in_the_fits_header(tmp_path):
     from astrovader.config.sections import CatalogConfig
-    from astrovader.data.reading import ReadOptions
+    from astrovader.data.images.options import ReadOptions
     from astrovader.inference.generate import generate
     from astrovader.model.vade import AstroVaDEr
 

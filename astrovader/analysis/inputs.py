@@ -108,9 +108,9 @@ def load_inputs(
             used, or a ``labels.csv`` beside the images of a directory.
         progress: Show a progress bar while the images are read.
     """
-    from astrovader.data._files import is_tfrecord_dir
+    from astrovader.data.images.files import is_tfrecord_dir
+    from astrovader.data.simulated.sersic import synthetic_imageset
     from astrovader.data.sources import load_data
-    from astrovader.data.synthetic import synthetic_imageset
 
     run = RunDirectory(run).check_finished()
     config = run.config
@@ -168,7 +168,7 @@ def load_inputs(
 def _attach_labels(inputs: ReportInputs, labels, data, records) -> None:
     config = inputs.config
     if labels is None and records is not None:
-        from astrovader.data.synthetic import CLASS_NAMES
+        from astrovader.data.simulated.sersic import CLASS_NAMES
 
         lookup = {r["id"]: r["class"] for r in records}
         inputs.truth = np.array([lookup.get(i, -1) for i in inputs.ids], dtype=int)

@@ -1,7 +1,7 @@
 """Clusters in physical terms: non-parametric morphology per cluster (statmorph; framework-free).
 
 For each image of a stated sample, the central source (photutils segmentation,
-:func:`astrovader.data.neighbours.segments`: the segment nearest the centre) is
+:func:`astrovader.data.images.neighbours.segments`: the segment nearest the centre) is
 measured with :func:`statmorph.source_morphology` (Rodriguez-Gomez et al. 2019):
 Gini, M20, concentration C, asymmetry A, smoothness S, the Sérsic index n and
 half-light radius of a Sérsic fit, the non-parametric half-light radius (pixels of
@@ -47,7 +47,7 @@ def measure_one(image: np.ndarray) -> dict[str, float]:
     import statmorph
     from scipy.ndimage import binary_dilation
 
-    from astrovader.data.neighbours import central_label, segments
+    from astrovader.data.images.neighbours import central_label, segments
 
     out = dict.fromkeys(FEATURES, np.nan)
     out["flag"] = -1.0

@@ -4,7 +4,7 @@ It shares every code path with the command line: ``fit`` writes a run directory 
 :func:`~astrovader.training.run.fit_run` (the one training loop; ``astrovader report
 RUN`` and ``astrovader fit --resume RUN`` accept it), and the other methods read
 images the way the model's training images were read
-(:func:`~astrovader.data.readers.load_images` with the model's
+(:func:`~astrovader.data.images.readers.load_images` with the model's
 :meth:`~astrovader.model.vade.AstroVaDEr.read_options`).
 
 Parameters map to the configuration: ``n_clusters`` is ``model.n_clusters``,
@@ -188,7 +188,7 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     def _read_run(self, run: Path):
         from astropy.table import Table
 
-        from astrovader.data.cluster_table import read_clusters
+        from astrovader.data.tables.clusters import read_clusters
         from astrovader.training.rundir import RunDirectory
 
         directory = RunDirectory(run).check_finished()
@@ -203,7 +203,7 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _images(self, X) -> np.ndarray:
         """``X`` read as the model's training images were read."""
-        from astrovader.data.readers import load_images
+        from astrovader.data.images.readers import load_images
 
         self._check_fitted()
         array = _as_array(X)

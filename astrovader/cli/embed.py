@@ -12,8 +12,8 @@ from astrovader.errors import AstrovaderError, InputError
 
 
 def _shard(text: str):
-    """``I/N`` as a :class:`~astrovader.data.parts.Part` (argparse's one-line error otherwise)."""
-    from astrovader.data.parts import Part
+    """``I/N`` as a :class:`~astrovader.data.tables.parts.Part` (else argparse's one-line error)."""
+    from astrovader.data.tables.parts import Part
 
     try:
         return Part.parse(text)
@@ -88,7 +88,7 @@ def _run(model: str):
 
 def _data(args, run):
     """DATA, or a run's own images (its data path, or its built-in synthetic set)."""
-    from astrovader.data.stream import memory_stream
+    from astrovader.data.pipelines.stream import memory_stream
 
     if args.data is not None:
         return args.data
@@ -99,7 +99,7 @@ def _data(args, run):
 
 def run(args: argparse.Namespace) -> int:
     """Embed the data and print a one-line summary."""
-    from astrovader.data.cluster_table import TABLE_SUFFIXES
+    from astrovader.data.tables.clusters import TABLE_SUFFIXES
 
     if not Path(args.model).exists():  # before TensorFlow loads
         raise AstrovaderError(f"{args.model}: no such model file")
@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         raise AstrovaderError(f"{out}: the table must end in .csv or .fits")
     if out.exists() and not args.overwrite:
         raise AstrovaderError(f"{out}: exists; use --overwrite to replace it")
-    from astrovader.data.reading import ReadOptions
+    from astrovader.data.images.options import ReadOptions
 
     run = _run(args.model)
     model = open_model(args.model)

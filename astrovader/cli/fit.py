@@ -105,7 +105,7 @@ def _config(args: argparse.Namespace):
 
 def summary(run) -> str:
     """The end of ``fit``: cluster sizes and mean max γ per component, and the next command."""
-    from astrovader.data.cluster_table import read_clusters
+    from astrovader.data.tables.clusters import read_clusters
 
     table = read_clusters(Path(run) / "clusters.csv")
     gamma, labels = table["gamma"], table["cluster"]
@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     The cluster table and the next command go to stdout, progress and warnings to
     stderr, so that ``astrovader fit … > log.txt`` keeps the result.
     """
-    from astrovader.data._files import is_tfrecord_dir
+    from astrovader.data.images.files import is_tfrecord_dir
     from astrovader.data.sources import fit_to_images, load_data, with_measured_limits
     from astrovader.training.memory import check_memory
 

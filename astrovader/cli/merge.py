@@ -32,7 +32,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Merge the parts and print a one-line summary."""
-    from astrovader.data.table_merge import merge_tables
+    from astrovader.data.tables.merge import merge_tables
 
     out = Path(args.out)
     if out.exists() and not args.overwrite:

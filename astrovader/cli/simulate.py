@@ -67,7 +67,7 @@ def _sky(text: str) -> tuple[float, float]:
 
 def run(args: argparse.Namespace) -> int:
     """Simulate and write the images; print a one-line summary. Returns 0."""
-    from astrovader.data.simulation import write_simulation
+    from astrovader.data.simulated.writer import write_simulation
 
     out = write_simulation(
         args.out,

@@ -14,7 +14,7 @@ import dataclasses
 class AugmentConfig:
     """Augmentation-consistent training (method §9; beyond the paper, off in paper.toml).
 
-    Each training image is seen as a random view (:mod:`astrovader.data.augment`):
+    Each training image is seen as a random view (:mod:`astrovader.model.views`):
     quarter turns (``rotate90``), free rotations (``rotate``: switch both off when
     orientation is the science), shifts up to ``shift`` of the side, a zoom
     log-uniform in [1/``zoom``, ``zoom``], a brightness factor in [1 − b, 1 + b] and

@@ -32,7 +32,7 @@ class DataConfig:
     by ``fit``: the angular side of the images read (the crop, or the side every
     stamp shares), 0 when unknown or mixed. ``mask_neighbours`` replaces every
     source of a raw stamp but the central one by sky noise (photutils segmentation;
-    :mod:`astrovader.data.neighbours`).
+    :mod:`astrovader.data.images.neighbours`).
     """
 
     image_size: int = 128

@@ -25,6 +25,16 @@ from sklearn.neighbors import NearestNeighbors
 from astrovader._io import atomic_path
 from astrovader.errors import AstrovaderError, warn
 
+__all__ = [
+    "EXACT_LIMIT",
+    "HNSW_CONSTRUCTION",
+    "HNSW_M",
+    "HNSW_SEARCH",
+    "LatentIndex",
+    "choose_backend",
+    "hnsw_available",
+]
+
 log = logging.getLogger(__name__)
 
 EXACT_LIMIT = 100_000

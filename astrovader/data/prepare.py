@@ -16,7 +16,7 @@ For each 8-bit JPEG or PNG under the raw folder (colour or grey):
 Every image HDU of a FITS file under the raw folder is one stamp: it is read as
 ``astrovader fit`` reads raw flux (centre crop of ``crop`` pixels, grey with
 ``grey``, otherwise three bands, the default ``[scaling]`` of
-:mod:`astrovader.data.scaling`, resize to ``size``), then rounded to 8 bits.
+:mod:`astrovader.data.images.scaling`, resize to ``size``), then rounded to 8 bits.
 Output names are the readers' ids (``file[EXTNAME]`` for multi-extension files).
 
 The published download script differs from the paper text in two more ways,
@@ -28,22 +28,112 @@ Outputs mirror the input tree: ``RAW/a/galaxy_587722981742084144.jpg`` becomes
 ``split_ids`` only the files whose name holds a listed SDSS OBJID are prepared:
 the OBJID is the first run of 15 or more digits in the file name's stem
 (DR7 OBJIDs have 18 or 19 digits).
+
+Framework-free, except the shard writer (:mod:`astrovader.data.pipelines.shards`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
-from astrovader._io import directory_lock, remove_stale
+from astrovader._io import atomic_path, directory_lock, remove_stale
 from astrovader._progress import progress_bar
-from astrovader.data._prepare_image import objid_of, prepare_pixels, prepared, write_png
-from astrovader.data.stamps import Stamp, folder_stamps
+from astrovader.data.images.decode import decode_display, decode_stamp
+from astrovader.data.images.files import check_file, is_fits
+from astrovader.data.images.options import ReadOptions
+from astrovader.data.images.stamps import Stamp, folder_stamps
 from astrovader.errors import InputError
+
+OBJID = re.compile(r"\d{15,}")
+
+
+def objid_of(path: str | os.PathLike) -> int | None:
+    """The SDSS OBJID in a file name: the first run of ≥ 15 digits of the stem."""
+    match = OBJID.search(Path(path).name.split(".")[0])
+    return int(match.group()) if match else None
+
+
+def prepare_pixels(
+    pixels: np.ndarray, crop: int, size: int, grey: bool, stretch: bool = False
+) -> np.ndarray:
+    """Crop, average, resize and quantise one image (see the module docstring).
+
+    Args:
+        pixels: uint8 array (H, W, 3) or (H, W).
+        crop: Side of the centre crop.
+        size: Side of the output.
+        grey: Average the bands.
+        stretch: Min–max stretch each image to 0…255.
+
+    Returns:
+        uint8 array (size, size) when grey or the input is grey, else (size, size, 3).
+    """
+    height, width = pixels.shape[:2]
+    if crop > min(height, width):
+        raise ValueError(f"image is {height}×{width}, smaller than the {crop}-pixel crop")
+    top, left = (height - crop) // 2, (width - crop) // 2
+    image = pixels[top : top + crop, left : left + crop].astype(np.float64)
+    if image.ndim == 2:
+        image = image[..., None]
+    if grey:
+        image = image.mean(axis=2, keepdims=True)
+    image = image.astype(np.float32)
+    if crop != size:
+        image = np.stack(
+            [
+                np.asarray(
+                    Image.fromarray(np.ascontiguousarray(image[..., k])).resize(
+                        (size, size), Image.Resampling.BILINEAR
+                    )
+                )
+                for k in range(image.shape[2])
+            ],
+            axis=-1,
+        )
+    if stretch:
+        low, high = float(image.min()), float(image.max())
+        image = (image - low) * (255.0 / (high - low)) if high > low else np.zeros_like(image)
+    out = np.clip(np.floor(image + 0.5), 0, 255).astype(np.uint8)
+    return out[..., 0] if out.shape[2] == 1 else out
+
+
+def prepared(task: tuple) -> np.ndarray:
+    """uint8 pixels of one stamp: ``(stamp, crop, size, grey, stretch, max_pixels, max_bytes)``.
+
+    Every file is decoded by the readers' decoders, so the pixel limit is checked
+    before anything is decoded and damaged files give the readers' messages.
+    """
+    stamp, crop, size, grey, stretch, max_pixels, max_bytes = task
+    if is_fits(stamp.path.name):
+        options = ReadOptions(
+            bands=1 if grey else 3, size=size, crop=crop, max_pixels=max_pixels, max_bytes=max_bytes
+        )
+        pixels = decode_stamp(stamp, options)[0] * 255.0
+        out = np.clip(np.floor(pixels + 0.5), 0, 255).astype(np.uint8)
+        return out[..., 0] if out.shape[2] == 1 else out
+    check_file(stamp.path, str(stamp.path))
+    pixels = decode_display(stamp.path, str(stamp.path), max_pixels, max_bytes) * 255.0
+    try:
+        return prepare_pixels(pixels[..., 0] if pixels.shape[2] == 1 else pixels, crop, size,
+                              grey, stretch)  # fmt: skip
+    except ValueError as exc:
+        raise InputError(f"{stamp.path}: cannot prepare image ({exc})") from None
+
+
+def write_png(task: tuple) -> None:
+    """Prepare ``(stamp, target, crop, size, grey, stretch, max_pixels, max_bytes)`` into a PNG."""
+    stamp, target, *options = task
+    result = prepared((stamp, *options))
+    with atomic_path(target) as tmp:
+        Image.fromarray(result).save(tmp, format="PNG")
+
 
 __all__ = ["PrepareOptions", "Prepared", "objid_of", "prepare_directory", "prepare_pixels"]
 
@@ -91,7 +181,7 @@ class PrepareOptions:
         workers: Processes (default: all CPU cores; 1 runs in this process).
         progress: Show a progress bar.
         output_format: ``"png"`` (one file per image, the same relative names) or
-            ``"tfrecord"``: uint8 shards (:mod:`astrovader.data.tfrecord`) with the
+            ``"tfrecord"``: uint8 shards (:mod:`astrovader.data.pipelines.shards`) with the
             ids the image readers give (relative path without suffix); the output
             must not exist or be empty, and appears complete or not at all.
         max_pixels: The most pixels one image may have (checked before decoding).
@@ -170,7 +260,7 @@ def prepare_directory(
     limits = (options.max_pixels, options.max_bytes)
     settings = (options.crop, options.size, options.grey, options.stretch, *limits)
     if options.output_format == "tfrecord":
-        from astrovader.data.tfrecord import write_tfrecords
+        from astrovader.data.pipelines.shards import write_tfrecords
 
         pixels = _ordered(prepared, [(p, *settings) for p in chosen], workers)
         pairs = zip(names, pixels, strict=True)

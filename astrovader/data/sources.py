@@ -9,9 +9,11 @@ import numpy as np
 
 from astrovader.config import Config
 from astrovader.config.rules import check_sample, sample_violations, training_count
-from astrovader.data.readers import ImageSet, ReadOptions, global_limits, load_images
-from astrovader.data.scaling import describe
+from astrovader.data.images.readers import ImageSet, ReadOptions, global_limits, load_images
+from astrovader.data.images.scaling import describe
 from astrovader.errors import warn
+
+__all__ = ["fit_to_images", "load_data", "with_data_path", "with_measured_limits"]
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +30,7 @@ def with_measured_limits(config: Config) -> Config:
 
     With ``scaling.scope = "global"`` and no ``limits`` yet, one interval is
     measured on a sample of the raw stamps of ``data.path``
-    (:func:`~astrovader.data.readers.global_limits`) and written into the
+    (:func:`~astrovader.data.images.readers.global_limits`) and written into the
     configuration, so that the run's ``config.toml`` and model keep it and every
     later reading applies the same interval. Any other configuration is returned
     as it is.
@@ -36,7 +38,7 @@ def with_measured_limits(config: Config) -> Config:
     scaling = config.scaling
     if not config.data.path or scaling.scope != "global" or scaling.limits:
         return config
-    from astrovader.data._files import is_tfrecord_dir
+    from astrovader.data.images.files import is_tfrecord_dir
 
     if is_tfrecord_dir(config.data.path):
         return config
@@ -52,7 +54,7 @@ def load_data(config: Config, progress: bool = True) -> ImageSet:
     """``config.data.path`` read by :func:`load_images`, or the built-in synthetic galaxies.
 
     The reading follows ``[data]`` and ``[scaling]``
-    (:meth:`~astrovader.data.reading.ReadOptions.from_config`). Skipped non-image
+    (:meth:`~astrovader.data.images.options.ReadOptions.from_config`). Skipped non-image
     files and NaN or infinite pixels replaced by 0 are each logged as a warning.
 
     Args:
@@ -82,7 +84,7 @@ def load_data(config: Config, progress: bool = True) -> ImageSet:
                 '(data.nan_pixels = "zero")'
             )
         return imageset
-    from astrovader.data.synthetic import synthetic_imageset
+    from astrovader.data.simulated.sersic import synthetic_imageset
 
     imageset, _ = synthetic_imageset(
         data.synthetic_count, data.image_size, config.training.seed, bands=data.bands

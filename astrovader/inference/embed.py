@@ -10,10 +10,10 @@ import numpy as np
 from astropy.io import fits
 
 from astrovader._io import output_lock
-from astrovader.data.cluster_table import write_stream
-from astrovader.data.fits_stream import provenance
-from astrovader.data.parts import Part
-from astrovader.data.stream import ImageStream, open_stream
+from astrovader.data.pipelines.stream import ImageStream, open_stream
+from astrovader.data.tables.clusters import write_stream
+from astrovader.data.tables.fits_writer import provenance
+from astrovader.data.tables.parts import Part
 
 DECODES_PER_PASS = 8 * 180
 """Decoded images one likelihood pass holds at most: the default S = 8 draws of 180 images."""
@@ -21,7 +21,7 @@ DECODES_PER_PASS = 8 * 180
 
 def provenance_cards(model, model_name: str = "", command: str = "") -> list:
     """The FITS provenance of a model's outputs: file, K, J, image size, bands, scaling."""
-    from astrovader.data.scaling import describe
+    from astrovader.data.images.scaling import describe
 
     reading = model.read_options()
     return provenance(
@@ -69,19 +69,19 @@ def embed_to_table(
     Args:
         model: A trained :class:`~astrovader.model.vade.AstroVaDEr`.
         data: A folder of images, a catalogue, a ``.npy`` array, a TFRecord directory,
-            or an :class:`~astrovader.data.stream.ImageStream`.
-        out: The ``.csv`` or ``.fits`` table (see :mod:`astrovader.data.cluster_table`).
+            or an :class:`~astrovader.data.pipelines.stream.ImageStream`.
+        out: The ``.csv`` or ``.fits`` table (see :mod:`astrovader.data.tables.clusters`).
         batch_size: Images per batch.
         progress: Show a progress bar.
         model_name: The model file, recorded in a FITS header.
         command: The command line, recorded in a FITS header.
-        options: How to read ``data`` (:class:`~astrovader.data.reading.ReadOptions`;
+        options: How to read ``data`` (:class:`~astrovader.data.images.options.ReadOptions`;
             default: the model's saved reading).
         likelihood_samples: Draws S of the anomaly score ``log_likelihood``
             (:mod:`astrovader.model.likelihood`; S decoder passes per image); 0: no score.
             The images of a batch are scored in passes of at most
             :data:`DECODES_PER_PASS` decoded draws, so memory does not grow with S.
-        part: Only this part of ``data`` (:mod:`astrovader.data.parts`: contiguous,
+        part: Only this part of ``data`` (:mod:`astrovader.data.tables.parts`: contiguous,
             along whole batches of ``batch_size``, selected before decoding). The
             table records it (``SHARD``, ``SHSTART``, ``SHTOTAL``) and the model's
             ``WEIGHTS`` digest in its FITS header, or a CSV table's leading ``#`` lines.

@@ -4,7 +4,7 @@ z is drawn batch by batch with the model's one sampler
 (:mod:`astrovader.model.sampling`), decoded and written at once, so N is bounded
 by the disk, not the memory; a seed gives the same images whatever the batch size.
 
-FITS layout (written by :mod:`astrovader.data.fits_stream`, standard keywords only):
+FITS layout (written by :mod:`astrovader.data.tables.fits_writer`, standard keywords only):
 the primary HDU holds float32 images (N, S, S) for grey or (N, B, S, S) for colour,
 with header keys ``MIXCOMP`` (the component, −1 for the whole mixture), ``SEED`` and
 the provenance (``MODEL``, ``NCLUST``, ``NLATENT``, ``IMGSIZE``, ``NBANDS``,
@@ -26,7 +26,7 @@ from PIL import Image
 
 from astrovader._io import atomic_dir, output_lock
 from astrovader._progress import progress_bar
-from astrovader.data.fits_stream import fits_stream, table_header
+from astrovader.data.tables.fits_writer import fits_stream, table_header
 from astrovader.errors import AstrovaderError
 from astrovader.inference.embed import provenance_cards
 from astrovader.model.sampling import check_component

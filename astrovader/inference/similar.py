@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from astrovader._io import directory_lock, remove_stale
-from astrovader.data.reading import ReadOptions
+from astrovader.data.images.options import ReadOptions
 from astrovader.errors import AstrovaderError
 from astrovader.training.run_index import (
     ModelIndexes,
@@ -63,7 +63,7 @@ class Search:
 
     def iter_images(self, batch_size: int = 180):
         """``(ids, images)`` batches of every object of the search set, in its order."""
-        from astrovader.data.stream import memory_stream, open_stream
+        from astrovader.data.pipelines.stream import memory_stream, open_stream
 
         path = self.data if self.data is not None else self.run.config.data.path
         if path:
@@ -74,13 +74,13 @@ class Search:
 
     def table_columns(self) -> dict:
         """The catalogue columns of the searched objects' table (index order)."""
-        from astrovader.data.cluster_table import read_clusters
+        from astrovader.data.tables.clusters import read_clusters
 
         return read_clusters(self.index.table)["columns"]
 
     def images(self, ids) -> np.ndarray:
         """The images (n, S, S, B) of objects of the search set."""
-        from astrovader.data.stream import read_ids
+        from astrovader.data.pipelines.stream import read_ids
 
         path = self.data if self.data is not None else self.run.config.data.path
         if path:
@@ -176,7 +176,7 @@ def by_image(search: Search, path) -> Query:
         AstrovaderError: not exactly one image in the file, another band count
             than the model's, or an unreadable file (the message names it).
     """
-    from astrovader.data.readers import load_images
+    from astrovader.data.images.readers import load_images
 
     path = Path(path)
     found = load_images(path, options=search.model.read_options(), progress=False)

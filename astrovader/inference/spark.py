@@ -2,8 +2,8 @@
 
 Each task runs :func:`embed_part`, the code of ``astrovader embed --shard I/N``, on
 an executor: it opens the model, reads only its part of the data
-(:mod:`astrovader.data.parts`) and writes the part's table into a folder beside
-the output. The driver then merges the parts (:mod:`astrovader.data.table_merge`,
+(:mod:`astrovader.data.tables.parts`) and writes the part's table into a folder beside
+the output. The driver then merges the parts (:mod:`astrovader.data.tables.merge`,
 which checks that they are exactly parts 1 … N of one model) and removes the folder.
 The model, the data and the output's folder must be readable (and the folder
 writable) at the same paths from the executors: a shared file system on a
@@ -23,9 +23,9 @@ from pathlib import Path
 
 from astrovader._io import TEMP, output_lock
 from astrovader._spark import spark_session
-from astrovader.data.cluster_table import TABLE_SUFFIXES
-from astrovader.data.parts import Part
-from astrovader.data.table_merge import merge_tables
+from astrovader.data.tables.clusters import TABLE_SUFFIXES
+from astrovader.data.tables.merge import merge_tables
+from astrovader.data.tables.parts import Part
 from astrovader.errors import AstrovaderError, InputError
 from astrovader.inference.embed import embed_to_table
 
@@ -52,7 +52,7 @@ def embed_part(
     Returns:
         The number of rows written.
     """
-    from astrovader.data.reading import ReadOptions
+    from astrovader.data.images.options import ReadOptions
     from astrovader.model.loading import open_model
     from astrovader.training.rundir import RunDirectory
 

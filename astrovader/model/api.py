@@ -7,9 +7,9 @@ import tensorflow as tf
 from keras import ops
 
 from astrovader.config.rules import LIKELIHOOD_SAMPLES
-from astrovader.data.augment import dihedral_views
 from astrovader.model import likelihood
 from astrovader.model.sampling import latent_batches
+from astrovader.model.views import dihedral_views
 
 
 def _batches(n: int, batch_size: int):

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from keras import ops
 
-from astrovader.data.augment import dihedral_views
 from astrovader.model import em
+from astrovader.model.views import dihedral_views
 
 
 def tied_target(model, x, pi, mu, var, tied=None):
     """log t (N, K): the γ of each image from its unaugmented views together (eq. A1).
 
     The views are the model's ``tied_views`` flips and quarter turns of ``x``
-    (:func:`~astrovader.data.augment.dihedral_views`), embedded by the encoder as
+    (:func:`~astrovader.model.views.dihedral_views`), embedded by the encoder as
     it was at the start of the epoch: the target of an epoch is the E-step at its
     start, fixed while the network learns towards it (a target from the encoder
     being trained chases itself). The views' μ̃ and log σ̃² come with the batch

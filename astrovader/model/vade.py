@@ -17,15 +17,14 @@ from astrovader.config.rules import (
     parse_minmax_lambda,
     uses_tied_targets,
 )
-from astrovader.data.augment import view_settings
-from astrovader.data.reading import ReadOptions
+from astrovader.data.images.options import ReadOptions
 from astrovader.model.api import InferenceMixin
 from astrovader.model.cluster_probability import ClusterProbability
 from astrovader.model.gmm_prior import GMMPrior
 from astrovader.model.network import Geometry, build_decoder, build_encoder
 from astrovader.model.reparameterize import Reparameterize
 from astrovader.model.steps import LOSS_TERMS, TrainingMixin
-from astrovader.model.views import RandomViews
+from astrovader.model.views import RandomViews, view_settings
 
 _NETWORK = ("image_size", "bands", "latent_dim", "filters", "leaky_slope", "l2")
 SETTINGS = (
@@ -84,7 +83,7 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
             :class:`~astrovader.model.network.LegacyBilinearUpSampling2D`).
         seed: Seed of the reparameterisation noise.
         reading: How the training images were read (scaling of raw flux, crop,
-            band axis: :meth:`astrovader.data.reading.ReadOptions.saved`), kept so
+            band axis: :meth:`astrovader.data.images.options.ReadOptions.saved`), kept so
             that every later reading of raw data matches; None for the defaults.
         views: Settings of the :class:`~astrovader.model.views.RandomViews`
             that training sees instead of the images (method §9), or None (the paper).

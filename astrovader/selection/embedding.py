@@ -25,7 +25,7 @@ def embed_source(source: str | Path, data: str | Path | None = None) -> tuple[np
         AstrovaderError: a path that is neither, a model file without data,
             or a model or data that cannot be read.
     """
-    from astrovader.data.readers import load_images
+    from astrovader.data.images.readers import load_images
     from astrovader.model.loading import load_model
     from astrovader.training.rundir import RunDirectory
 

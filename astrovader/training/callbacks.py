@@ -12,7 +12,7 @@ class EpochKey(keras.callbacks.Callback):
     """Key the training data to the epoch: first of the callbacks, at every epoch's start.
 
     Args:
-        counter: The :class:`~astrovader.data.pipeline.EpochCounter` of the run's
+        counter: The :class:`~astrovader.data.pipelines.memory.EpochCounter` of the run's
             training dataset (None: nothing to key).
     """
 

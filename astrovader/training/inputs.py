@@ -1,8 +1,8 @@
 """The datasets of a run: in-memory images, or TFRecord shards streamed from disk.
 
-``config.data.path`` naming a TFRecord directory (see :mod:`astrovader.data.tfrecord`)
+``config.data.path`` naming a TFRecord directory (see :mod:`astrovader.data.pipelines.shards`)
 trains from the shards without loading them: the validation split is the one of
-:func:`~astrovader.data.split.split_indices` over the records' indices (one
+:func:`~astrovader.data.pipelines.split.split_indices` over the records' indices (one
 byte per image in memory), and ``clusters.csv`` is written by streaming every
 record through the model. Anything else goes through
 :func:`~astrovader.data.sources.load_data` into memory.
@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from astrovader.config import Config
-from astrovader.data import tfrecord, tfrecord_datasets
-from astrovader.data.pipeline import EpochCounter, evaluation_dataset, training_dataset
-from astrovader.data.split import split_indices
+from astrovader.data.pipelines import shards
+from astrovader.data.pipelines.memory import EpochCounter, evaluation_dataset, training_dataset
+from astrovader.data.pipelines.split import split_indices
 from astrovader.errors import InputError
 
 
@@ -64,21 +64,21 @@ def run_inputs(config: Config, workers: int = 1, images=None, *, replicas: int =
         config: The run's configuration.
         workers: Processes of a multi-worker strategy.
         images: The images of ``config.data``, already read (an
-            :class:`~astrovader.data.imageset.ImageSet`); None reads them.
+            :class:`~astrovader.data.images.imageset.ImageSet`); None reads them.
         replicas: Replicas in sync. The tied views are held per image only for one
             replica: Keras' distributed build reduces a first batch, which must then
             be the images alone (several replicas use the teacher's per-step passes,
             which give the same targets).
     """
     path = config.data.path
-    if path and tfrecord.is_tfrecord_dir(path):
+    if path and shards.is_tfrecord_dir(path):
         return _shards(Path(path), config, workers)
     return _in_memory(config, images, hold=replicas == 1)
 
 
 def _in_memory(config: Config, data=None, hold: bool = True) -> RunInputs:
-    from astrovader.data.cluster_table import write_clusters
     from astrovader.data.sources import load_data
+    from astrovader.data.tables.clusters import write_clusters
     from astrovader.model.likelihood import SAMPLES
 
     data = data if data is not None else load_data(config)
@@ -127,11 +127,11 @@ def _tied_views(config: Config, images: np.ndarray):
 
 
 def _shards(path: Path, config: Config, workers: int) -> RunInputs:
-    from astrovader.data.cluster_table import write_stream
-    from astrovader.data.stream import open_stream
+    from astrovader.data.pipelines.stream import open_stream
+    from astrovader.data.tables.clusters import write_stream
     from astrovader.model.likelihood import SAMPLES
 
-    manifest = tfrecord.read_manifest(path)
+    manifest = shards.read_manifest(path)
     wanted = (config.data.image_size, config.data.bands)
     if (manifest["image_size"], manifest["bands"]) != wanted:
         raise InputError(
@@ -146,12 +146,12 @@ def _shards(path: Path, config: Config, workers: int) -> RunInputs:
     keep[train_idx] = True
     counter = EpochCounter()
     flips = config.data.flips
-    train = tfrecord_datasets.training_dataset(
+    train = shards.shard_training_dataset(
         path, batch, seed, flips, keep, workers, counter, config.schedule.epoch_images
     )
     validation = None
     if len(val_idx):
-        validation = tfrecord_datasets.evaluation_dataset(path, batch, ~keep, workers=workers)
+        validation = shards.shard_evaluation_dataset(path, batch, ~keep, workers=workers)
 
     def write(model, out):
         stream = open_stream(path, model.read_options())

@@ -65,7 +65,7 @@ def fit_run(
             (counted in the ``skipped_batches`` log).
         callbacks: Extra Keras callbacks, run after the schedule's own.
         images: The images of ``config.data``, already read (an
-            :class:`~astrovader.data.imageset.ImageSet`, as the command line reads
+            :class:`~astrovader.data.images.imageset.ImageSet`, as the command line reads
             them before TensorFlow starts); None reads them.
         force: Train on after a collapsed embedding at the GMM initialisation
             instead of stopping (:mod:`~astrovader.training.diagnostics`).

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from astrovader._io import atomic_path, directory_lock, remove_stale
-from astrovader.data.cluster_table import SCORE, read_clusters
 from astrovader.data.latent_index import LatentIndex
+from astrovader.data.tables.clusters import SCORE, read_clusters
 from astrovader.errors import AstrovaderError
 from astrovader.training.rundir import RunDirectory
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from astrovader.config import Config, load_config
-from astrovader.data.imageset import ImageSet
+from astrovader.data.images.imageset import ImageSet
 from astrovader.errors import AstrovaderError, RunExistsError
 
 RUN_FILES = ("config.toml", "model.keras", "history.csv", "clusters.csv")
@@ -145,7 +145,7 @@ class RunDirectory:
 
     def clusters(self) -> dict[str, np.ndarray]:
         """The cluster table (``id``, ``cluster``, ``gamma``, ``z``)."""
-        from astrovader.data.cluster_table import read_clusters
+        from astrovader.data.tables.clusters import read_clusters
 
         return read_clusters(self.clusters_path)
 
@@ -156,7 +156,7 @@ class RunDirectory:
             AstrovaderError: the run trained from TFRecord shards (stream them
                 instead), or the images cannot be read.
         """
-        from astrovader.data._files import is_tfrecord_dir
+        from astrovader.data.images.files import is_tfrecord_dir
         from astrovader.data.sources import load_data
 
         path = self.config.data.path
@@ -169,7 +169,7 @@ class RunDirectory:
 
     def split(self, count: int) -> tuple[np.ndarray, np.ndarray]:
         """The run's training and validation indices among ``count`` images."""
-        from astrovader.data.split import split_indices
+        from astrovader.data.pipelines.split import split_indices
 
         data, training = self.config.data, self.config.training
         return split_indices(count, data.validation_fraction, training.seed)

@@ -8,7 +8,7 @@ them, and the tied target of each training step (eq. A1,
 prior. When the images are in memory, :class:`TiedViews` embeds them once at the
 start of the epoch, with the encoder as it is then (the teacher of the epoch), and
 the training pipeline hands each batch its rows
-(:func:`~astrovader.data.pipeline.training_dataset` ``extras``): one encoder pass
+(:func:`~astrovader.data.pipelines.memory.training_dataset` ``extras``): one encoder pass
 per view and image and epoch, shared by the EM step and the targets, where the
 teacher would embed the views again in every step. Data streamed from shards keep
 the teacher's per-step passes (nothing per image is held in memory).
@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from astrovader.data.augment import dihedral_views
+from astrovader.model.views import dihedral_views
 
 
 def view_encoder(model, views: int, shape: tuple):

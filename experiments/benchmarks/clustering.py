@@ -72,7 +72,7 @@ from astrovader._io import write_text_atomic
 from astrovader.analysis.metrics import clustering_accuracy
 from astrovader.config import PAPER_METHOD, load_config
 from astrovader.config.core import merge
-from astrovader.data.augment import VIEW_KEYS
+from astrovader.model.views import VIEW_KEYS
 
 sys.path.insert(0, str(Path(__file__).parent))
 from families import FAMILIES
@@ -127,7 +127,7 @@ def synthetic_set(n: int, size: int, seed: int = 0, rotate: bool = False):
     """The built-in synthetic galaxies and their classes, optionally in random orientation."""
     from scipy import ndimage
 
-    from astrovader.data.synthetic import synthetic_imageset
+    from astrovader.data.simulated.sersic import synthetic_imageset
 
     imageset, records = synthetic_imageset(n, size, seed=seed)
     images = imageset.images
@@ -175,8 +175,8 @@ def scores(truth, labels) -> dict[str, float]:
 
 def read_as_fit_does(config, images, workdir: Path) -> np.ndarray:
     """The images as ``astrovader fit`` reads them (raw counts scaled, sides resized)."""
-    from astrovader.data.readers import load_images
-    from astrovader.data.reading import ReadOptions
+    from astrovader.data.images.options import ReadOptions
+    from astrovader.data.images.readers import load_images
 
     path = workdir / "images.npy"
     np.save(path, images)
@@ -223,9 +223,9 @@ def run_astrovader(config, workdir: Path, seed: int, study: bool = False):
     (``study``) the run's z, its invariance figures and its BIC count."""
     import keras
 
-    from astrovader.data.cluster_table import read_clusters
-    from astrovader.data.readers import load_images
-    from astrovader.data.reading import ReadOptions
+    from astrovader.data.images.options import ReadOptions
+    from astrovader.data.images.readers import load_images
+    from astrovader.data.tables.clusters import read_clusters
     from astrovader.model.loading import load_model
     from astrovader.training.run import fit_run
 

@@ -26,7 +26,7 @@ import numpy as np
 from astrovader._io import write_text_atomic
 from astrovader.analysis.explorer import ExplorerOptions, Mapped, _document, _page
 from astrovader.analysis.sprites import SpriteSheets, thumbnails
-from astrovader.data.synthetic import synthetic_imageset
+from astrovader.data.simulated.sersic import synthetic_imageset
 
 
 def build(n: int, out: Path, seed: int = 0) -> Path:

@@ -1,6 +1,6 @@
 """Labelled GalSim galaxy sets for the clustering benchmark, rendered in families (#23).
 
-Every family holds the engine's six classes (``astrovader.data.galsim_engine``:
+Every family holds the engine's six classes (``astrovader.data.simulated.galsim_engine``:
 elliptical, face-on disc, edge-on disc, bulge + disc, knotty disc, pair) in random
 orientation, and varies what a survey varies, so that no single set can be tuned to:
 
@@ -24,7 +24,7 @@ import dataclasses
 import numpy as np
 from astropy.visualization import AsinhStretch
 
-from astrovader.data.galsim_engine import GalsimRanges, render_galsim
+from astrovader.data.simulated.galsim_engine import GalsimRanges, render_galsim
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,9 +26,9 @@ from astropy.modeling.models import Sersic2D
 from astrovader._io import write_text_atomic
 from astrovader.analysis.metrics import clustering_accuracy
 from astrovader.config.sections import ScalingConfig
-from astrovader.data.neighbours import mask_neighbours
-from astrovader.data.scaling import scale
-from astrovader.data.simulation import render
+from astrovader.data.images.neighbours import mask_neighbours
+from astrovader.data.images.scaling import scale
+from astrovader.data.simulated.writer import render
 
 
 def with_neighbours(counts: np.ndarray, fraction: float, seed: int) -> np.ndarray:

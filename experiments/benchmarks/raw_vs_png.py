@@ -41,9 +41,9 @@ from astrovader._io import write_text_atomic
 from astrovader.analysis.metrics import clustering_accuracy
 from astrovader.config import load_config
 from astrovader.config.sections import ScalingConfig
-from astrovader.data.cluster_table import read_clusters
-from astrovader.data.scaling import scale
-from astrovader.data.simulation import render
+from astrovader.data.images.scaling import scale
+from astrovader.data.simulated.writer import render
+from astrovader.data.tables.clusters import read_clusters
 
 DISPLAY = ScalingConfig(interval="percentile", upper_percentile=99.9, asinh_a=0.05)
 

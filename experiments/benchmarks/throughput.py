@@ -35,9 +35,9 @@ import numpy as np
 import tensorflow as tf
 
 from astrovader.config import Config
-from astrovader.data.pipeline import EpochCounter, training_dataset
-from astrovader.data.tfrecord import write_tfrecords
-from astrovader.data.tfrecord_datasets import training_dataset as tfrecord_dataset
+from astrovader.data.pipelines.memory import EpochCounter, training_dataset
+from astrovader.data.pipelines.shards import shard_training_dataset as tfrecord_dataset
+from astrovader.data.pipelines.shards import write_tfrecords
 from astrovader.model.vade import AstroVaDEr
 from astrovader.training import distribute, precision
 

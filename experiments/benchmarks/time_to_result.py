@@ -38,8 +38,8 @@ PCA_GMM = """
 import sys, time, numpy as np
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
-from astrovader.data.readers import load_images
-from astrovader.data.reading import ReadOptions
+from astrovader.data.images.readers import load_images
+from astrovader.data.images.options import ReadOptions
 start = time.perf_counter()
 images = load_images(sys.argv[1], options=ReadOptions(size=int(sys.argv[2])), progress=False).images
 x = PCA(20, random_state=0).fit_transform(images.reshape(len(images), -1))

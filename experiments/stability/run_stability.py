@@ -153,7 +153,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from astrovader.analysis.charts import loss_curves
     from astrovader.analysis.metrics import clustering_accuracy
-    from astrovader.data.synthetic import synthetic_imageset
+    from astrovader.data.simulated.sersic import synthetic_imageset
     from astrovader.model.loading import load_model
     from astrovader.training.history import read_history
     from astrovader.training.run import fit_run

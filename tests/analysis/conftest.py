@@ -36,7 +36,7 @@ def gz2_catalogue(records, path, rng):
 
 @pytest.fixture(scope="session")
 def tiny_records(tiny_run_config):
-    from astrovader.data.synthetic import synthetic_imageset
+    from astrovader.data.simulated.sersic import synthetic_imageset
 
     data = tiny_run_config.data
     imageset, records = synthetic_imageset(

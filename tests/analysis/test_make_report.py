@@ -9,7 +9,7 @@ from astropy.table import Table
 from sklearn import metrics as skm
 from sklearn.mixture import GaussianMixture
 
-from astrovader.data.cluster_table import read_clusters
+from astrovader.data.tables.clusters import read_clusters
 
 FIGURES = (
     "least_likely",

@@ -8,8 +8,8 @@ from sklearn.utils import estimator_checks
 
 from astrovader import Clusterer
 from astrovader.cli import main
-from astrovader.data.cluster_table import read_clusters
-from astrovader.data.synthetic import synthetic_imageset
+from astrovader.data.simulated.sersic import synthetic_imageset
+from astrovader.data.tables.clusters import read_clusters
 from astrovader.errors import AstrovaderError
 
 TINY = dict(

@@ -6,8 +6,8 @@ from astropy.table import Table
 from PIL import Image
 
 from astrovader.cli import main
-from astrovader.data.cluster_table import read_clusters
-from astrovader.data.tfrecord import write_tfrecords
+from astrovader.data.pipelines.shards import write_tfrecords
+from astrovader.data.tables.clusters import read_clusters
 
 N, SIZE, BATCH = 23, 16, 5
 

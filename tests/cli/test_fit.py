@@ -191,7 +191,7 @@ def test_a_small_catalogue_names_every_key_too_large_at_once(tmp_path, cli_error
 def test_the_quickstart_preset_adapts_to_a_small_sample(warned):
     from astrovader.cli.fit import quickstart_preset
     from astrovader.config import load_config
-    from astrovader.data.imageset import ImageSet
+    from astrovader.data.images.imageset import ImageSet
     from astrovader.data.sources import fit_to_images
     from astrovader.errors import ConfigError
 

@@ -13,7 +13,7 @@ import pytest
 from astropy.io import fits
 
 from astrovader.cli import main
-from astrovader.data.cluster_table import read_clusters
+from astrovader.data.tables.clusters import read_clusters
 
 COMMAND = shutil.which("astrovader") or str(Path(sys.executable).with_name("astrovader"))
 SIZE = 16

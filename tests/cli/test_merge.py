@@ -6,7 +6,7 @@ from astropy.io import fits
 from PIL import Image
 
 from astrovader.cli import main
-from astrovader.data.cluster_table import csv_cards
+from astrovader.data.tables.clusters import csv_cards
 
 N, SIZE, BATCH = 23, 16, 5  # 5 batches: parts 1/3, 2/3, 3/3 hold 1, 2 and 2 of them
 

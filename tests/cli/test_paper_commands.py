@@ -183,7 +183,7 @@ def test_fit_reads_the_published_format(tmp_path, capsys):
 
 def test_prepare_packs_tfrecord_shards_that_fit_reads(tmp_path, capsys):
     from astrovader.config import Config
-    from astrovader.data.tfrecord import read_manifest
+    from astrovader.data.pipelines.shards import read_manifest
     from astrovader.training.inputs import run_inputs
 
     raw = tmp_path / "raw"

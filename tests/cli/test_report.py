@@ -5,8 +5,8 @@ import pytest
 from astropy.table import Table
 
 from astrovader.cli import main
-from astrovader.data.simulation import write_simulation
-from astrovader.data.synthetic import CLASS_NAMES
+from astrovader.data.simulated.sersic import CLASS_NAMES
+from astrovader.data.simulated.writer import write_simulation
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,7 @@ def inputs(tmp_path_factory):
 
 def test_report_command_on_new_data_applies_every_option(tiny_run, tiny_run_config, inputs, capsys):
     import astrovader
-    from astrovader.data.readers import load_images
+    from astrovader.data.images.readers import load_images
 
     out = inputs / "out"
     args = f"--data {inputs / 'sims'} --catalog {inputs / 'gz2.fits'} --gz2-column objid=obj "

@@ -14,7 +14,7 @@ import pytest
 
 from astrovader.cli import main
 from astrovader.config import load_config
-from astrovader.data.synthetic import CLASS_NAMES, synthetic_imageset
+from astrovader.data.simulated.sersic import CLASS_NAMES, synthetic_imageset
 from astrovader.selection import records
 
 SPACES = Path(__file__).resolve().parents[2] / "experiments" / "spaces"

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from astrovader.cli import main
-from astrovader.data.cluster_table import read_clusters
+from astrovader.data.tables.clusters import read_clusters
 from astrovader.training.run_index import current, data_name, index_dir
 from astrovader.training.rundir import RunDirectory
 
@@ -187,7 +187,7 @@ def test_bad_queries_are_one_line_and_status_2(tiny_run, catalogue, cli_error, t
 def colour_run(tmp_path_factory):
     """A run directory of an (untrained) 3-band model: config, model, history, clusters."""
     from astrovader.config import Config
-    from astrovader.data.cluster_table import write_clusters
+    from astrovader.data.tables.clusters import write_clusters
     from astrovader.model.vade import AstroVaDEr
 
     run = tmp_path_factory.mktemp("colour") / "run"

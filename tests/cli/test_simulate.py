@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from astrovader.cli import main, simulate
-from astrovader.data.synthetic import CLASS_NAMES
-from astrovader.data.synthetic import simulate as simulate_images
+from astrovader.data.simulated.sersic import CLASS_NAMES
+from astrovader.data.simulated.sersic import simulate as simulate_images
 
 
 def parse(argv):

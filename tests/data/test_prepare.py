@@ -141,8 +141,8 @@ def test_bad_inputs(tmp_path):
 
 
 def test_tfrecord_shards_hold_the_pngs_pixels_and_the_readers_ids(raw, tmp_path):
-    from astrovader.data.readers import ReadOptions, load_images
-    from astrovader.data.stream import open_stream
+    from astrovader.data.images.readers import ReadOptions, load_images
+    from astrovader.data.pipelines.stream import open_stream
 
     prepare_directory(raw, tmp_path / "png", PrepareOptions(grey=True, workers=1, progress=False))
     done = prepare_directory(
@@ -184,7 +184,7 @@ def test_tfrecord_output_must_be_new_and_names_must_be_unique(raw, tmp_path):
 
 
 def test_fits_stamps_are_prepared_like_the_readers_read_them(tmp_path, shared_dir):
-    from astrovader.data.readers import load_images
+    from astrovader.data.images.readers import load_images
 
     aegis = shared_dir / "data" / "hst_aegis"
     raw = tmp_path / "raw"

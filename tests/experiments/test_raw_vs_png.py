@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from astrovader.config.sections import ScalingConfig
-from astrovader.data.readers import load_images
+from astrovader.data.images.readers import load_images
 
 
 @pytest.fixture(scope="module")

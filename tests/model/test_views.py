@@ -5,9 +5,8 @@ import numpy as np
 import pytest
 from keras import ops
 
-from astrovader.data.augment import dihedral_views, make_views
 from astrovader.model.gmm_prior import GMMPrior
-from astrovader.model.views import RandomViews
+from astrovader.model.views import RandomViews, dihedral_views, make_views
 
 SETTINGS = dict(rotate90=True, rotate=True, shift=0.06, zoom=1.18, brightness=0.15, noise=0.03)
 X = np.random.default_rng(0).random((6, 16, 16, 1)).astype("float32")

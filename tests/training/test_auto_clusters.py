@@ -5,7 +5,7 @@ import json
 import pytest
 
 from astrovader.config import load_config
-from astrovader.data.cluster_table import read_clusters
+from astrovader.data.tables.clusters import read_clusters
 from astrovader.errors import ConfigError
 from astrovader.model.loading import load_model
 from astrovader.training.history import read_history

@@ -5,7 +5,7 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
-from astrovader.data.pipeline import evaluation_dataset
+from astrovader.data.pipelines.memory import evaluation_dataset
 from astrovader.errors import AstrovaderError
 from astrovader.model.vade import AstroVaDEr
 from astrovader.training.gmm_init import GMMInitialisation, fit_mixture

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from astrovader.config import Config
-from astrovader.data.cluster_table import read_clusters
-from astrovader.data.tfrecord import write_tfrecords
+from astrovader.data.pipelines.shards import write_tfrecords
+from astrovader.data.tables.clusters import read_clusters
 from astrovader.errors import InputError
 from astrovader.training.inputs import run_inputs
 

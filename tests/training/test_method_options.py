@@ -6,7 +6,7 @@ import pytest
 from keras import ops
 
 from astrovader.config import Config
-from astrovader.data.pipeline import EpochCounter, training_dataset
+from astrovader.data.pipelines.memory import EpochCounter, training_dataset
 from astrovader.model import em
 from astrovader.model.vade import AstroVaDEr
 from astrovader.training.callbacks import S3VDCSchedule

@@ -71,7 +71,7 @@ def test_mixed_precision_training_keeps_gamma_normalised_and_finite(policy):
 @pytest.mark.slow
 def test_fit_run_in_mixed_bfloat16_saves_a_float32_model(tiny_run_config, tmp_path):
     import astrovader
-    from astrovader.data.cluster_table import read_clusters
+    from astrovader.data.tables.clusters import read_clusters
     from astrovader.training.history import read_history
     from astrovader.training.run import fit_run
 

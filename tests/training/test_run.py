@@ -7,8 +7,8 @@ import pytest
 
 import astrovader
 from astrovader.config import load_config
-from astrovader.data.cluster_table import read_clusters
-from astrovader.data.synthetic import synthetic_imageset
+from astrovader.data.simulated.sersic import synthetic_imageset
+from astrovader.data.tables.clusters import read_clusters
 from astrovader.training.history import COLUMNS
 
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 from astrovader._io import directory_lock
 from astrovader.cli import main
-from astrovader.data.cluster_table import read_clusters
+from astrovader.data.tables.clusters import read_clusters
 from astrovader.errors import AstrovaderError
 from astrovader.training.run import fit_run
 
