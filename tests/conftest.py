@@ -123,7 +123,7 @@ def tiny_model_file(tmp_path_factory):
             model.prior.set_mixture(
                 rng.uniform(0.1, 1.0, 4),
                 rng.normal(0, 0.05, (4, 3)),
-                rng.uniform(0.01, 0.1, (4, 3)),
+                var=rng.uniform(0.01, 0.1, (4, 3)),
             )
             made[seed] = tmp_path_factory.mktemp("model") / "model.keras"
             model.save(made[seed])

@@ -172,7 +172,7 @@ def test_nan_pixels_zero_trains_and_reports_the_count(finished_run, minmax):
     ]
     ids = [line.split(",")[0] for line in (run / "clusters.csv").read_text().splitlines()[1:]]
     assert "holes" in ids and len(ids) == 13
-    got = read_image(data / "holes.fits", 1, 16, nan_pixels="zero", scaling=minmax)[..., 0]
+    got = read_image(data / "holes.fits", 1, size=16, nan_pixels="zero", scaling=minmax)[..., 0]
     finite = np.isfinite(NAN_FITS)
     low, high = NAN_FITS[finite].min(), NAN_FITS[finite].max()
     expected = np.where(finite, (NAN_FITS - low) / (high - low), 0.0)

@@ -180,7 +180,7 @@ def _reading(**changes):
 def _simulated(bands):
     from astrovader.data.simulated.sersic import simulate
 
-    return simulate(5, 16, 0, bands=bands)
+    return simulate(5, 16, seed=0, bands=bands)
 
 
 @pytest.mark.parametrize(

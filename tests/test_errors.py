@@ -27,7 +27,7 @@ def test_config_and_input_errors_are_value_errors(tmp_path):
         Config().replace(model={"n_clusters": 0})
     (tmp_path / "bad.png").write_bytes(b"not a png")
     with pytest.raises(ValueError, match=r"bad\.png"):
-        load_images(tmp_path / "bad.png", 1, 8, progress=False)
+        load_images(tmp_path / "bad.png", 1, size=8, progress=False)
     assert not issubclass(CollapseError, ValueError) and issubclass(CollapseError, AstrovaderError)
 
 
@@ -44,11 +44,11 @@ def test_library_warnings_are_astrovader_warnings_a_script_can_filter(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", AstrovaderWarning)
         with pytest.raises(AstrovaderWarning, match=r"strips\.npy \(every image\): 2×40 pixels"):
-            load_images(path, 1, 8, progress=False)
+            load_images(path, 1, size=8, progress=False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         warnings.simplefilter("ignore", AstrovaderWarning)
-        assert len(load_images(path, 1, 8, progress=False)) == 2
+        assert len(load_images(path, 1, size=8, progress=False)) == 2
     assert caught == []
 
 
@@ -58,7 +58,7 @@ def test_the_command_line_prints_a_library_warning_as_one_warning_line(tmp_path,
 
     path = _odd_stamps(tmp_path / "odd")
     with command_logging("embed"):
-        load_images(path, 1, 8, progress=False)
+        load_images(path, 1, size=8, progress=False)
     err = capsys.readouterr().err.splitlines()
     assert err == [
         "astrovader embed: warning: 1 stamp(s) much smaller than data.image_size or of an "

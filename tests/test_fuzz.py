@@ -234,7 +234,7 @@ def _read_any(work, content, suffix, bands, size, nan, folder):
         Image.fromarray(_PIXELS).save(target / "good.png")
     try:
         imageset = load_images(
-            target if folder else path, bands, size, progress=False, nan_pixels=nan
+            target if folder else path, bands, size=size, progress=False, nan_pixels=nan
         )
     except InputError as error:
         _one_line_naming(error, path)
@@ -353,9 +353,9 @@ def test_valid_images_of_random_size_and_mode(work, kind, height, width, bands_s
     image.save(path)
     if bands == 3 and mode not in COLOUR:
         with pytest.raises(InputError, match=r"1 band\(s\) but 3 are wanted"):
-            read_image(path, bands, size)
+            read_image(path, bands, size=size)
         return
-    got = read_image(path, bands, size)
+    got = read_image(path, bands, size=size)
     assert got.dtype == np.float32 and got.shape == (size, size, bands)
     assert got.min() >= 0.0 and got.max() <= 1.0
 
@@ -382,7 +382,7 @@ def test_fits_of_random_shape_and_values(work, array, bands_size, nan):
     fits.PrimaryHDU(array).writeto(path, overwrite=True)
     bad = int(np.count_nonzero(~np.isfinite(array.astype(np.float64))))
     try:
-        imageset = load_images(path, bands, size, progress=False, nan_pixels=nan)
+        imageset = load_images(path, bands, size=size, progress=False, nan_pixels=nan)
     except InputError as error:
         _one_line_naming(error, path)
         ambiguous = axis == -1 and "cannot tell the band axis" in str(error)

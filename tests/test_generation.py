@@ -23,7 +23,7 @@ def small_model(bands=1):
     )
     mu = np.array([[0, 0, 0, 0], [5, 5, 0, 0], [-5, 0, 5, 0]], np.float32)
     var = np.array([[1, 1, 1, 1], [0.25, 0.25, 0.25, 0.25], [4, 4, 4, 4]], np.float32)
-    model.prior.set_mixture(np.array([2.0, 1.0, 1.0]), mu, var)
+    model.prior.set_mixture(np.array([2.0, 1.0, 1.0]), mu, var=var)
     return model
 
 
@@ -36,9 +36,11 @@ def test_fits_cube_headers_and_table(grey_model, tmp_path):
     from astrovader.inference.generate import generate
 
     out = tmp_path / "g.fits"
-    seed = generate(grey_model, out, 7, seed=11, batch_size=3, model_name="m.keras", progress=False)
+    seed = generate(
+        grey_model, out, n=7, seed=11, batch_size=3, model_name="m.keras", progress=False
+    )
     assert seed == 11
-    [(z, comps)] = list(grey_model.iter_latents(7, None, 11, batch_size=7))
+    [(z, comps)] = list(grey_model.iter_latents(7, None, seed=11, batch_size=7))
     with warnings.catch_warnings(), fits.open(out) as hdus:
         warnings.simplefilter("error")
         hdus.verify("exception")
@@ -65,7 +67,7 @@ def test_a_long_command_writes_no_verify_warning_and_the_readme_names_every_key(
     command = "astrovader generate run --n 7 --seed 11 --out " + "/long/path" * 6 + "/g.fits"
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # astropy's VerifyWarning: "Card is too long"
-        generate(grey_model, tmp_path / "g.fits", 2, seed=1, progress=False, command=command)
+        generate(grey_model, tmp_path / "g.fits", n=2, seed=1, progress=False, command=command)
     header = fits.getheader(tmp_path / "g.fits")
     assert header["COMMAND"] == command
     assert "COMMAND: command that wrote the file" in str(header["COMMENT"])
@@ -80,7 +82,7 @@ def test_colour_cube_is_bands_first(tmp_path):
     from astrovader.inference.generate import generate
 
     model = small_model(bands=3)
-    generate(model, tmp_path / "c.fits", 4, component=1, seed=2, progress=False)
+    generate(model, tmp_path / "c.fits", n=4, component=1, seed=2, progress=False)
     with fits.open(tmp_path / "c.fits") as hdus:
         cube, table = hdus[0].data, hdus[1].data
         assert cube.shape == (4, 3, 16, 16)
@@ -93,9 +95,9 @@ def test_colour_cube_is_bands_first(tmp_path):
 def test_same_seed_same_images_whatever_the_batch_size(grey_model, tmp_path):
     from astrovader.inference.generate import generate
 
-    generate(grey_model, tmp_path / "a.fits", 9, seed=5, batch_size=2, progress=False)
-    generate(grey_model, tmp_path / "b.fits", 9, seed=5, batch_size=9, progress=False)
-    generate(grey_model, tmp_path / "c.fits", 9, seed=6, batch_size=9, progress=False)
+    generate(grey_model, tmp_path / "a.fits", n=9, seed=5, batch_size=2, progress=False)
+    generate(grey_model, tmp_path / "b.fits", n=9, seed=5, batch_size=9, progress=False)
+    generate(grey_model, tmp_path / "c.fits", n=9, seed=6, batch_size=9, progress=False)
     a, b, c = (fits.getdata(tmp_path / f"{n}.fits") for n in "abc")
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
@@ -104,7 +106,9 @@ def test_same_seed_same_images_whatever_the_batch_size(grey_model, tmp_path):
 def test_latents_follow_the_prior(grey_model):
     from astrovader.model.sampling import latent_batches
 
-    parts = list(latent_batches(grey_model.mixture(), 20000, None, 0, 4096))
+    parts = list(
+        latent_batches(grey_model.mixture(), 20000, component=None, seed=0, batch_size=4096)
+    )
     z, comps = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     np.testing.assert_allclose(np.bincount(comps) / len(comps), [0.5, 0.25, 0.25], atol=0.015)
     mix = grey_model.mixture()
@@ -117,7 +121,7 @@ def test_png_folder(grey_model, tmp_path):
     from astrovader.inference.generate import generate
 
     out = tmp_path / "pngs"
-    generate(grey_model, out, 5, component=2, seed=3, batch_size=2, progress=False)
+    generate(grey_model, out, n=5, component=2, seed=3, batch_size=2, progress=False)
     with open(out / "latents.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["file"] for r in rows] == [f"00000{i}.png" for i in range(5)]
@@ -140,15 +144,15 @@ def test_bad_requests_write_nothing(grey_model, tmp_path):
     from astrovader.inference.generate import generate
 
     with pytest.raises(AstrovaderError, match=r"component 3 is out of range: the model has 3"):
-        generate(grey_model, tmp_path / "x.fits", 2, component=3, progress=False)
+        generate(grey_model, tmp_path / "x.fits", n=2, component=3, progress=False)
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "a.txt").write_text("x")
     with pytest.raises(AstrovaderError, match=r"full: exists and is not an empty folder"):
-        generate(grey_model, tmp_path / "full", 2, progress=False)
+        generate(grey_model, tmp_path / "full", n=2, progress=False)
     with pytest.raises(AstrovaderError, match=r"compressed FITS"):
-        generate(grey_model, tmp_path / "x.fits.gz", 2, progress=False)
+        generate(grey_model, tmp_path / "x.fits.gz", n=2, progress=False)
     with pytest.raises(AstrovaderError, match=r"n \(0\) and batch_size"):
-        generate(grey_model, tmp_path / "x.fits", 0, progress=False)
+        generate(grey_model, tmp_path / "x.fits", n=0, progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full"]
 
 
@@ -164,5 +168,5 @@ def test_the_band_order_of_per_band_files_is_in_the_fits_header(tmp_path):
         image_size=16, bands=2, latent_dim=2, n_clusters=2, filters=(4, 4, 2), reading=reading
     )
     assert model.read_options().catalog.band_names == ("F606W_FILE", "F814W_FILE")
-    generate(model, tmp_path / "g.fits", 2, seed=0, progress=False)
+    generate(model, tmp_path / "g.fits", n=2, seed=0, progress=False)
     assert fits.getheader(tmp_path / "g.fits")["BANDS"] == "F606W_FILE F814W_FILE"

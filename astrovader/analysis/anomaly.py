@@ -20,7 +20,7 @@ SAMPLES = 8
 LISTED = 20
 
 
-def score_boxes(scores: np.ndarray, labels: np.ndarray, k: int, stem) -> list:
+def score_boxes(scores: np.ndarray, labels: np.ndarray, *, k: int, stem) -> list:
     """A box plot of the score per occupied component, with its axis labelled."""
     occupied = [c for c in range(k) if np.any(labels == c)]
     fig = Figure(figsize=(1.5 + 0.5 * len(occupied), 3.5))
@@ -48,7 +48,7 @@ def anomaly(ctx: Context) -> Section:
         title="Least likely objects (lowest log p̂(x) first)",
         col_labels=[f"{scores[i]:.0f}" for i in shown],
     )
-    score_boxes(scores, ctx.labels, ctx.k, ctx.figure("anomaly_score"))
+    score_boxes(scores, ctx.labels, k=ctx.k, stem=ctx.figure("anomaly_score"))
     columns = {
         "rank": np.arange(1, len(order) + 1),
         "id": inputs.ids[order],

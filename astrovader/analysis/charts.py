@@ -77,6 +77,7 @@ def loss_curves(rows: list[dict], stem: str | Path) -> list[Path]:
 def heatmap(
     matrix: np.ndarray,
     stem: str | Path,
+    *,
     xlabel: str,
     ylabel: str,
     title: str,
@@ -123,7 +124,9 @@ def grouped_bars(groups: dict[str, np.ndarray], stem: str | Path, title: str) ->
     return save_figure(fig, stem)
 
 
-def scatter_map(points: np.ndarray, labels: np.ndarray, stem: str | Path, title: str) -> list[Path]:
+def scatter_map(
+    points: np.ndarray, labels: np.ndarray, *, stem: str | Path, title: str
+) -> list[Path]:
     """A 2-D map (t-SNE) coloured by component."""
     points, labels = np.asarray(points), np.asarray(labels)
     fig = Figure(figsize=(7, 5))
@@ -142,7 +145,7 @@ def scatter_map(points: np.ndarray, labels: np.ndarray, stem: str | Path, title:
 
 
 def feature_boxes(
-    values: dict[str, np.ndarray], labels: np.ndarray, k: int, stem: str | Path, title: str
+    values: dict[str, np.ndarray], labels: np.ndarray, *, k: int, stem: str | Path, title: str
 ) -> list[Path]:
     """One panel per feature, a box per occupied component (its distribution), NaN left out."""
     occupied = [c for c in range(k) if np.any(labels == c)]

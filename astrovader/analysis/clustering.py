@@ -72,9 +72,9 @@ def mean_gamma(ctx: Context) -> Section:
     charts.heatmap(
         matrix,
         ctx.figure("mean_gamma"),
-        "component of γ",
-        "label (argmax γ)",
-        "Mean γ of each label's objects",
+        xlabel="component of γ",
+        ylabel="label (argmax γ)",
+        title="Mean γ of each label's objects",
     )
     return Section(
         "Mean γ matrix",
@@ -118,7 +118,7 @@ def tsne_map(ctx: Context) -> tuple[str, str] | None:
     pick = np.sort(ctx.rng.choice(len(z), size=n, replace=False))
     points = tsne_points(z[pick], ctx.options.seed)
     charts.scatter_map(
-        points, ctx.labels[pick], ctx.figure("tsne"), f"t-SNE of {len(pick)} embeddings"
+        points, ctx.labels[pick], stem=ctx.figure("tsne"), title=f"t-SNE of {len(pick)} embeddings"
     )
     return ("figures/tsne", "t-SNE map coloured by component")
 
@@ -158,7 +158,7 @@ def scores(ctx: Context, silhouette: np.ndarray) -> tuple[Section, dict[str, flo
     mix = inputs.model.mixture()
     values["simplified_silhouette"] = float(np.mean(silhouette))
     values["mean_log_p_z"] = metrics.marginal_log_likelihood(
-        inputs.z, mix["pi"], mix["mu"], mix.get("covariance", mix["var"])
+        inputs.z, mix["pi"], mu=mix["mu"], var=mix.get("covariance", mix["var"])
     )
     section = Section("Clustering metrics")
     if known is not None:
@@ -167,7 +167,7 @@ def scores(ctx: Context, silhouette: np.ndarray) -> tuple[Section, dict[str, flo
         values.update({key: supervised[key] for key in ("acc", "nmi", "ari")})
         values["n_labelled"] = float(known.sum())
         names = inputs.class_names
-        matrix = metrics.confusion(truth, labels, len(names), ctx.k)
+        matrix = metrics.confusion(truth, labels, n_classes=len(names), k=ctx.k)
         matching = metrics.hungarian_matching(matrix)
         matched = {t: c for c, t in matching.items()}
         columns = {
@@ -180,9 +180,9 @@ def scores(ctx: Context, silhouette: np.ndarray) -> tuple[Section, dict[str, flo
         charts.heatmap(
             matrix,
             ctx.figure("confusion"),
-            "component",
-            "true class",
-            "Confusion matrix",
+            xlabel="component",
+            ylabel="true class",
+            title="Confusion matrix",
             yticks=names,
             fmt="{:.0f}",
         )
@@ -207,7 +207,12 @@ def galaxy_zoo(ctx: Context, catalogue) -> Section:
     options = ctx.options
     here, rows = match(ctx.inputs.ids, catalogue)
     counts = gz2_counts(
-        ctx.labels[here], catalogue, rows, ctx.k, options.gz2_cut, options.edge_on_cut
+        ctx.labels[here],
+        catalogue,
+        rows=rows,
+        k=ctx.k,
+        cut=options.gz2_cut,
+        edge_cut=options.edge_on_cut,
     )
     columns = {"component": np.arange(ctx.k), **counts}
     write_table(columns, ctx.table("gz2"))

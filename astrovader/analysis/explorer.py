@@ -132,8 +132,8 @@ def _sprites(search, rows, options):
     ids = search.index.objects.ids
     position = {ids[r]: i for i, r in enumerate(rows)}
     tile = min(options.tile, model.image_size)
-    images = SpriteSheets(len(rows), tile, model.bands)
-    recons = SpriteSheets(len(rows), tile, model.bands)
+    images = SpriteSheets(len(rows), tile, bands=model.bands)
+    recons = SpriteSheets(len(rows), tile, bands=model.bands)
     slots = np.zeros((len(rows), tile, tile, model.bands), np.uint8)
     bar = progress_bar(total=len(rows), desc="thumbnails", unit="img", disable=not options.progress)
     for batch_ids, batch in search.iter_images(options.batch_size):
@@ -499,7 +499,7 @@ neighbours. Box or lasso-select points, then export their ids.</p></div>
 
 
 def make_explorer(
-    run, out, data=None, options: ExplorerOptions = ExplorerOptions(), *, search=None
+    run, out, *, data=None, options: ExplorerOptions = ExplorerOptions(), search=None
 ) -> Path:
     """Write ``OUT/index.html``: the explorer of a run (or a model and ``data``).
 

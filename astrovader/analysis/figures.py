@@ -69,6 +69,7 @@ def mosaic(rows, residual_rows=(), pad: int = 2) -> np.ndarray:
 def image_grid(
     rows,
     stem: str | Path,
+    *,
     row_labels=None,
     col_labels=None,
     title: str | None = None,
@@ -118,7 +119,7 @@ def image_grid(
 
 
 def thumbnail_sheet(
-    images, captions, stem: str | Path, title: str | None = None, columns: int = 7
+    images, captions, *, stem: str | Path, title: str | None = None, columns: int = 7
 ) -> list[Path]:
     """Images in rows of ``columns``, each with its caption below, as PNG and PDF.
 

@@ -64,7 +64,7 @@ def reconstructions(ctx: Context) -> Section:
     image_grid(
         [x[pick], recon, x[pick] - recon],
         ctx.figure("reconstructions"),
-        ["input", "reconstruction", "residual"],
+        row_labels=["input", "reconstruction", "residual"],
         title="Random objects",
         residual_rows=(2,),
     )
@@ -74,7 +74,7 @@ def reconstructions(ctx: Context) -> Section:
     image_grid(
         [x[low], ctx.decode(z[low]), x[high], ctx.decode(z[high])],
         ctx.figure("mse_extremes"),
-        ["lowest MSE", "reconstruction", "highest MSE", "reconstruction"],
+        row_labels=["lowest MSE", "reconstruction", "highest MSE", "reconstruction"],
         title="Lowest and highest reconstruction error",
     )
     picked = np.concatenate([low, high])
@@ -101,21 +101,21 @@ def members(ctx: Context) -> Section:
     """Per component: the highest-γ objects and a random selection (Figs. 6–7)."""
     x, gamma, n = ctx.inputs.images, ctx.inputs.gamma, ctx.options.n_examples
     occupied = ctx.occupied
-    top = [latent.top_members(gamma, ctx.labels, c, n) for c in range(ctx.k)]
+    top = [latent.top_members(gamma, ctx.labels, component=c, n=n) for c in range(ctx.k)]
     image_grid(
         [x[i] for i in top],
         ctx.figure("top_gamma"),
-        [
+        row_labels=[
             f"{c} ({np.sum(ctx.labels == c)})" if c in occupied else f"{c} (empty)"
             for c in range(ctx.k)
         ],
         title="Highest-γ members per component (count)",
     )
-    rand = [latent.random_members(ctx.labels, c, n, ctx.rng) for c in range(ctx.k)]
+    rand = [latent.random_members(ctx.labels, c, n=n, rng=ctx.rng) for c in range(ctx.k)]
     image_grid(
         [x[i] for i in rand],
         ctx.figure("random_members"),
-        [f"{c} ({np.sum(ctx.labels == c)})" for c in range(ctx.k)],
+        row_labels=[f"{c} ({np.sum(ctx.labels == c)})" for c in range(ctx.k)],
         title="Random members per component (count)",
     )
     return Section(
@@ -133,7 +133,7 @@ def generation(ctx: Context) -> Section:
     model, n, seed = ctx.inputs.model, ctx.options.n_examples, ctx.options.seed
     occupied = ctx.occupied
     rows = [model.generate(n, component=c, seed=seed + c) for c in occupied]
-    image_grid(rows, ctx.figure("generated"), occupied, title="z ~ N(μ_c, σ²_c)")
+    image_grid(rows, ctx.figure("generated"), row_labels=occupied, title="z ~ N(μ_c, σ²_c)")
     left_out = [c for c in range(ctx.k) if c not in occupied]
     return Section(
         "Generation",
@@ -154,7 +154,7 @@ def route(ctx: Context) -> Section:
     image_grid(
         ctx.decode(legs),
         ctx.figure("route"),
-        [f"{a} → {b}" for a, b in zip(order, nxt, strict=True)],
+        row_labels=[f"{a} → {b}" for a, b in zip(order, nxt, strict=True)],
         title="Interpolation along the shortest route",
     )
     columns = {
@@ -183,8 +183,8 @@ def traversal(ctx: Context) -> Section:
     image_grid(
         ctx.decode(grid),
         ctx.figure("traversal"),
-        [f"z_{j}" for j in range(len(grid))],
-        labels,
+        row_labels=[f"z_{j}" for j in range(len(grid))],
+        col_labels=labels,
         title="Latent traversals",
     )
     return Section(
@@ -199,7 +199,9 @@ def traversal(ctx: Context) -> Section:
 def deblending(ctx: Context, morph) -> Section:
     """Interpolation from an object with companions to a lookalike (Fig. 12)."""
     x, z = ctx.inputs.images, ctx.inputs.z
-    pairs = latent.deblending_pairs(x, ctx.inputs.gamma, morph, ctx.options.n_examples)
+    pairs = latent.deblending_pairs(
+        x, ctx.inputs.gamma, morph=morph, n_pairs=ctx.options.n_examples
+    )
     occupied = set(ctx.occupied)
     pairs = [
         p for p in pairs if p["source_component"] in occupied and p["target_component"] in occupied
@@ -220,7 +222,7 @@ def deblending(ctx: Context, morph) -> Section:
     image_grid(
         rows,
         ctx.figure("deblending"),
-        [f"{p['source_component']} → {p['target_component']}" for p in pairs],
+        row_labels=[f"{p['source_component']} → {p['target_component']}" for p in pairs],
         title="Deblending: input, interpolation, lookalike",
     )
     columns = {

@@ -92,6 +92,7 @@ def match(ids, catalogue: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray
 def gz2_counts(
     labels: np.ndarray,
     catalogue: dict[str, np.ndarray],
+    *,
     rows: np.ndarray,
     k: int,
     cut: float = 0.8,

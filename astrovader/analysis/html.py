@@ -154,7 +154,9 @@ def render(title: str, sections: list[Section], summary: list[str]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def write_page(path: str | Path, title: str, sections: list[Section], summary: list[str]) -> Path:
+def write_page(
+    path: str | Path, title: str, *, sections: list[Section], summary: list[str]
+) -> Path:
     """Write the page (and the pages of its long tables) atomically and return its path."""
     path = Path(path)
     for section in sections:

@@ -97,7 +97,7 @@ def read_labels(path: str | Path, ids) -> tuple[np.ndarray, list[str]]:
 
 
 def load_inputs(
-    run: str | Path, data: str | Path | None = None, labels=None, progress: bool = True
+    run: str | Path, data: str | Path | None = None, *, labels=None, progress: bool = True
 ) -> ReportInputs:
     """Read a run and its images; γ and z from ``clusters.csv`` when it covers the same ids.
 
@@ -119,7 +119,7 @@ def load_inputs(
         imageset, records = synthetic_imageset(
             config.data.synthetic_count,
             config.data.image_size,
-            config.training.seed,
+            seed=config.training.seed,
             bands=config.data.bands,
         )
         notes.append("images: the built-in synthetic set of the run")

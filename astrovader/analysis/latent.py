@@ -21,14 +21,14 @@ def top_gamma(gamma: np.ndarray, component: int, n: int) -> np.ndarray:
     return np.argsort(-column, kind="stable")[:n]
 
 
-def top_members(gamma: np.ndarray, labels: np.ndarray, component: int, n: int) -> np.ndarray:
+def top_members(gamma: np.ndarray, labels: np.ndarray, *, component: int, n: int) -> np.ndarray:
     """Up to ``n`` members of ``component`` (argmax γ), highest γ first."""
     members = np.flatnonzero(np.asarray(labels) == component)
     order = np.argsort(-np.asarray(gamma)[members, component], kind="stable")
     return members[order][:n]
 
 
-def random_members(labels: np.ndarray, component: int, n: int, rng) -> np.ndarray:
+def random_members(labels: np.ndarray, component: int, *, n: int, rng) -> np.ndarray:
     """Up to ``n`` random indices of the objects labelled ``component``."""
     members = np.flatnonzero(np.asarray(labels) == component)
     return rng.choice(members, size=min(n, len(members)), replace=False)
@@ -90,7 +90,7 @@ def traversal_latents(z: np.ndarray, steps: int) -> np.ndarray:
 
 
 def deblending_pairs(
-    images: np.ndarray, gamma: np.ndarray, morph, n_pairs: int
+    images: np.ndarray, gamma: np.ndarray, *, morph, n_pairs: int
 ) -> list[dict[str, int | float]]:
     """Pairs (object with companions, lookalike in its morphological component) (Fig. 12).
 

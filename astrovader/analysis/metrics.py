@@ -81,7 +81,7 @@ def per_component_mean(values: np.ndarray, labels: np.ndarray, k: int) -> np.nda
     )
 
 
-def marginal_log_likelihood(z: np.ndarray, pi, mu, var) -> float:
+def marginal_log_likelihood(z: np.ndarray, pi, *, mu, var) -> float:
     """Mean over objects of log Σ_c π_c/Σπ N(z; μ_c, Σ_c).
 
     Args:
@@ -104,7 +104,7 @@ def marginal_log_likelihood(z: np.ndarray, pi, mu, var) -> float:
     return float(np.mean(logsumexp(log_norm + np.log(pi / pi.sum())[None], axis=1)))
 
 
-def confusion(truth: np.ndarray, labels: np.ndarray, n_classes: int, k: int) -> np.ndarray:
+def confusion(truth: np.ndarray, labels: np.ndarray, *, n_classes: int, k: int) -> np.ndarray:
     """Counts C[t, c] of objects of true class t in component c."""
     matrix = np.zeros((n_classes, k), dtype=int)
     np.add.at(matrix, (np.asarray(truth), np.asarray(labels)), 1)
@@ -131,7 +131,7 @@ def clustering_accuracy(truth: np.ndarray, labels: np.ndarray) -> float:
     unmatched components count as wrong (the usual unsupervised ACC).
     """
     truth, labels = np.asarray(truth), np.asarray(labels)
-    matrix = confusion(truth, labels, truth.max() + 1, labels.max() + 1)
+    matrix = confusion(truth, labels, n_classes=truth.max() + 1, k=labels.max() + 1)
     matching = hungarian_matching(matrix)
     return float(sum(matrix[t, c] for c, t in matching.items()) / len(truth))
 

@@ -104,7 +104,7 @@ def _iqr(values: np.ndarray) -> float:
     return float(high - low)
 
 
-def distinctions(values: dict, labels: np.ndarray, k: int, top: int = 2) -> list[str]:
+def distinctions(values: dict, labels: np.ndarray, *, k: int, top: int = 2) -> list[str]:
     """One sentence per component with measured members: what sets it apart from the sample."""
     sentences = []
     for c in range(k):
@@ -215,7 +215,9 @@ def section(ctx):
     labels = ctx.labels[rows]
     carried = _carried(inputs.columns, rows)
     shown = {FEATURES[key]: values[key] for key in FEATURES} | carried
-    feature_boxes(shown, labels, ctx.k, ctx.figure("morphology"), "Morphology per component")
+    feature_boxes(
+        shown, labels, k=ctx.k, stem=ctx.figure("morphology"), title="Morphology per component"
+    )
     write_table(
         {"id": inputs.ids[rows], "component": labels, **values, **carried},
         ctx.table("morphology"),
@@ -231,7 +233,7 @@ def section(ctx):
         f"{total} images, as the model reads them (pixels in [0, 1]: flux and S/N are in "
         "those units); --morph-sample sets the sample. Flag 0 is a clean measurement; NaN "
         "where no central source was found or the measurement failed.",
-        *distinctions(values, labels, ctx.k),
+        *distinctions(values, labels, k=ctx.k),
     ]
     return Section(
         "Morphology per component",

@@ -155,7 +155,7 @@ def _explorer(run, out: Path, data, options: ReportOptions) -> Section:
     from astrovader.analysis.explorer import ExplorerOptions, make_explorer
 
     settings = ExplorerOptions(seed=options.seed, progress=False)
-    make_explorer(run, out / "explorer", data, settings)
+    make_explorer(run, out / "explorer", data=data, options=settings)
     return Section(
         "Explorer",
         [
@@ -193,6 +193,7 @@ def _objects(ctx: gallery.Context, silhouette: np.ndarray) -> Section:
 def make_report(
     run: str | Path,
     out: str | Path,
+    *,
     data=None,
     catalog=None,
     labels=None,
@@ -214,7 +215,7 @@ def make_report(
     check_run(run)
     check_options(options)
     catalogue = read_catalogue(catalog, options.gz2_columns) if catalog else None
-    inputs = load_inputs(run, data, labels, options.progress)
+    inputs = load_inputs(run, data, labels=labels, progress=options.progress)
     check_options(options, inputs.gamma.shape[1])
     out = Path(out)
     labels_ = np.argmax(inputs.gamma, axis=1)
@@ -259,4 +260,6 @@ def make_report(
         ", ".join(f"{k} = {v:.4g}" for k, v in values.items() if k != "n_labelled") + ".",
     ]
     with directory_lock(out):
-        return write_page(out / "index.html", "AstroVaDEr report", sections, summary)
+        return write_page(
+            out / "index.html", "AstroVaDEr report", sections=sections, summary=summary
+        )

@@ -41,7 +41,7 @@ class SpriteSheets:
         grid: Tiles per side of a sheet.
     """
 
-    def __init__(self, count: int, tile: int, bands: int, grid: int = GRID):
+    def __init__(self, count: int, tile: int, *, bands: int, grid: int = GRID):
         self.count, self.tile, self.bands, self.grid = count, tile, bands, grid
         per = grid * grid
         self.sheets = [

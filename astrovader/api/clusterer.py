@@ -82,6 +82,7 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self,
         n_clusters=12,
         image_size=None,
+        *,
         preset="quickstart",
         seed=0,
         out=None,
@@ -237,7 +238,7 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     def score_samples(self, X, samples: int = 16, seed: int = 0) -> np.ndarray:
         """The anomaly score log p̂(x) of each image (:mod:`astrovader.model.likelihood`)."""
         images = self._images(X)
-        return self.model_.log_likelihood(images, samples, seed)
+        return self.model_.log_likelihood(images, samples, seed=seed)
 
     def kneighbors(self, X=None, n_neighbors: int = 20, return_distance: bool = True):
         """The nearest training objects in μ̃, in scikit-learn's ``NearestNeighbors`` shape.
@@ -267,7 +268,7 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         distances, indices = index.kneighbors(queries, n_neighbors, exclude=exclude)
         return (distances, indices) if return_distance else indices
 
-    def score(self, X, y=None, samples: int = 16, seed: int = 0) -> float:
+    def score(self, X, y=None, *, samples: int = 16, seed: int = 0) -> float:
         """The mean log-likelihood log p̂(x) of the images (scikit-learn's density convention)."""
         return float(np.mean(self.score_samples(X, samples, seed)))
 

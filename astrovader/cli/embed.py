@@ -118,8 +118,8 @@ def run(args: argparse.Namespace) -> int:
     rows = embed_to_table(
         model,
         _data(args, run),
-        out,
-        args.batch_size,
+        out=out,
+        batch_size=args.batch_size,
         progress=not args.quiet,
         model_name=args.model,
         command=args.command_line,
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     if run is not None and args.data is not None and args.shard is None:
         from astrovader.training.run_index import build_index, data_name
 
-        build_index(run, out, data_name(args.data), args.data)
+        build_index(run, out, name=data_name(args.data), data=args.data)
     part = "" if args.shard is None else f" of part {args.shard}"
     say(
         f"astrovader embed: wrote {rows} rows{part} (id, cluster, γ over {model.n_clusters} "

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     options = options_from(ExplorerOptions, args, progress=not args.quiet)
     check_options(options)
     run_ = ModelIndexes(source, Path(args.out) / "index") if source.is_file() else source
-    page = make_explorer(run_, args.out, args.data, options)
+    page = make_explorer(run_, args.out, data=args.data, options=options)
     say(
         f"astrovader explore: wrote {page} ({page.stat().st_size / 1e6:.1f} MB); "
         "open it in a browser"

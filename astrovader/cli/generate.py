@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     seed = generate(
         model,
         args.out,
-        args.n,
+        n=args.n,
         component=args.component,
         seed=args.seed,
         batch_size=args.batch_size,

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
     ids = _load_ids(args.split_ids) if args.split_ids else None
     options = options_from(PrepareOptions, args, progress=not args.quiet, output_format=args.format)
-    done = prepare_directory(args.raw, args.out, options, split_ids=ids)
+    done = prepare_directory(args.raw, args.out, options=options, split_ids=ids)
     extra = ""
     if ids is not None:
         extra = f"; {done.not_selected} not in the split, {done.missing} split OBJIDs without image"

@@ -119,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     out = Path(args.out) if args.out else Path(args.run_dir) / "report"
-    page = make_report(args.run_dir, out, args.data, args.catalog, args.labels, options)
+    page = make_report(
+        args.run_dir, out, data=args.data, catalog=args.catalog, labels=args.labels, options=options
+    )
     say(f"astrovader report: wrote {page}")
     return 0

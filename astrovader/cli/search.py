@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
     base = load_config(args.config, args.overrides)
     options = options_from(SearchOptions, args)
-    best = run_search(args.space, base, args.out, options)
+    best = run_search(args.space, base, out=args.out, options=options)
     say(
         f"astrovader search: best trial {best['tid']:04d} of {args.out}: final "
         f"{best['objective']} = {best['loss']:.6g}; configuration in {args.out}/best.toml"

@@ -78,10 +78,10 @@ def run(args: argparse.Namespace) -> int:
     elif args.image is not None:
         query = similar.by_image(search, args.image)
     else:
-        query = similar.by_sky(search, args.ra, args.dec, args.radius)
+        query = similar.by_sky(search, args.ra, dec=args.dec, radius=args.radius)
     columns = similar.neighbours(search, query, args.n)
     out = Path(args.out) if args.out else Path(args.run_dir) / "similar" / query.slug
-    written = similar.write_results(search, query, columns, out)
+    written = similar.write_results(search, query, columns=columns, out=out)
     index = search.index.index
     say(
         f"astrovader similar: the {len(columns['id'])} objects nearest to {query.label} in μ̃ "

@@ -72,8 +72,8 @@ def run(args: argparse.Namespace) -> int:
     out = write_simulation(
         args.out,
         args.n,
-        args.size,
-        args.seed,
+        size=args.size,
+        seed=args.seed,
         bands=args.bands,
         engine=args.engine,
         file_format=args.format,

@@ -61,7 +61,7 @@ def objid_of(path: str | os.PathLike) -> int | None:
 
 
 def prepare_pixels(
-    pixels: np.ndarray, crop: int, size: int, grey: bool, stretch: bool = False
+    pixels: np.ndarray, crop: int, *, size: int, grey: bool, stretch: bool = False
 ) -> np.ndarray:
     """Crop, average, resize and quantise one image (see the module docstring).
 
@@ -119,10 +119,13 @@ def prepared(task: tuple) -> np.ndarray:
         out = np.clip(np.floor(pixels + 0.5), 0, 255).astype(np.uint8)
         return out[..., 0] if out.shape[2] == 1 else out
     check_file(stamp.path, str(stamp.path))
-    pixels = decode_display(stamp.path, str(stamp.path), max_pixels, max_bytes) * 255.0
+    pixels = (
+        decode_display(stamp.path, str(stamp.path), max_pixels=max_pixels, max_bytes=max_bytes)
+        * 255.0
+    )
     try:
-        return prepare_pixels(pixels[..., 0] if pixels.shape[2] == 1 else pixels, crop, size,
-                              grey, stretch)  # fmt: skip
+        return prepare_pixels(pixels[..., 0] if pixels.shape[2] == 1 else pixels, crop, size=size,
+                              grey=grey, stretch=stretch)  # fmt: skip
     except ValueError as exc:
         raise InputError(f"{stamp.path}: cannot prepare image ({exc})") from None
 
@@ -234,6 +237,7 @@ def _select(raw: Path, sources: list[Stamp], split_ids) -> tuple[list[Stamp], in
 def prepare_directory(
     raw: str | os.PathLike,
     out: str | os.PathLike,
+    *,
     options: PrepareOptions | None = None,
     split_ids: np.ndarray | None = None,
 ) -> Prepared:
@@ -264,7 +268,7 @@ def prepare_directory(
 
         pixels = _ordered(prepared, [(p, *settings) for p in chosen], workers)
         pairs = zip(names, pixels, strict=True)
-        write_tfrecords(out, pairs, len(chosen), progress=options.progress)
+        write_tfrecords(out, pairs, count=len(chosen), progress=options.progress)
         return done
     tasks = [
         (path, out / f"{name}.png", *settings) for path, name in zip(chosen, names, strict=True)

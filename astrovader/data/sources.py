@@ -87,7 +87,7 @@ def load_data(config: Config, progress: bool = True) -> ImageSet:
     from astrovader.data.simulated.sersic import synthetic_imageset
 
     imageset, _ = synthetic_imageset(
-        data.synthetic_count, data.image_size, config.training.seed, bands=data.bands
+        data.synthetic_count, data.image_size, seed=config.training.seed, bands=data.bands
     )
     return imageset
 

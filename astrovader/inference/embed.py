@@ -49,6 +49,7 @@ def weights_digest(model) -> str:
 def embed_to_table(
     model,
     data,
+    *,
     out,
     batch_size: int = 180,
     progress: bool = True,
@@ -106,6 +107,15 @@ def embed_to_table(
         cards += part.cards(part.rows(data.count, batch_size), data.count)
         cards.append(fits.Card("WEIGHTS", weights_digest(model), "SHA-256 of the model weights"))
     scores = bool(likelihood_samples)
-    table = (Path(out), stream, embed, shape, batch_size, progress, cards, scores)
     with output_lock(out):
-        return write_stream(*table, csv_cards=part is not None)
+        return write_stream(
+            Path(out),
+            stream,
+            embed=embed,
+            shape=shape,
+            batch_size=batch_size,
+            progress=progress,
+            cards=cards,
+            scores=scores,
+            csv_cards=part is not None,
+        )

@@ -48,6 +48,7 @@ def _check_out(out: Path) -> bool:
 def generate(
     model,
     out,
+    *,
     n: int,
     component=None,
     seed=None,
@@ -88,7 +89,7 @@ def generate(
     }
     decoded = (
         (z, comps, model.decode(z, batch_size=batch_size))
-        for z, comps in model.iter_latents(n, component, seed, batch_size)
+        for z, comps in model.iter_latents(n, component, seed=seed, batch_size=batch_size)
     )
     with (
         output_lock(out),

@@ -137,7 +137,7 @@ def open_search(run, data=None, *, model=None, batch_size: int = 180, progress: 
         raise AstrovaderError(f"{data}: no such data")
     name = data_name(data)
     if current(run, name, data) is not None:
-        return Search(run, model, open_index(run, name, data), str(data))
+        return Search(run, model, open_index(run, name, data=data), str(data))
     from astrovader.inference.embed import embed_to_table
     from astrovader.model.likelihood import SAMPLES
 
@@ -146,13 +146,13 @@ def open_search(run, data=None, *, model=None, batch_size: int = 180, progress: 
     embed_to_table(
         model,
         data,
-        table,
-        batch_size,
+        out=table,
+        batch_size=batch_size,
         progress=progress,
         model_name=str(run.model_path),
         likelihood_samples=SAMPLES,
     )
-    return Search(run, model, build_index(run, table, name, data), str(data))
+    return Search(run, model, build_index(run, table, name=name, data=data), str(data))
 
 
 def _slug(text: str) -> str:
@@ -192,7 +192,7 @@ def by_image(search: Search, path) -> Query:
     )
 
 
-def by_sky(search: Search, ra: float, dec: float, radius: float = RADIUS_ARCSEC) -> Query:
+def by_sky(search: Search, ra: float, *, dec: float, radius: float = RADIUS_ARCSEC) -> Query:
     """The object nearest to (RA, Dec) in degrees, if it lies within ``radius`` arcseconds.
 
     Raises:
@@ -251,7 +251,7 @@ def neighbours(search: Search, query: Query, n: int = 20) -> dict[str, np.ndarra
     }
 
 
-def write_results(search: Search, query: Query, columns: dict, out) -> list[Path]:
+def write_results(search: Search, query: Query, *, columns: dict, out) -> list[Path]:
     """``OUT/neighbours.{csv,fits}`` and the thumbnail sheet ``OUT/neighbours.{png,pdf}``."""
     out = Path(out)
     with directory_lock(out):
@@ -273,4 +273,4 @@ def _write_results(search: Search, query: Query, columns: dict, out: Path) -> li
         for rank, name, d in zip(columns["rank"], columns["id"], columns["distance"], strict=True)
     ]
     title = f"Nearest to {query.label} in μ̃ (Euclidean)"
-    return paths + thumbnail_sheet(images, captions, out / "neighbours", title)
+    return paths + thumbnail_sheet(images, captions, stem=out / "neighbours", title=title)

@@ -62,8 +62,8 @@ def embed_part(
     return embed_to_table(
         open_model(model),
         data,
-        out,
-        batch_size,
+        out=out,
+        batch_size=batch_size,
         progress=False,
         model_name=str(model),
         command=command,

@@ -113,7 +113,7 @@ class InferenceMixin:
         return self.gamma_layer([z, pi, mu, var]), z
 
     def log_likelihood(
-        self, x, samples: int = likelihood.SAMPLES, seed: int = 0, batch_size: int = 180
+        self, x, samples: int = likelihood.SAMPLES, *, seed: int = 0, batch_size: int = 180
     ):
         """The anomaly score log p̂(x) (N,) of each image, from ``samples`` draws (eq. A4).
 
@@ -153,14 +153,14 @@ class InferenceMixin:
         weights = likelihood.log_importance_weights(
             repeat,
             x_hat,
-            flat,
-            ops.reshape(noise, (-1, self.latent_dim)),
-            ops.reshape(ops.tile(z_log_var[None], (draws, 1, 1)), (-1, self.latent_dim)),
-            pi,
-            mu,
-            var,
-            self.reconstruction,
-            weight,
+            z=flat,
+            noise=ops.reshape(noise, (-1, self.latent_dim)),
+            z_log_var=ops.reshape(ops.tile(z_log_var[None], (draws, 1, 1)), (-1, self.latent_dim)),
+            pi=pi,
+            mu=mu,
+            var=var,
+            kind=self.reconstruction,
+            weight=weight,
         )
         return likelihood.combine(ops.reshape(weights, (draws, n)))
 
@@ -169,7 +169,12 @@ class InferenceMixin:
         return self.prior.mixture()
 
     def iter_latents(
-        self, n: int, component: int | None = None, seed: int | None = None, batch_size: int = 180
+        self,
+        n: int,
+        component: int | None = None,
+        *,
+        seed: int | None = None,
+        batch_size: int = 180,
     ):
         """Draw z ~ N(μ_c, σ²_c) in chunks of ``batch_size``, c fixed or drawn from π/Σπ.
 
@@ -179,7 +184,9 @@ class InferenceMixin:
         Yields:
             ``(z, components)``: (m, J) float32 and (m,) int arrays, m ≤ batch_size.
         """
-        yield from latent_batches(self.mixture(), n, component, seed, batch_size)
+        yield from latent_batches(
+            self.mixture(), n, component=component, seed=seed, batch_size=batch_size
+        )
 
     def sample_latents(self, n: int, component: int | None = None, seed: int | None = None):
         """Draw z ~ N(μ_c, σ²_c), with c fixed or drawn from π/Σπ (docs/method.md §7).
@@ -187,20 +194,25 @@ class InferenceMixin:
         Returns:
             ``(z, components)``: (n, J) float32 and (n,) int arrays.
         """
-        parts = list(self.iter_latents(n, component, seed, batch_size=max(n, 1)))
+        parts = list(self.iter_latents(n, component, seed=seed, batch_size=max(n, 1)))
         if not parts:
             return np.zeros((0, self.latent_dim), "float32"), np.zeros(0, int)
         return parts[0]
 
     def iter_generate(
-        self, n: int, component: int | None = None, seed: int | None = None, batch_size: int = 180
+        self,
+        n: int,
+        component: int | None = None,
+        *,
+        seed: int | None = None,
+        batch_size: int = 180,
     ):
         """Synthetic galaxies in chunks (bounded memory); together, :meth:`generate`'s.
 
         Yields:
             ``(images, components)``: (m, S, S, B) float32 and (m,) int arrays.
         """
-        for z, components in self.iter_latents(n, component, seed, batch_size):
+        for z, components in self.iter_latents(n, component, seed=seed, batch_size=batch_size):
             yield self.decode(z, batch_size), components
 
     def generate(self, n: int, component: int | None = None, seed: int | None = None):

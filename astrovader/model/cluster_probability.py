@@ -33,7 +33,9 @@ class ClusterProbability(keras.layers.Layer):
 
     def call(self, inputs, log=False):
         z, pi, mu, var = inputs
-        log_gamma = gmm_math.cluster_log_probabilities(z, pi, mu, var, self.minmax_lambda)
+        log_gamma = gmm_math.cluster_log_probabilities(
+            z, pi, mu=mu, var=var, minmax_lambda=self.minmax_lambda
+        )
         return log_gamma if log else ops.exp(log_gamma)
 
     def compute_output_shape(self, input_shape):

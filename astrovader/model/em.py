@@ -31,11 +31,11 @@ def _tied_logits(zv, pi, mu, var, log_var_v):
     total = 0.0
     for v in range(views):
         spread = None if log_var_v is None else log_var_v[v]
-        total = total + expected_log_gaussian(zv[v], spread, mu, var)
+        total = total + expected_log_gaussian(zv[v], spread, mu=mu, var=var)
     return total / ops.cast(views, "float32") + ops.log(pi / ops.sum(pi))[None]
 
 
-def tied_log_posterior(zv, pi, mu, var, log_var_v=None):
+def tied_log_posterior(zv, pi, *, mu, var, log_var_v=None):
     """log γ of each image from all its views (eq. A1).
 
     log γ_ic = log π_c + (1/V) Σ_v E_q[log N(z_iv; μ_c, σ²_c)] − log Σ_c' (…): the
@@ -55,7 +55,7 @@ def tied_log_posterior(zv, pi, mu, var, log_var_v=None):
     return ops.log_softmax(_tied_logits(zv, pi, mu, var, log_var_v), axis=-1)
 
 
-def m_step_statistics(zv, log_var_v, gamma, full: bool = False):
+def m_step_statistics(zv, log_var_v, *, gamma, full: bool = False):
     """The M-step's sufficient statistics of a batch, in float64 (eq. A2).
 
     Summed over batches they give the statistics of the whole data, so the
@@ -136,7 +136,7 @@ def covariance(var):
     return ops.inv(ops.matmul(var, ops.transpose(var, (0, 2, 1))))
 
 
-def m_step(zv, log_var_v, gamma, full: bool = False):
+def m_step(zv, log_var_v, *, gamma, full: bool = False):
     """π, μ and covariances from γ-weighted statistics of the views' posteriors (eq. A2).
 
     With N_c = V Σ_i γ_ic: π_c = N_c / Σ N, μ_c = Σ_iv γ_ic μ̃_iv / N_c and
@@ -154,7 +154,7 @@ def m_step(zv, log_var_v, gamma, full: bool = False):
     Returns:
         ``(pi, mu, var)``: (K,), (J, K), and (J, K) or (K, J, J).
     """
-    return m_step_from_statistics(*m_step_statistics(zv, log_var_v, gamma, full))
+    return m_step_from_statistics(*m_step_statistics(zv, log_var_v, gamma=gamma, full=full))
 
 
 def consistency(log_target, log_gamma):
@@ -172,15 +172,15 @@ def consistency(log_target, log_gamma):
     return ops.sum(target * (log_target - ops.cast(log_gamma, "float32")), axis=-1)
 
 
-def image_log_likelihoods(zv, pi, mu, var, log_var_v=None):
+def image_log_likelihoods(zv, pi, *, mu, var, log_var_v=None):
     """(N,) log Σ_c π_c exp((1/V) Σ_v E_q[log N(z_iv; μ_c, σ²_c)]) of each image."""
     return ops.logsumexp(_tied_logits(zv, pi, mu, var, log_var_v), axis=-1)
 
 
-def expected_log_likelihood(zv, pi, mu, var, log_var_v=None):
+def expected_log_likelihood(zv, pi, *, mu, var, log_var_v=None):
     """The tied objective of EM: the mean over images of :func:`image_log_likelihoods`.
 
     Neither the E-step (:func:`tied_log_posterior`) nor the M-step (:func:`m_step`)
     with the same ``log_var_v`` lowers it.
     """
-    return ops.mean(image_log_likelihoods(zv, pi, mu, var, log_var_v))
+    return ops.mean(image_log_likelihoods(zv, pi, mu=mu, var=var, log_var_v=log_var_v))

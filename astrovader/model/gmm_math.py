@@ -65,7 +65,7 @@ def precision_diagonal(var):
     return 1.0 / var
 
 
-def expected_log_gaussian(z_mean, z_log_var, mu, var):
+def expected_log_gaussian(z_mean, z_log_var, *, mu, var):
     """E_q[log N(z; μ_c, Σ_c)] for the posterior q = N(μ̃, diag σ̃²) (method eqs. 11, A1).
 
     = log N(μ̃; μ_c, Σ_c) − ½ Σ_j σ̃²_j (Σ_c⁻¹)_jj; with ``z_log_var`` None the
@@ -87,7 +87,7 @@ def expected_log_gaussian(z_mean, z_log_var, mu, var):
     return log_n - 0.5 * ops.matmul(spread, precision_diagonal(var))
 
 
-def cluster_costs(z, pi, mu, var):
+def cluster_costs(z, pi, *, mu, var):
     """The matrix a of method eqs. 12–13: a_c = −(log N(z; μ_c, σ²_c) + log π_c).
 
     Args:
@@ -122,7 +122,7 @@ def minmax_transform(costs, minmax_lambda):
     return (costs - low) / (high - low + MINMAX_EPSILON) * (-float(minmax_lambda))
 
 
-def cluster_log_probabilities(z, pi, mu, var, minmax_lambda=None):
+def cluster_log_probabilities(z, pi, *, mu, var, minmax_lambda=None):
     """log γ, the log cluster probabilities p(c|z) (method eqs. 12–13, 17).
 
     With ``minmax_lambda`` None this is log of π_c N(z; μ_c, σ²_c) / Σ_c' (...),
@@ -139,7 +139,7 @@ def cluster_log_probabilities(z, pi, mu, var, minmax_lambda=None):
     Returns:
         (N, K) log-probabilities; each row's exponentials sum to one.
     """
-    costs = cluster_costs(z, pi, mu, var)
+    costs = cluster_costs(z, pi, mu=mu, var=var)
     logits = -costs if minmax_lambda is None else minmax_transform(costs, minmax_lambda)
     return ops.log_softmax(logits, axis=-1)
 
@@ -160,7 +160,7 @@ def unit_gaussian_kl(z_mean, z_log_var):
     return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
 
 
-def gmm_kl(z_mean, z_log_var, log_gamma, pi, mu, var):
+def gmm_kl(z_mean, z_log_var, *, log_gamma, pi, mu, var):
     """The VaDE KL term against the Gaussian-mixture prior (method eq. 11).
 
     L_GMM = −Σ_c γ_c E_q[log N(z; μ_c, Σ_c)] − Σ_c γ_c log π_c + Σ_c γ_c log γ_c
@@ -182,7 +182,7 @@ def gmm_kl(z_mean, z_log_var, log_gamma, pi, mu, var):
     """
     z_mean, z_log_var, log_gamma, pi = _f32(z_mean, z_log_var, log_gamma, pi)
     gamma = ops.exp(log_gamma)
-    expected = expected_log_gaussian(z_mean, z_log_var, mu, var)
+    expected = expected_log_gaussian(z_mean, z_log_var, mu=mu, var=var)
     prior_term = -ops.sum(gamma * ops.expand_dims(ops.log(pi), 0), axis=-1)
     entropy_term = ops.sum(gamma * log_gamma, axis=-1)
     posterior_entropy = -0.5 * ops.sum(1.0 + z_log_var, axis=-1)

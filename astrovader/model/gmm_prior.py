@@ -65,6 +65,7 @@ class GMMPrior(keras.layers.Layer):
         self,
         n_clusters: int,
         latent_dim: int,
+        *,
         simplex: bool = False,
         covariance: str = "diag",
         **kwargs,
@@ -138,9 +139,9 @@ class GMMPrior(keras.layers.Layer):
                 f"the mixture has means of shape {means.shape}, expected "
                 f"{(self.n_clusters, self.latent_dim)}"
             )
-        self.set_mixture(mixture.weights_, means, mixture.covariances_)
+        self.set_mixture(mixture.weights_, means, var=mixture.covariances_)
 
-    def set_mixture(self, pi, mu, var, initialized: bool = True) -> None:
+    def set_mixture(self, pi, mu, *, var, initialized: bool = True) -> None:
         """Assign π (K,), μ (K, J) and the covariances in scikit-learn's layout.
 
         ``var`` is σ² (K, J) (a full prior takes them as diagonal covariances) or,

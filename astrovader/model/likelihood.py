@@ -49,7 +49,7 @@ def _log_normaliser(eta):
     return ops.where(small, eta / 2.0 + ops.square(eta) / 24.0, tail)
 
 
-def decoder_log_density(x, x_hat, kind: str, weight: float):
+def decoder_log_density(x, x_hat, *, kind: str, weight: float):
     """log p(x | z) (N,) of the decoder at temperature ``weight`` (see the module docstring).
 
     Args:
@@ -70,7 +70,7 @@ def decoder_log_density(x, x_hat, kind: str, weight: float):
     return ops.sum(ops.reshape(per_pixel, (n, -1)), axis=-1)
 
 
-def log_importance_weights(x, x_hat, z, noise, z_log_var, pi, mu, var, kind="mse", weight=1.0):
+def log_importance_weights(x, x_hat, *, z, noise, z_log_var, pi, mu, var, kind="mse", weight=1.0):
     """log w_s = log p(x | z_s) + log p(z_s) − log q(z_s | x) for one draw per image.
 
     Args:
@@ -96,7 +96,7 @@ def log_importance_weights(x, x_hat, z, noise, z_log_var, pi, mu, var, kind="mse
     )
     j = ops.cast(ops.shape(z)[-1], "float32")
     log_q = -0.5 * (j * math.log(2 * math.pi) + ops.sum(z_log_var + ops.square(noise), axis=-1))
-    return decoder_log_density(x, x_hat, kind, weight) + log_prior - log_q
+    return decoder_log_density(x, x_hat, kind=kind, weight=weight) + log_prior - log_q
 
 
 def combine(log_weights):

@@ -76,7 +76,7 @@ def import_paper_weights(path: str | os.PathLike) -> AstroVaDEr:
     pi, mu, var = prior
     if not (np.all(pi > 0) and np.all(var > 0)):
         raise AstrovaderError(f"{path}: layer {PRIOR_LAYER!r}: theta_p and lambda_p must be > 0")
-    model.prior.set_mixture(pi, mu.T, var.T)
+    model.prior.set_mixture(pi, mu.T, var=var.T)
     return model
 
 

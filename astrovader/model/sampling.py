@@ -32,6 +32,7 @@ def check_component(component: int | None, n_clusters: int) -> None:
 def latent_batches(
     mixture: dict[str, np.ndarray],
     n: int,
+    *,
     component: int | None = None,
     seed: int | None = None,
     batch_size: int = 256,

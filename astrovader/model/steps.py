@@ -46,17 +46,17 @@ class TrainingMixin:
         pi, mu, var = self.prior(z)
         log_target = None
         if uses_tied_targets(self.gamma_from, self.consistency):
-            log_target = tied_target(self, x, pi, mu, var, tied)
+            log_target = tied_target(self, x, pi=pi, mu=mu, var=var, tied=tied)
         if self.gamma_from == "target":
             log_gamma = log_target
         else:
             log_gamma = self._log_gamma(z if self.gamma_from == "sample" else z_mean, pi, mu, var)
         rec = gmm_math.reconstruction_loss(goal, x_hat, self.reconstruction)
         kl = gmm_math.unit_gaussian_kl(z_mean, z_log_var)
-        gmm = gmm_math.gmm_kl(z_mean, z_log_var, log_gamma, pi, mu, var)
+        gmm = gmm_math.gmm_kl(z_mean, z_log_var, log_gamma=log_gamma, pi=pi, mu=mu, var=var)
         agree = ops.zeros_like(kl)
         if self.consistency > 0:
-            agree = consistency_loss(log_target, z_mean, z_log_var, pi, mu, var)
+            agree = consistency_loss(log_target, z_mean, z_log_var=z_log_var, pi=pi, mu=mu, var=var)
         total = ops.mean(
             rec + self.kl_weight * kl + self.gmm_weight * gmm + self.consistency_weight * agree
         )
@@ -101,7 +101,7 @@ class TrainingMixin:
         context = tf.distribute.get_replica_context()
         if self.minmax_lambda is None or context is None or context.num_replicas_in_sync == 1:
             return self.gamma_layer([z, pi, mu, var], log=True)
-        costs = gmm_math.cluster_costs(z, pi, mu, var)
+        costs = gmm_math.cluster_costs(z, pi, mu=mu, var=var)
         low, high = replicas.global_extrema(costs)
         span = high - low + gmm_math.MINMAX_EPSILON
         return ops.log_softmax((costs - low) / span * (-self.minmax_lambda), axis=-1)

@@ -12,7 +12,7 @@ from astrovader.model import em
 from astrovader.model.views import dihedral_views
 
 
-def tied_target(model, x, pi, mu, var, tied=None):
+def tied_target(model, x, *, pi, mu, var, tied=None):
     """log t (N, K): the γ of each image from its unaugmented views together (eq. A1).
 
     The views are the model's ``tied_views`` flips and quarter turns of ``x``
@@ -46,7 +46,7 @@ def tied_target(model, x, pi, mu, var, tied=None):
             zv = ops.stack([ops.cast(m, "float32") for m, _ in parts])
             log_var = ops.stack([ops.cast(lv, "float32") for _, lv in parts])
         zv, log_var = ops.stop_gradient(zv), ops.stop_gradient(log_var)
-        return em.tied_log_posterior(zv, pi, mu, var, log_var)
+        return em.tied_log_posterior(zv, pi, mu=mu, var=var, log_var_v=log_var)
 
     def uniform():
         return ops.full((n, k), -ops.log(ops.cast(k, "float32")))
@@ -55,7 +55,7 @@ def tied_target(model, x, pi, mu, var, tied=None):
     return ops.stop_gradient(ops.cond(initialised, target, uniform))
 
 
-def consistency_loss(log_target, z_mean, z_log_var, pi, mu, var):
+def consistency_loss(log_target, z_mean, *, z_log_var, pi, mu, var):
     """KL(t ‖ γ of the view) per image (eq. A3), (N,).
 
     γ of the view is the E-step of its own posterior N(μ̃, σ̃²) (eq. A1 with one view,
@@ -63,5 +63,7 @@ def consistency_loss(log_target, z_mean, z_log_var, pi, mu, var):
     itself agrees with it exactly.
     """
     view = ops.cast(z_mean, "float32")[None]
-    log_gamma = em.tied_log_posterior(view, pi, mu, var, ops.cast(z_log_var, "float32")[None])
+    log_gamma = em.tied_log_posterior(
+        view, pi, mu=mu, var=var, log_var_v=ops.cast(z_log_var, "float32")[None]
+    )
     return em.consistency(log_target, log_gamma)

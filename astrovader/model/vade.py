@@ -107,6 +107,7 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
         self,
         image_size: int = 128,
         bands: int = 1,
+        *,
         latent_dim: int = 20,
         n_clusters: int = 12,
         filters=(64, 64, 16),

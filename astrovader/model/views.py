@@ -170,6 +170,7 @@ class RandomViews(keras.layers.Layer):
         self,
         rotate90: bool = False,
         rotate: bool = False,
+        *,
         shift: float = 0.0,
         zoom: float = 1.0,
         brightness: float = 0.0,

@@ -141,7 +141,7 @@ class _Search:
 def _local_trial(expr, memo, ctrl, search: _Search):
     params = rec_eval(expr, memo=memo)
     folder = records.trial_dir(search.out, ctrl.current_trial["tid"])
-    return evaluate(search.base, params, folder, search.options.objective)
+    return evaluate(search.base, params, run_dir=folder, objective=search.options.objective)
 
 
 def _search_local(search: _Search, trials):
@@ -190,7 +190,7 @@ def _search_spark(search: _Search, trials):
 
 
 def run_search(
-    space_path: str | Path, base: Config, out: str | Path, options: SearchOptions
+    space_path: str | Path, base: Config, *, out: str | Path, options: SearchOptions
 ) -> dict:
     """Run (or resume) a TPE search until ``DIR`` holds ``options.max_evals`` trials.
 

@@ -45,7 +45,7 @@ def _train_and_score(config: Config, run_dir: Path, objective: str) -> dict[str,
 
 
 def evaluate(
-    base: Config, params: dict[str, Any], run_dir: str | Path | None, objective: str
+    base: Config, params: dict[str, Any], *, run_dir: str | Path | None, objective: str
 ) -> dict[str, Any]:
     """Train ``base`` with a trial's values and return its Hyperopt result.
 

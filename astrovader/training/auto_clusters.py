@@ -97,7 +97,7 @@ def pick_clusters(embedding: np.ndarray, out: str | Path, seed: int = 0, **setti
     return result.consensus
 
 
-def choose_clusters(model, embedding, out: str | Path, seed: int = 0, settings=None, **compile):
+def choose_clusters(model, embedding, *, out: str | Path, seed: int = 0, settings=None, **compile):
     """pick-k on the γ-trained embedding, then the model with the chosen K.
 
     Call it in the distribution-strategy scope and dtype policy the model was built in.

@@ -113,7 +113,7 @@ def _check_clusters(session: Session) -> None:
 
 
 def build_session(
-    config: Config, strategy, source, out, options: FitOptions, hold=None, images=None
+    config: Config, strategy, *, source, out, options: FitOptions, hold=None, images=None
 ) -> Session:
     """Read the data, build and compile the model, and restore a resumed run.
 
@@ -137,7 +137,7 @@ def build_session(
         config = with_measured_limits(config)
     session = Session(config, strategy, RunDirectory(source), RunDirectory(out), options)
     workers, replicas = distribute.worker_count(strategy), strategy.num_replicas_in_sync
-    session.inputs = run_inputs(config, workers, images, replicas=replicas)
+    session.inputs = run_inputs(config, workers, images=images, replicas=replicas)
     _check_clusters(session)
     session.policy = precision.resolve_precision(config.training.precision)
     session.xla = precision.resolve_xla(config.training.xla, strategy.num_replicas_in_sync)
@@ -192,9 +192,9 @@ def callbacks(session: Session, guard: NaNGuard) -> tuple[GMMInitialisation, lis
     gmm_init = GMMInitialisation(
         session.inputs.train,
         schedule.gamma_epochs,
-        schedule.gmm_batches,
-        config.optimizer.clip_value,
-        config.training.seed,
+        n_batches=schedule.gmm_batches,
+        clip_value=config.optimizer.clip_value,
+        seed=config.training.seed,
         views=config.augment.tied_views,
         restarts=mixture.restarts,
         reset=mixture.reset_optimizer,
@@ -208,10 +208,10 @@ def callbacks(session: Session, guard: NaNGuard) -> tuple[GMMInitialisation, lis
             MixtureEM(
                 session.inputs.train,
                 schedule.gamma_epochs,
-                schedule.gmm_batches,
-                views,
-                mixture.respawn,
-                config.training.seed,
+                n_batches=schedule.gmm_batches,
+                views=views,
+                respawn=mixture.respawn,
+                seed=config.training.seed,
                 schedule=schedule,
                 tied=session.inputs.tied,
             )
@@ -227,7 +227,9 @@ def callbacks(session: Session, guard: NaNGuard) -> tuple[GMMInitialisation, lis
     elif schedule.stop_when_stable > 0:
         tied_views = session.inputs.tied
         threshold = schedule.stop_when_stable
-        stop = [StablePartition(tied_views, schedule, threshold, out.checkpoints)]
+        stop = [
+            StablePartition(tied_views, schedule, threshold=threshold, checkpoints=out.checkpoints)
+        ]
     return gmm_init, [
         EpochKey(session.inputs.counter),
         *tied,

@@ -148,7 +148,7 @@ def check_initialisation(embedding: np.ndarray, force: bool) -> list[str]:
     return [found] if found else []
 
 
-def check_run(embedding, labels, n_clusters: int, rows: list[dict], config, sizes=(0, 0)):
+def check_run(embedding, labels, *, n_clusters: int, rows: list[dict], config, sizes=(0, 0)):
     """Every check on a finished run: μ̃ and argmax γ of a sample, history, config, data sizes.
 
     Args:

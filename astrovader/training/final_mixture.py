@@ -79,7 +79,7 @@ def _fit(z, k: int, kind: str, seed: int, start=None) -> GaussianMixture:
 
 
 def final_mixture(
-    z, learned: dict, fits: int, seed: int = 0, forms=("diag", "full")
+    z, learned: dict, *, fits: int, seed: int = 0, forms=("diag", "full")
 ) -> FinalMixture:
     """The lowest-BIC mixture of the embedding ``z`` among the learned one and fresh fits.
 

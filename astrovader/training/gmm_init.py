@@ -75,6 +75,7 @@ class GMMInitialisation(keras.callbacks.Callback):
         self,
         dataset,
         at_epoch: int,
+        *,
         n_batches: int,
         clip_value: float,
         seed: int = 0,
@@ -116,16 +117,27 @@ class GMMInitialisation(keras.callbacks.Callback):
             self.model.prior.set_from_sklearn(self.mixture)
         else:
             zv, log_var = views_of_epoch(
-                self.model, self.tied, self.dataset, self.n_batches, self.views, epoch
+                self.model,
+                self.tied,
+                dataset=self.dataset,
+                n_batches=self.n_batches,
+                views=self.views,
+                epoch=epoch,
             )
             if self.check is not None:
                 self.check(zv[0])
             full = self.model.prior.covariance == "full"
             k = self.model.n_clusters
             pi, mu, var, self.score = tied_init(
-                zv, k, self.seed, self.restarts, fit_mixture, log_var, full=full
+                zv,
+                k,
+                seed=self.seed,
+                restarts=self.restarts,
+                fit=fit_mixture,
+                log_var_v=log_var,
+                full=full,
             )
-            self.model.prior.set_mixture(pi, mu, var)
+            self.model.prior.set_mixture(pi, mu, var=var)
         self.model.clip_value.assign(self.clip_value)
         if self.reset:
             reset_optimizer(self.model.optimizer)

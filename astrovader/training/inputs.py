@@ -57,7 +57,7 @@ class RunInputs:
     images: object = None
 
 
-def run_inputs(config: Config, workers: int = 1, images=None, *, replicas: int = 1) -> RunInputs:
+def run_inputs(config: Config, workers: int = 1, *, images=None, replicas: int = 1) -> RunInputs:
     """The datasets for ``config``.
 
     Args:
@@ -90,10 +90,10 @@ def _in_memory(config: Config, data=None, hold: bool = True) -> RunInputs:
     train = training_dataset(
         images,
         batch,
-        seed,
-        config.data.flips,
-        counter,
-        config.schedule.epoch_images,
+        seed=seed,
+        flips=config.data.flips,
+        counter=counter,
+        epoch_images=config.schedule.epoch_images,
         extras=None if tied is None else tied.rows,
     )
     validation = evaluation_dataset(data.images[val_idx], batch) if len(val_idx) else None
@@ -101,7 +101,7 @@ def _in_memory(config: Config, data=None, hold: bool = True) -> RunInputs:
     def write(model, out):
         gamma, z = model.embed(data.images, batch)
         score = model.log_likelihood(data.images, SAMPLES, batch_size=batch)
-        write_clusters(out, data.ids, gamma, z, columns=data.columns, score=score)
+        write_clusters(out, data.ids, gamma=gamma, z=z, columns=data.columns, score=score)
 
     n_val = len(val_idx)
     return RunInputs(train, validation, len(train_idx), n_val, write, batch, counter, tied, images)
@@ -123,7 +123,9 @@ def _tied_views(config: Config, images: np.ndarray):
     if not used or per_epoch < len(images) or not len(images):
         return None
     latent = config.model.latent_dim
-    return TiedViews(images, augment.tied_views, latent, config.training.batch_size)
+    return TiedViews(
+        images, augment.tied_views, latent_dim=latent, batch_size=config.training.batch_size
+    )
 
 
 def _shards(path: Path, config: Config, workers: int) -> RunInputs:
@@ -147,11 +149,18 @@ def _shards(path: Path, config: Config, workers: int) -> RunInputs:
     counter = EpochCounter()
     flips = config.data.flips
     train = shards.shard_training_dataset(
-        path, batch, seed, flips, keep, workers, counter, config.schedule.epoch_images
+        path,
+        batch,
+        seed=seed,
+        flips=flips,
+        keep=keep,
+        workers=workers,
+        counter=counter,
+        epoch_images=config.schedule.epoch_images,
     )
     validation = None
     if len(val_idx):
-        validation = shards.shard_evaluation_dataset(path, batch, ~keep, workers=workers)
+        validation = shards.shard_evaluation_dataset(path, batch, keep=~keep, workers=workers)
 
     def write(model, out):
         stream = open_stream(path, model.read_options())
@@ -161,6 +170,8 @@ def _shards(path: Path, config: Config, workers: int) -> RunInputs:
             return (*model.embed(images, batch_size=batch), score)
 
         shape = (model.n_clusters, model.latent_dim)
-        write_stream(out, stream, embed, shape, batch, False, scores=True)
+        write_stream(
+            out, stream, embed=embed, shape=shape, batch_size=batch, progress=False, scores=True
+        )
 
     return RunInputs(train, validation, len(train_idx), len(val_idx), write, batch, counter)

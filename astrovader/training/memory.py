@@ -29,7 +29,7 @@ from astrovader.errors import ConfigError
 GIB = 2**30
 
 
-def parameter_counts(image_size: int, bands: int, model, n_clusters: int) -> dict[str, int]:
+def parameter_counts(image_size: int, bands: int, *, model, n_clusters: int) -> dict[str, int]:
     """Weights of the encoder, decoder and prior that ``model`` (a ``[model]`` section) builds."""
     filters, latent = tuple(model.filters), model.latent_dim
 
@@ -81,7 +81,7 @@ def training_memory(config) -> tuple[int, int, int]:
     """Bytes a training step needs at least, with the parameter count and activation bytes."""
     data, model = config.data, config.model
     k = model.n_clusters if isinstance(model.n_clusters, int) else config.pick_k.max_components
-    counts = parameter_counts(data.image_size, data.bands, model, k)
+    counts = parameter_counts(data.image_size, data.bands, model=model, n_clusters=k)
     params = sum(counts.values())
     per_value = 4 if config.training.precision == "float32" else 2
     activations = per_value * config.training.batch_size * activation_values(data.image_size, model)

@@ -50,7 +50,7 @@ def sklearn_layout(var) -> np.ndarray:
     return keras.ops.convert_to_numpy(em.covariance(var))
 
 
-def em_step(zv, log_var_v, pi, mu, var):
+def em_step(zv, log_var_v, *, pi, mu, var):
     """One tied E-step and M-step, the prior in scikit-learn's layout.
 
     ``pi`` (K,), ``mu`` (K, J), ``var`` the variances (K, J) or full covariances
@@ -58,9 +58,9 @@ def em_step(zv, log_var_v, pi, mu, var):
     (``log_var_v``; None for point embeddings), so the tied objective
     (:func:`~astrovader.model.em.expected_log_likelihood`) never falls.
     """
-    log_gamma = em.tied_log_posterior(zv, pi, mu.T, published(var), log_var_v)
+    log_gamma = em.tied_log_posterior(zv, pi, mu=mu.T, var=published(var), log_var_v=log_var_v)
     gamma = np.exp(keras.ops.convert_to_numpy(log_gamma))
-    new_pi, new_mu, new_var = em.m_step(zv, log_var_v, gamma, full=np.ndim(var) == 3)
+    new_pi, new_mu, new_var = em.m_step(zv, log_var_v, gamma=gamma, full=np.ndim(var) == 3)
     new_pi, new_mu = (keras.ops.convert_to_numpy(a) for a in (new_pi, new_mu))
     return gamma, new_pi, new_mu.T, sklearn_layout(new_var)
 
@@ -68,11 +68,11 @@ def em_step(zv, log_var_v, pi, mu, var):
 def _hard_m_step(zv, log_var_v, members, full: bool):
     """μ (J,) and σ² (J,) or Σ (J, J) of the images ``members`` (a mask), all their views."""
     gamma = members.astype("float64")[:, None]
-    _, mu, var = em.m_step(zv, log_var_v, gamma, full=full)
+    _, mu, var = em.m_step(zv, log_var_v, gamma=gamma, full=full)
     return keras.ops.convert_to_numpy(mu)[:, 0], sklearn_layout(var)[0]
 
 
-def respawn(zv, gamma, pi, mu, var, fraction: float, seed: int, log_var_v=None):
+def respawn(zv, gamma, *, pi, mu, var, fraction: float, seed: int, log_var_v=None):
     """Re-seed components holding fewer than ``fraction`` · N/K images (by argmax γ).
 
     Each is replaced by one half of the largest component, split with 2-means on
@@ -110,7 +110,7 @@ def respawn(zv, gamma, pi, mu, var, fraction: float, seed: int, log_var_v=None):
     return pi / pi.sum(), mu, var, reseeded
 
 
-def from_point_fit(zv, log_var_v, pi, mu, var, full: bool = False):
+def from_point_fit(zv, log_var_v, *, pi, mu, var, full: bool = False):
     """An M-step on the views' posteriors from the tied responsibilities of a point fit.
 
     A mixture fitted to μ̃ alone has covariances without the posteriors' spread
@@ -119,14 +119,14 @@ def from_point_fit(zv, log_var_v, pi, mu, var, full: bool = False):
     instead. The prior in scikit-learn's layout; the M-step gives full covariances
     (K, J, J) with ``full``, else variances (K, J).
     """
-    log_gamma = em.tied_log_posterior(zv, pi, mu.T, published(var))
+    log_gamma = em.tied_log_posterior(zv, pi, mu=mu.T, var=published(var))
     gamma = np.exp(keras.ops.convert_to_numpy(log_gamma))
-    pi, mu, var = em.m_step(zv, log_var_v, gamma, full=full)
+    pi, mu, var = em.m_step(zv, log_var_v, gamma=gamma, full=full)
     pi, mu = (keras.ops.convert_to_numpy(a) for a in (pi, mu))
     return pi, mu.T, sklearn_layout(var)
 
 
-def tied_init(zv, n_clusters: int, seed: int, restarts: int, fit, log_var_v=None, full=False):
+def tied_init(zv, n_clusters: int, *, seed: int, restarts: int, fit, log_var_v=None, full=False):
     """The GMM initialisation over tied views: the best of ``restarts`` fits.
 
     Each fit is ``fit(points, K, seed)`` (KMeans then a diagonal GaussianMixture,
@@ -145,11 +145,13 @@ def tied_init(zv, n_clusters: int, seed: int, restarts: int, fit, log_var_v=None
         mixture = fit(points, n_clusters, seed + r)
         pi, mu, var = mixture.weights_, mixture.means_, mixture.covariances_
         if log_var_v is not None or full:
-            pi, mu, var = from_point_fit(zv, log_var_v, pi, mu, var, full)
+            pi, mu, var = from_point_fit(zv, log_var_v, pi=pi, mu=mu, var=var, full=full)
         if len(zv) > 1 or log_var_v is not None or full:
             for _ in range(INIT_ITERATIONS):
-                _, pi, mu, var = em_step(zv, log_var_v, pi, mu, var)
-        score = float(em.expected_log_likelihood(zv, pi, mu.T, published(var), log_var_v))
+                _, pi, mu, var = em_step(zv, log_var_v, pi=pi, mu=mu, var=var)
+        score = float(
+            em.expected_log_likelihood(zv, pi, mu=mu.T, var=published(var), log_var_v=log_var_v)
+        )
         log.info("GMM initialisation %d of %d: tied log-likelihood %.4f", r + 1, restarts, score)
         if best is None or score > best[3]:
             best = (pi, mu, var, score)
@@ -176,7 +178,7 @@ class TeacherSnapshot(keras.callbacks.Callback):
             self.model.teacher.set_weights(self.model.encoder.get_weights())
 
 
-def views_of_epoch(model, tied, dataset, n_batches: int, views: int, epoch: int):
+def views_of_epoch(model, tied, *, dataset, n_batches: int, views: int, epoch: int):
     """The μ̃ and log σ̃² (V, N, J) of the tied views at the start of ``epoch``.
 
     Every training image's, embedded at the epoch's start (``tied``, a
@@ -185,7 +187,7 @@ def views_of_epoch(model, tied, dataset, n_batches: int, views: int, epoch: int)
     """
     if tied is not None and tied.of_epoch(epoch):
         return tied.arrays()
-    return embed_views(model, dataset, views, limit=n_batches)
+    return embed_views(model, dataset, views=views, limit=n_batches)
 
 
 class MixtureEM(keras.callbacks.Callback):
@@ -207,11 +209,11 @@ class MixtureEM(keras.callbacks.Callback):
         self,
         dataset,
         at_epoch,
+        *,
         n_batches,
         views,
         respawn=0.0,
         seed=0,
-        *,
         schedule=None,
         tied=None,
     ):
@@ -234,19 +236,31 @@ class MixtureEM(keras.callbacks.Callback):
         if epoch <= self.at_epoch or not prior.is_initialized:
             return  # at T_γ the mixture was just initialised
         zv, log_var_v = views_of_epoch(
-            self.model, self.tied, self.dataset, self.n_batches, self.views, epoch
+            self.model,
+            self.tied,
+            dataset=self.dataset,
+            n_batches=self.n_batches,
+            views=self.views,
+            epoch=epoch,
         )
         current = prior.mixture()
         var = current.get("covariance", current["var"])
-        gamma, pi, mu, var = em_step(zv, log_var_v, current["pi"], current["mu"], var)
+        gamma, pi, mu, var = em_step(zv, log_var_v, pi=current["pi"], mu=current["mu"], var=var)
         if self._may_respawn(epoch):
             pi, mu, var, count = respawn(
-                zv, gamma, pi, mu, var, self.fraction, self.seed + epoch, log_var_v
+                zv,
+                gamma,
+                pi=pi,
+                mu=mu,
+                var=var,
+                fraction=self.fraction,
+                seed=self.seed + epoch,
+                log_var_v=log_var_v,
             )
             if count:
                 self.reseeded += count
                 log.info("epoch %d: re-seeded %d near-empty component(s)", epoch + 1, count)
-        prior.set_mixture(pi, mu, var)
+        prior.set_mixture(pi, mu, var=var)
 
 
 __all__ = [

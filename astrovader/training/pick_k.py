@@ -103,6 +103,7 @@ def check_settings(**settings) -> None:
 def count_components(
     embedding,
     fits: int = DEFAULTS.fits,
+    *,
     batch_size: int = DEFAULTS.batch_size,
     max_components: int = DEFAULTS.max_components,
     threshold: float = DEFAULTS.threshold,

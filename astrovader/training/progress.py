@@ -55,7 +55,7 @@ class PhaseProgress(keras.callbacks.Callback):
         mode: ``"bar"`` or ``"lines"``; None takes :func:`astrovader._progress.get_mode`.
     """
 
-    def __init__(self, config, images_per_step: int, write=None, mode: str | None = None):
+    def __init__(self, config, images_per_step: int, *, write=None, mode: str | None = None):
         super().__init__()
         self.config, self.batch = config, images_per_step
         self.write = write or (lambda text: tqdm.write(text, file=sys.stderr))

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 def fit_run(
     config: Config | None = None,
     out: str | Path = "astrovader-run",
+    *,
     resume: bool = False,
     overwrite: bool = False,
     verbose: int | str = "auto",
@@ -91,12 +92,26 @@ def fit_run(
     with contextlib.ExitStack() as stack:
         if distribute.is_chief(strategy):
             session = build_session(
-                config, strategy, run.path, run.path, options, stack.enter_context, images
+                config,
+                strategy,
+                source=run.path,
+                out=run.path,
+                options=options,
+                hold=stack.enter_context,
+                images=images,
             )
             return _train(session)
         scratch = Path(tempfile.mkdtemp(prefix="astrovader-worker-"))
         stack.callback(shutil.rmtree, scratch, ignore_errors=True)
-        session = build_session(config, strategy, run.path, scratch / "run", options, None, images)
+        session = build_session(
+            config,
+            strategy,
+            source=run.path,
+            out=scratch / "run",
+            options=options,
+            hold=None,
+            images=images,
+        )
         if resume and run.checkpoint.exists():
             shutil.copytree(run.checkpoints, session.out.checkpoints, dirs_exist_ok=True)
         _train(session)
@@ -173,9 +188,9 @@ def _epochs(session: Session, gmm_init, every: list, guard: NaNGuard) -> None:
                 session.model = choose_clusters(
                     session.model,
                     gmm_init.embed(),
-                    session.out.pick_k,
-                    config.training.seed,
-                    dataclasses.asdict(config.pick_k),
+                    out=session.out.pick_k,
+                    seed=config.training.seed,
+                    settings=dataclasses.asdict(config.pick_k),
                     jit_compile=session.xla,
                 )
             session.model.skip_nonfinite = session.options.on_nan == "skip-batch"
@@ -212,12 +227,12 @@ def _final_mixture(session: Session) -> None:
     forms = FINAL_FORMS[mixture.final_covariance]
     z = _final_embedding(session)
     best = final_mixture(
-        z, prior.mixture(), mixture.final_fits, session.config.training.seed, forms
+        z, prior.mixture(), fits=mixture.final_fits, seed=session.config.training.seed, forms=forms
     )
     if best.covariance != prior.covariance:
         with session.scope():
             session.model = with_covariance(session.model, best.covariance)
-    session.model.prior.set_mixture(best.pi, best.mu, best.var)
+    session.model.prior.set_mixture(best.pi, best.mu, var=best.var)
 
 
 def _check(session: Session) -> None:
@@ -233,7 +248,14 @@ def _check(session: Session) -> None:
     rows = read_history(session.out.history_path)
     found = [*session.warnings]
     sizes = (session.inputs.n_train, session.inputs.n_val)
-    found += diagnostics.check_run(embedding, labels, model.n_clusters, rows, session.config, sizes)
+    found += diagnostics.check_run(
+        embedding,
+        labels,
+        n_clusters=model.n_clusters,
+        rows=rows,
+        config=session.config,
+        sizes=sizes,
+    )
     found = list(dict.fromkeys(found))
     for warning in found:
         warn(warning)

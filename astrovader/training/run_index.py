@@ -185,7 +185,7 @@ def _objects(table: dict) -> Objects:
 
 
 def build_index(
-    run, table=None, name: str = RUN_NAME, data=None, backend: str = "auto"
+    run, table=None, *, name: str = RUN_NAME, data=None, backend: str = "auto"
 ) -> RunIndex:
     """Build and save the index of a cluster table (default: the run's ``clusters.csv``).
 
@@ -238,7 +238,7 @@ def current(run, name: str = RUN_NAME, data=None) -> Path | None:
     return table
 
 
-def open_index(run, name: str = RUN_NAME, data=None, backend: str = "auto") -> RunIndex:
+def open_index(run, name: str = RUN_NAME, *, data=None, backend: str = "auto") -> RunIndex:
     """The run's index, built (from ``clusters.csv`` for the run's own objects) when stale.
 
     Raises:

@@ -40,7 +40,7 @@ def partition(model, tied) -> np.ndarray:
     """(N,) argmax of the tied E-step of the held views under the model's prior."""
     zv, log_var = tied.arrays()
     pi, mu, var = model.prior(None)
-    log_gamma = em.tied_log_posterior(zv, pi, mu, var, log_var)
+    log_gamma = em.tied_log_posterior(zv, pi, mu=mu, var=var, log_var_v=log_var)
     return np.argmax(keras.ops.convert_to_numpy(log_gamma), axis=1)
 
 
@@ -54,7 +54,7 @@ class StablePartition(keras.callbacks.Callback):
         checkpoints: The run's checkpoint folder, where the marker is written.
     """
 
-    def __init__(self, tied, schedule, threshold: float, checkpoints: str | Path):
+    def __init__(self, tied, schedule, *, threshold: float, checkpoints: str | Path):
         super().__init__()
         self.tied, self.schedule, self.threshold = tied, schedule, threshold
         self.checkpoints = Path(checkpoints)

@@ -42,7 +42,7 @@ def view_encoder(model, views: int, shape: tuple):
     return cache[key]
 
 
-def embed_views(model, batches, views: int, limit: int | None = None):
+def embed_views(model, batches, *, views: int, limit: int | None = None):
     """μ̃ and log σ̃² of image batches in ``views`` flips and quarter turns: (V, N, J) each.
 
     Args:
@@ -75,7 +75,7 @@ class TiedViews:
         batch_size: Images per encoder pass.
     """
 
-    def __init__(self, images: np.ndarray, views: int, latent_dim: int, batch_size: int):
+    def __init__(self, images: np.ndarray, views: int, *, latent_dim: int, batch_size: int):
         self.images, self.views, self.batch_size = images, int(views), int(batch_size)
         shape = (len(images), self.views, int(latent_dim))
         # Host variables read by the input pipeline (never saved: they are derived from
@@ -95,7 +95,7 @@ class TiedViews:
             self.images[start : start + self.batch_size]
             for start in range(0, len(self.images), self.batch_size)
         )
-        zv, log_var = embed_views(model, batches, self.views)
+        zv, log_var = embed_views(model, batches, views=self.views)
         self.mean.assign(np.transpose(zv, (1, 0, 2)))
         self.log_var.assign(np.transpose(log_var, (1, 0, 2)))
         self.epoch = epoch

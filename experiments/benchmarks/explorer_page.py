@@ -31,9 +31,9 @@ from astrovader.data.simulated.sersic import synthetic_imageset
 
 def build(n: int, out: Path, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
-    images = synthetic_imageset(2000, 32, seed)[0].images
+    images = synthetic_imageset(2000, 32, seed=seed)[0].images
     tiles = thumbnails(images, 32)
-    sheets = [SpriteSheets(n, 32, 1), SpriteSheets(n, 32, 1)]
+    sheets = [SpriteSheets(n, 32, bands=1), SpriteSheets(n, 32, bands=1)]
     for sheet in sheets:
         for start in range(0, n, 2000):
             sheet.add(tiles[: min(2000, n - start)])

@@ -97,7 +97,7 @@ def render(name: str, n: int, seed: int, size: int | None = None):
     family = FAMILIES[name]
     if size is not None:
         family = dataclasses.replace(family, size=size, read_at=size)
-    counts, records = render_galsim(n, family.size, seed, sky=family.sky, ranges=family.ranges)
+    counts, records = render_galsim(n, family.size, seed=seed, sky=family.sky, ranges=family.ranges)
     labels = np.array([r["class"] for r in records])
     sky = np.array([r["sky"] for r in records], np.float32)
     if family.display == "raw":

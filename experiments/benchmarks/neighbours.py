@@ -81,7 +81,9 @@ def read(counts: np.ndarray, masked: bool) -> np.ndarray:
 def benchmark(n: int, size: int, sets, fraction: float, log=print) -> list[dict]:
     rows = []
     for seed in sets:
-        counts, records = render("builtin", n, size, seed, 1, (0.0, 200.0), raw=True)
+        counts, records = render(
+            "builtin", n, size=size, seed=seed, bands=1, sky=(0.0, 200.0), raw=True
+        )
         truth = np.array([r["class"] for r in records])
         k = len(set(truth))
         crowded = with_neighbours(counts, fraction, seed)

@@ -59,9 +59,9 @@ def engines() -> list[str]:
 
 def write_sets(engine: str, n: int, size: int, seed: int, sky: float, root: Path):
     """Write ``root/raw`` (FITS and multi-extension FITS) and ``root/png``; return the labels."""
-    counts, records = render(engine, n, size, seed, 1, (0.0, sky), raw=True)
+    counts, records = render(engine, n, size=size, seed=seed, bands=1, sky=(0.0, sky), raw=True)
     if engine == "builtin":
-        display, _ = render(engine, n, size, seed, 1, (0.0, sky), raw=False)
+        display, _ = render(engine, n, size=size, seed=seed, bands=1, sky=(0.0, sky), raw=False)
     else:
         display = np.stack([np.rint(scale(c, DISPLAY) * 255) for c in counts]).astype(np.uint8)
     (root / "raw").mkdir(parents=True)

@@ -54,7 +54,7 @@ def _vade(config, policy, xla):
         model = AstroVaDEr.from_settings(config)
     k, j = config.model.n_clusters, config.model.latent_dim
     rng = np.random.default_rng(0)
-    model.prior.set_mixture(np.full(k, 1 / k), rng.normal(0, 1, (k, j)), np.ones((k, j)))
+    model.prior.set_mixture(np.full(k, 1 / k), rng.normal(0, 1, (k, j)), var=np.ones((k, j)))
     model.kl_weight.assign(1.0)
     model.gmm_weight.assign(1.0)
     model.clip_value.assign(config.optimizer.clip_value)
@@ -138,9 +138,9 @@ def time_loader(config, args, workdir):
         progress=False,
     )
     pipelines = {
-        "loader_tfrecord_images_per_s": tfrecord_dataset(shards, batch, 0, True),
+        "loader_tfrecord_images_per_s": tfrecord_dataset(shards, batch, seed=0, flips=True),
         "loader_in_memory_images_per_s": training_dataset(
-            pixels / np.float32(255), batch, 0, True, EpochCounter()
+            pixels / np.float32(255), batch, seed=0, flips=True, counter=EpochCounter()
         ),
     }
     out = {}

@@ -151,14 +151,16 @@ def _step_figures(config, policy: str, n: int) -> dict:
             model = AstroVaDEr.from_settings(cfg)
         model.compile(keras.optimizers.Adam(1e-3))
         means = np.random.default_rng(1).normal(size=(k, j))
-        model.prior.set_mixture(np.full(k, 1 / k), means, np.ones((k, j)))
+        model.prior.set_mixture(np.full(k, 1 / k), means, var=np.ones((k, j)))
         model.gmm_weight.assign(0.05)
         model.consistency_weight.assign(1.0)
         return model
 
     paper = build(config.replace(**PAPER_METHOD).replace(model={"l2": 1e-4}))
     default = build(config)
-    tied = TiedViews(x, config.augment.tied_views, j, config.training.batch_size)
+    tied = TiedViews(
+        x, config.augment.tied_views, latent_dim=j, batch_size=config.training.batch_size
+    )
     batch = config.training.batch_size
     plain_ds = tf.data.Dataset.from_tensor_slices(x).batch(batch)
     tied_ds = tf.data.Dataset.range(n).batch(batch).map(lambda r: (tf.gather(x, r), tied.rows(r)))

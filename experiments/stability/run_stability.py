@@ -170,7 +170,7 @@ def main(argv=None) -> int:
     write_text_atomic(out / "history.csv", (run / "history.csv").read_text())
     loss_curves(rows, out / "loss_by_phase")
     model = load_model(run / "model.keras")
-    imageset, records = synthetic_imageset(COUNT, config.data.image_size, config.training.seed)
+    imageset, records = synthetic_imageset(COUNT, config.data.image_size, seed=config.training.seed)
     z, _ = model.encode(imageset.images)
     labels = np.argmax(model.latent_probabilities(z), axis=1)
     accuracy = clustering_accuracy(np.array([r["class"] for r in records]), labels)

@@ -40,7 +40,7 @@ def tiny_records(tiny_run_config):
 
     data = tiny_run_config.data
     imageset, records = synthetic_imageset(
-        data.synthetic_count, data.image_size, tiny_run_config.training.seed
+        data.synthetic_count, data.image_size, seed=tiny_run_config.training.seed
     )
     return imageset, records
 

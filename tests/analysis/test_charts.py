@@ -33,7 +33,9 @@ def test_no_legend_covers_an_axes(drawn, tmp_path):
         tmp_path / "bars",
         "Occupancy",
     )
-    charts.scatter_map(rng.normal(size=(60, 2)), rng.integers(0, 4, 60), tmp_path / "map", "map")
+    charts.scatter_map(
+        rng.normal(size=(60, 2)), rng.integers(0, 4, 60), stem=tmp_path / "map", title="map"
+    )
     rows = [
         {"epoch": e, "phase": p, "loss": 1.0 / e, "reconstruction": 1.0, "kl": 0.1, "gmm_kl": 0.2}
         for e, p in zip(range(1, 7), ["gamma"] * 3 + ["anneal", "static", "static"], strict=True)

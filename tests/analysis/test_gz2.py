@@ -43,7 +43,7 @@ def test_fits_catalogue_matched_by_objid_and_counted(tmp_path):
     here, rows = match(ids, catalogue)
     assert list(here) == [0, 2, 3, 4] and list(rows) == [2, 0, 1, 3]
     labels = np.array([1, 0, 1, 1])
-    counts = gz2_counts(labels, catalogue, rows, k=3, cut=0.8, edge_cut=0.8)
+    counts = gz2_counts(labels, catalogue, rows=rows, k=3, cut=0.8, edge_cut=0.8)
     # Rows: 2 featured face-on (comp 1); 0 smooth (comp 0); 1 featured edge-on (comp 1);
     # 3 neither clean smooth nor clean featured (comp 1).
     assert list(counts["matched"]) == [1, 3, 0]
@@ -51,7 +51,7 @@ def test_fits_catalogue_matched_by_objid_and_counted(tmp_path):
     assert list(counts["featured"]) == [0, 2, 0]
     assert list(counts["edge_on"]) == [0, 1, 0]
     assert list(counts["not_edge_on"]) == [0, 1, 0]
-    looser = gz2_counts(labels, catalogue, rows, k=3, cut=0.4, edge_cut=0.8)
+    looser = gz2_counts(labels, catalogue, rows=rows, k=3, cut=0.4, edge_cut=0.8)
     assert list(looser["smooth"]) == [1, 1, 0] and list(looser["featured"]) == [0, 3, 0]
 
 

@@ -11,7 +11,7 @@ def test_a_long_table_shows_its_first_page_and_links_every_page(tmp_path):
     n = 2 * PAGE + 7
     columns = {"id": np.array([f"g{i}" for i in range(n)]), "mse": np.arange(n) / 10}
     section = Section("Per-object table", ["rows"], tables=[("tables/objects", columns)])
-    page = write_page(tmp_path / "index.html", "report", [section], ["summary"])
+    page = write_page(tmp_path / "index.html", "report", sections=[section], summary=["summary"])
     text = page.read_text()
     shown = re.findall(r"<td class=\"text\">(g\d+)</td>", text)
     assert shown == [f"g{i}" for i in range(PAGE)]

@@ -16,15 +16,17 @@ def test_per_object_mse_and_top_gamma():
     assert list(latent.top_gamma(gamma, 0, 10)) == [3, 1, 2, 0]
     # Members only: a one-member component shows one object, not the n highest γ.
     labels = gamma.argmax(1)
-    assert list(latent.top_members(gamma, labels, 0, 10)) == [3, 1]
-    assert list(latent.top_members(np.c_[gamma, [0.0, 0.0, 0.0, 0.5]], labels, 2, 5)) == []
+    assert list(latent.top_members(gamma, labels, component=0, n=10)) == [3, 1]
+    assert (
+        list(latent.top_members(np.c_[gamma, [0.0, 0.0, 0.0, 0.5]], labels, component=2, n=5)) == []
+    )
 
 
 def test_random_members_stay_in_the_component():
     labels = np.array([0, 1, 1, 0, 1, 2])
-    picked = latent.random_members(labels, 1, 10, np.random.default_rng(0))
+    picked = latent.random_members(labels, 1, n=10, rng=np.random.default_rng(0))
     assert sorted(picked) == [1, 2, 4]
-    assert len(latent.random_members(labels, 3, 5, np.random.default_rng(0))) == 0
+    assert len(latent.random_members(labels, 3, n=5, rng=np.random.default_rng(0))) == 0
 
 
 def test_route_latents_run_along_each_leg():
@@ -55,7 +57,7 @@ def test_deblending_pairs_pick_the_lowest_mse_member_of_the_best_morph_component
     images = rng.uniform(size=(30, 4, 4, 1))
     gamma = rng.dirichlet(np.ones(4), size=30)
     morph = [0, 1]
-    pairs = latent.deblending_pairs(images, gamma, morph, 5)
+    pairs = latent.deblending_pairs(images, gamma, morph=morph, n_pairs=5)
     assert [p["source_component"] for p in pairs] == [2, 3, 2, 3, 2]
     assert len({p["source"] for p in pairs}) == 5
     labels = gamma.argmax(axis=1)
@@ -67,6 +69,6 @@ def test_deblending_pairs_pick_the_lowest_mse_member_of_the_best_morph_component
         errors = {i: np.mean((images[i] - images[source]) ** 2) for i in members}
         assert p["target"] == min(errors, key=errors.get)
         assert p["mse"] == pytest.approx(errors[p["target"]])
-    every = latent.deblending_pairs(images, gamma, [], 2)
+    every = latent.deblending_pairs(images, gamma, morph=[], n_pairs=2)
     assert [p["source_component"] for p in every] == [0, 1]
     assert all(p["target_component"] != p["source_component"] for p in every)

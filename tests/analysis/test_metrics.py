@@ -92,7 +92,7 @@ def test_accuracy_equals_brute_force_over_matchings():
         np.mean(np.array(perm)[labels] == truth) for perm in itertools.permutations(range(4))
     )
     assert metrics.clustering_accuracy(truth, labels) == pytest.approx(best)
-    matrix = metrics.confusion(truth, labels, 4, 4)
+    matrix = metrics.confusion(truth, labels, n_classes=4, k=4)
     np.testing.assert_array_equal(matrix, skm.confusion_matrix(truth, labels, labels=range(4)))
 
 
@@ -105,7 +105,7 @@ def test_marginal_log_likelihood_equals_sklearn_score():
     gmm = GaussianMixture(k, covariance_type="diag")
     gmm.weights_, gmm.means_, gmm.covariances_ = pi / pi.sum(), mu, var
     gmm.precisions_cholesky_ = 1.0 / np.sqrt(var)
-    assert metrics.marginal_log_likelihood(z, pi, mu, var) == pytest.approx(gmm.score(z))
+    assert metrics.marginal_log_likelihood(z, pi, mu=mu, var=var) == pytest.approx(gmm.score(z))
 
 
 def test_clustering_scores_match_sklearn_and_degenerate_cases():

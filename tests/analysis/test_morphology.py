@@ -61,7 +61,7 @@ def test_each_component_gets_a_sentence_naming_what_sets_it_apart():
     values = _table(rng)
     n = values["sersic_n"]
     labels = np.where(n < 1.5, 0, np.where(n > 4.0, 1, 2))
-    sentences = morphology.distinctions(values, labels, 4)
+    sentences = morphology.distinctions(values, labels, k=4)
     assert len(sentences) == 3  # component 3 holds nothing
     assert sentences[0].startswith("Component 0 (") and "lower Sérsic index n" in sentences[0]
     assert "higher Sérsic index n" in sentences[1]

@@ -26,7 +26,7 @@ def test_framework_free_modules_do_not_import_tensorflow():
 def test_image_grid_writes_png_and_pdf_with_the_images(tmp_path):
     bright = np.ones((3, 8, 8, 1))
     dark = np.zeros((2, 8, 8, 1))
-    paths = image_grid([bright, dark], tmp_path / "grid", ["a", "b"], title="t")
+    paths = image_grid([bright, dark], tmp_path / "grid", row_labels=["a", "b"], title="t")
     assert [p.name for p in paths] == ["grid.png", "grid.pdf"]
     assert (tmp_path / "grid.pdf").read_bytes().startswith(b"%PDF")
     pixels = np.asarray(Image.open(tmp_path / "grid.png").convert("L"), float)
@@ -54,10 +54,15 @@ def test_charts_write_both_formats(tmp_path):
         for e, p in enumerate(["gamma", "gamma", "anneal", "static"])
     ]
     charts.loss_curves(rows, tmp_path / "losses")
-    charts.heatmap(np.eye(3), tmp_path / "heat", "x", "y", "t", yticks=["a", "b", "c"])
+    charts.heatmap(
+        np.eye(3), tmp_path / "heat", xlabel="x", ylabel="y", title="t", yticks=["a", "b", "c"]
+    )
     charts.grouped_bars({"a": np.arange(4), "b": np.ones(4)}, tmp_path / "bars", "t")
     charts.scatter_map(
-        np.random.default_rng(0).normal(size=(20, 2)), np.arange(20) % 3, tmp_path / "map", "t"
+        np.random.default_rng(0).normal(size=(20, 2)),
+        np.arange(20) % 3,
+        stem=tmp_path / "map",
+        title="t",
     )
     for stem in ("losses", "heat", "bars", "map"):
         assert Image.open(tmp_path / f"{stem}.png").size[0] > 100
@@ -87,5 +92,5 @@ def test_page_escapes_text_and_links_relatively(tmp_path):
     assert 'src="figures/occ.png"' in text and 'href="figures/occ.pdf"' in text
     assert 'href="tables/occ.csv"' in text and 'href="tables/occ.fits"' in text
     assert "<td>0.1235</td>" in text and "<td>–</td>" in text
-    write_page(tmp_path / "index.html", "T", [section], ["summary"])
+    write_page(tmp_path / "index.html", "T", sections=[section], summary=["summary"])
     assert (tmp_path / "index.html").read_text() == text

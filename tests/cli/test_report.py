@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 def inputs(tmp_path_factory):
     """60 new synthetic galaxies (with labels.csv) and a GZ2-style FITS table of half of them."""
     root = tmp_path_factory.mktemp("report-cli")
-    write_simulation(root / "sims", 60, 32, seed=5, progress=False)
+    write_simulation(root / "sims", 60, size=32, seed=5, progress=False)
     ids = [f"gal_{i:06d}" for i in range(0, 60, 2)]
     (root / "nolabels.csv").write_text("id,kind\ngal_000001,1\n")
     Table(
@@ -47,7 +47,7 @@ def test_report_command_on_new_data_applies_every_option(tiny_run, tiny_run_conf
     assert "reading images" not in captured.err  # --quiet: no bar, not even the reading one
     assert sorted(p.name for p in out.rglob(".*")) == []
     # γ comes from the model on the new images, in batches of the run's batch size.
-    images = load_images(inputs / "sims", 1, 32, progress=False)
+    images = load_images(inputs / "sims", 1, size=32, progress=False)
     model = astrovader.load_model(tiny_run / "model.keras")
     batch = tiny_run_config.training.batch_size
     # z is the mean μ̃ over the 8 flips and quarter turns (augment.test_views = 8).

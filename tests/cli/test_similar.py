@@ -203,7 +203,7 @@ def colour_run(tmp_path_factory):
     model.save(run / "model.keras")
     config.save(run / "config.toml")
     gamma, z = model.embed(images)
-    write_clusters(run / "clusters.csv", [f"c{i}" for i in range(6)], gamma, z)
+    write_clusters(run / "clusters.csv", [f"c{i}" for i in range(6)], gamma=gamma, z=z)
     (run / "history.csv").write_text("epoch,phase,loss\n")
     return run
 

@@ -65,7 +65,7 @@ def decoded(path):
 
 def test_grey_pngs_equal_numpy(raw, tmp_path):
     done = prepare_directory(
-        raw, tmp_path / "out", PrepareOptions(grey=True, workers=1, progress=False)
+        raw, tmp_path / "out", options=PrepareOptions(grey=True, workers=1, progress=False)
     )
     assert (done.written, done.not_selected, done.missing) == (4, 0, 0)
     for source in [*raw.glob("*.jpg"), *raw.glob("sub/*.jpg"), raw / "extra_1.png"]:
@@ -77,8 +77,8 @@ def test_grey_pngs_equal_numpy(raw, tmp_path):
 
 
 def test_colour_and_parallel(raw, tmp_path):
-    prepare_directory(raw, tmp_path / "one", PrepareOptions(workers=1, progress=False))
-    prepare_directory(raw, tmp_path / "two", PrepareOptions(workers=2, progress=False))
+    prepare_directory(raw, tmp_path / "one", options=PrepareOptions(workers=1, progress=False))
+    prepare_directory(raw, tmp_path / "two", options=PrepareOptions(workers=2, progress=False))
     source = raw / f"galaxy_{IDS[0]}.jpg"
     with Image.open(tmp_path / "two" / f"galaxy_{IDS[0]}.png") as png:
         assert png.mode == "RGB"
@@ -92,7 +92,10 @@ def test_colour_and_parallel(raw, tmp_path):
 def test_split_ids_select_by_objid(raw, tmp_path):
     split = np.array([IDS[0], IDS[2], 1237645879578460255], dtype=np.int64)
     done = prepare_directory(
-        raw, tmp_path / "out", PrepareOptions(grey=True, workers=1, progress=False), split_ids=split
+        raw,
+        tmp_path / "out",
+        options=PrepareOptions(grey=True, workers=1, progress=False),
+        split_ids=split,
     )
     assert (done.written, done.not_selected, done.missing) == (2, 2, 1)
     written = sorted(
@@ -111,44 +114,54 @@ def test_objid_parsing():
 def test_stretch_and_sizes():
     pixels = np.full((256, 256, 3), 100, np.uint8)
     pixels[100:150, 100:150] = 140
-    out = prepare_pixels(pixels, 192, 128, grey=True, stretch=True)
+    out = prepare_pixels(pixels, 192, size=128, grey=True, stretch=True)
     assert out.shape == (128, 128) and (out.min(), out.max()) == (0, 255)
-    same = prepare_pixels(pixels[:192, :192, 0], 192, 192, grey=False)
+    same = prepare_pixels(pixels[:192, :192, 0], 192, size=192, grey=False)
     np.testing.assert_array_equal(same, pixels[:192, :192, 0])
 
 
 def test_bad_inputs(tmp_path):
     with pytest.raises(InputError, match=r"nowhere: not a folder"):
-        prepare_directory(tmp_path / "nowhere", tmp_path / "out", PrepareOptions(progress=False))
+        prepare_directory(
+            tmp_path / "nowhere", tmp_path / "out", options=PrepareOptions(progress=False)
+        )
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match=r"empty: no JPEG, PNG or FITS images found"):
-        prepare_directory(tmp_path / "empty", tmp_path / "out", PrepareOptions(progress=False))
+        prepare_directory(
+            tmp_path / "empty", tmp_path / "out", options=PrepareOptions(progress=False)
+        )
     small = tmp_path / "small"
     small.mkdir()
     Image.fromarray(np.zeros((100, 100, 3), np.uint8)).save(small / "a.png")
     (small / "b.jpg").write_bytes(b"\xff\xd8 not a jpeg")
     with pytest.raises(InputError, match=r"a\.png: cannot prepare image .*smaller than the 192"):
-        prepare_directory(small, tmp_path / "out", PrepareOptions(workers=1, progress=False))
+        prepare_directory(
+            small, tmp_path / "out", options=PrepareOptions(workers=1, progress=False)
+        )
     with pytest.raises(
         InputError, match=r"b\.jpg: corrupt file or not an image Pillow can identify"
     ):
         prepare_directory(
-            small, tmp_path / "out", PrepareOptions(crop=64, size=32, workers=2, progress=False)
+            small,
+            tmp_path / "out",
+            options=PrepareOptions(crop=64, size=32, workers=2, progress=False),
         )
     assert not list((tmp_path / "out").glob(".*"))
     with pytest.raises(InputError, match=r"must not be inside"):
-        prepare_directory(small, small / "out", PrepareOptions(crop=64, progress=False))
+        prepare_directory(small, small / "out", options=PrepareOptions(crop=64, progress=False))
 
 
 def test_tfrecord_shards_hold_the_pngs_pixels_and_the_readers_ids(raw, tmp_path):
     from astrovader.data.images.readers import ReadOptions, load_images
     from astrovader.data.pipelines.stream import open_stream
 
-    prepare_directory(raw, tmp_path / "png", PrepareOptions(grey=True, workers=1, progress=False))
+    prepare_directory(
+        raw, tmp_path / "png", options=PrepareOptions(grey=True, workers=1, progress=False)
+    )
     done = prepare_directory(
         raw,
         tmp_path / "shards",
-        PrepareOptions(grey=True, workers=2, progress=False, output_format="tfrecord"),
+        options=PrepareOptions(grey=True, workers=2, progress=False, output_format="tfrecord"),
     )
     assert done.written == 4
     expected = load_images(tmp_path / "png", size=128, bands=1)
@@ -170,15 +183,19 @@ def test_tfrecord_output_must_be_new_and_names_must_be_unique(raw, tmp_path):
         prepare_directory(
             raw,
             tmp_path / "taken",
-            PrepareOptions(workers=1, progress=False, output_format="tfrecord"),
+            options=PrepareOptions(workers=1, progress=False, output_format="tfrecord"),
         )
     assert [p.name for p in (tmp_path / "taken").iterdir()] == ["keep.txt"]
     with pytest.raises(InputError, match=r"output format 'zip' is not one of"):
-        prepare_directory(raw, tmp_path / "x", PrepareOptions(progress=False, output_format="zip"))
+        prepare_directory(
+            raw, tmp_path / "x", options=PrepareOptions(progress=False, output_format="zip")
+        )
     Image.fromarray(galaxy(3)).save(raw / f"galaxy_{IDS[0]}.png")
     with pytest.raises(InputError, match=rf"galaxy_{IDS[0]}\.png: same id 'galaxy_{IDS[0]}' as"):
         prepare_directory(
-            raw, tmp_path / "y", PrepareOptions(workers=1, progress=False, output_format="tfrecord")
+            raw,
+            tmp_path / "y",
+            options=PrepareOptions(workers=1, progress=False, output_format="tfrecord"),
         )
     assert not (tmp_path / "y").exists()
 
@@ -191,11 +208,13 @@ def test_fits_stamps_are_prepared_like_the_readers_read_them(tmp_path, shared_di
     raw.mkdir()
     for name in ("AEGIS_F606w_images_01.fits", "AEGIS_F606w_catalog.fits"):
         (raw / name).write_bytes((aegis / name).read_bytes())
-    done = prepare_directory(raw, tmp_path / "out", PrepareOptions(crop=40, size=32, grey=True))
+    done = prepare_directory(
+        raw, tmp_path / "out", options=PrepareOptions(crop=40, size=32, grey=True)
+    )
     assert done.written == 3
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == [f"AEGIS_F606w_images_01[{i}].png" for i in range(3)]
-    read = load_images(raw, 1, 32, crop=40, progress=False)
+    read = load_images(raw, 1, size=32, crop=40, progress=False)
     for i, name in enumerate(names):
         png = np.asarray(Image.open(tmp_path / "out" / name), dtype=np.float64) / 255
         np.testing.assert_allclose(png, read.images[i, ..., 0], atol=0.5 / 255 + 1e-6)

@@ -17,8 +17,8 @@ def test_both_readings_hold_every_galaxy_with_its_label(bench, engine, tmp_path)
     if engine not in bench.engines():
         pytest.skip("GalSim is not installed")
     labels = bench.write_sets(engine, 230, 16, 5, 100.0, tmp_path)
-    raw = load_images(tmp_path / "raw", 1, 16, progress=False, scaling=ScalingConfig())
-    png = load_images(tmp_path / "png", 1, 16, progress=False, scaling=ScalingConfig())
+    raw = load_images(tmp_path / "raw", 1, size=16, progress=False, scaling=ScalingConfig())
+    png = load_images(tmp_path / "png", 1, size=16, progress=False, scaling=ScalingConfig())
     # 115 single FITS files and 115 stamps packed 100 to a multi-extension file: all read.
     assert len(raw.ids) == len(png.ids) == 230
     assert set(raw.ids) == set(labels["raw"]) and set(png.ids) == set(labels["png"])

@@ -22,7 +22,7 @@ def test_one_view_posterior_is_sklearns_predict_proba():
     zv, _ = _data(views=1)
     gmm = GaussianMixture(3, covariance_type="diag", random_state=0).fit(zv[0])
     got = ops.convert_to_numpy(
-        em.tied_log_posterior(zv, gmm.weights_, gmm.means_.T, gmm.covariances_.T)
+        em.tied_log_posterior(zv, gmm.weights_, mu=gmm.means_.T, var=gmm.covariances_.T)
     )
     np.testing.assert_allclose(np.exp(got), gmm.predict_proba(zv[0]), atol=1e-4)
 
@@ -34,7 +34,7 @@ def test_tied_posterior_averages_the_views_log_likelihoods():
     log_n = -0.5 * (np.log(2 * np.pi * var)[None, None] + (zv[:, :, None] - mu) ** 2 / var).sum(-1)
     logits = log_n.mean(0) + np.log(pi)
     want = logits - logsumexp(logits, axis=1, keepdims=True)
-    got = ops.convert_to_numpy(em.tied_log_posterior(zv, pi * 7, mu.T, var.T))
+    got = ops.convert_to_numpy(em.tied_log_posterior(zv, pi * 7, mu=mu.T, var=var.T))
     np.testing.assert_allclose(got, want, atol=1e-4)
 
 
@@ -42,7 +42,7 @@ def test_m_step_equals_weighted_means_and_variances_for_a_fixed_gamma():
     zv, _ = _data()
     log_var = RNG.normal(-2, 0.3, zv.shape).astype("float32")
     gamma = RNG.dirichlet(np.ones(3), 200)
-    pi, mu, var = (ops.convert_to_numpy(a) for a in em.m_step(zv, log_var, gamma))
+    pi, mu, var = (ops.convert_to_numpy(a) for a in em.m_step(zv, log_var, gamma=gamma))
     w = np.tile(gamma, (4, 1))
     points, spread = zv.reshape(-1, 2), np.exp(log_var).reshape(-1, 2)
     for c in range(3):
@@ -58,7 +58,7 @@ def test_m_step_of_one_view_point_embeddings_is_sklearns_m_step():
     zv, _ = _data(views=1)
     gmm = GaussianMixture(3, covariance_type="diag", reg_covar=0, random_state=0).fit(zv[0])
     gamma = gmm.predict_proba(zv[0])
-    pi, mu, var = (ops.convert_to_numpy(a) for a in em.m_step(zv, None, gamma))
+    pi, mu, var = (ops.convert_to_numpy(a) for a in em.m_step(zv, None, gamma=gamma))
     from sklearn.mixture._gaussian_mixture import _estimate_gaussian_parameters
 
     nk, means, covs = _estimate_gaussian_parameters(zv[0].astype(float), gamma, 0.0, "diag")
@@ -93,7 +93,7 @@ def test_expected_log_gaussian_is_the_monte_carlo_mean_of_log_n():
         np.log(2 * np.pi * var.T)[None, None] + (draws[..., None, :] - mu.T) ** 2 / var.T
     )
     want = log_n.sum(-1).mean(0)
-    got = ops.convert_to_numpy(em.expected_log_gaussian(z, log_var, mu, var))
+    got = ops.convert_to_numpy(em.expected_log_gaussian(z, log_var, mu=mu, var=var))
     np.testing.assert_allclose(got, want, rtol=2e-3)
 
 
@@ -107,7 +107,7 @@ def test_the_e_step_is_the_posterior_of_the_views_posteriors():
     spread = -0.5 * (np.exp(log_var)[:, :, None] / var).sum(-1)
     logits = (log_n + spread).mean(0) + np.log(pi)
     want = np.exp(logits - logsumexp(logits, axis=1, keepdims=True))
-    gamma, *_ = em_step(zv, log_var, pi, mu, var)
+    gamma, *_ = em_step(zv, log_var, pi=pi, mu=mu, var=var)
     np.testing.assert_allclose(gamma, want, atol=1e-4)
 
 
@@ -118,8 +118,10 @@ def test_tied_em_never_lowers_its_objective():
     pi, mu, var = np.ones(3) / 3, RNG.normal(size=(3, 3)), np.ones((3, 3))
     scores = []
     for _ in range(30):
-        _, pi, mu, var = em_step(zv, log_var, pi, mu, var)
-        scores.append(float(em.expected_log_likelihood(zv, pi, mu.T, var.T, log_var)))
+        _, pi, mu, var = em_step(zv, log_var, pi=pi, mu=mu, var=var)
+        scores.append(
+            float(em.expected_log_likelihood(zv, pi, mu=mu.T, var=var.T, log_var_v=log_var))
+        )
     assert np.all(np.diff(scores) >= -1e-4), np.diff(scores).min()
 
 
@@ -127,7 +129,7 @@ def test_m_step_variance_does_not_cancel_far_from_the_origin():
     """σ² of points 10⁴ from the origin with a spread of 10⁻²: float32 E[z²] − μ² gives 0."""
     zv = (1e4 + RNG.normal(0, 1e-2, (1, 500, 2))).astype("float32")
     gamma = np.ones((500, 1))
-    _, _, var = (ops.convert_to_numpy(a) for a in em.m_step(zv, None, gamma))
+    _, _, var = (ops.convert_to_numpy(a) for a in em.m_step(zv, None, gamma=gamma))
     want = zv[0].astype(float).var(0)
     np.testing.assert_allclose(var[:, 0], want, rtol=0.05)
 
@@ -135,9 +137,9 @@ def test_m_step_variance_does_not_cancel_far_from_the_origin():
 def test_statistics_summed_over_batches_give_the_whole_m_step():
     zv, log_var, _ = _posteriors()
     gamma = RNG.dirichlet(np.ones(3), zv.shape[1])
-    whole = [ops.convert_to_numpy(a) for a in em.m_step(zv, log_var, gamma)]
+    whole = [ops.convert_to_numpy(a) for a in em.m_step(zv, log_var, gamma=gamma)]
     parts = [
-        em.m_step_statistics(zv[:, s], log_var[:, s], gamma[s])
+        em.m_step_statistics(zv[:, s], log_var[:, s], gamma=gamma[s])
         for s in (slice(0, 100), slice(100, None))
     ]
     summed = [sum(ops.convert_to_numpy(p[i]) for p in parts) for i in range(3)]
@@ -151,7 +153,7 @@ def test_full_m_step_of_one_view_point_embeddings_is_sklearns():
 
     zv, _ = _data(views=1, j=3)
     gamma = RNG.dirichlet(np.ones(3), zv.shape[1])
-    _, mu, prec = (ops.convert_to_numpy(a) for a in em.m_step(zv, None, gamma, full=True))
+    _, mu, prec = (ops.convert_to_numpy(a) for a in em.m_step(zv, None, gamma=gamma, full=True))
     _, means, covs = _estimate_gaussian_parameters(zv[0].astype(float), gamma, 1e-6, "full")
     np.testing.assert_allclose(mu.T, means, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(
@@ -170,9 +172,15 @@ def test_full_tied_em_never_lowers_its_objective():
     cov = np.stack([np.eye(3)] * 3)
     scores = []
     for _ in range(20):
-        _, pi, mu, cov = em_step(zv, log_var, pi, mu, cov)
+        _, pi, mu, cov = em_step(zv, log_var, pi=pi, mu=mu, var=cov)
         assert cov.shape == (3, 3, 3)
-        scores.append(float(em.expected_log_likelihood(zv, pi, mu.T, published(cov), log_var)))
+        scores.append(
+            float(
+                em.expected_log_likelihood(zv, pi, mu=mu.T, var=published(cov), log_var_v=log_var)
+            )
+        )
     assert np.all(np.diff(scores) >= -1e-4), np.diff(scores).min()
-    diag = [float(em.expected_log_likelihood(zv, pi, mu.T, np.ones((3, 3)), log_var))]
+    diag = [
+        float(em.expected_log_likelihood(zv, pi, mu=mu.T, var=np.ones((3, 3)), log_var_v=log_var))
+    ]
     assert scores[-1] > diag[0]

@@ -46,9 +46,9 @@ def test_untransformed_gamma_equals_sklearn_predict_proba():
             gmm_math.cluster_log_probabilities(
                 x.astype("float32"),
                 pi,
-                gmm.means_.T.astype("float32"),
-                gmm.covariances_.T.astype("float32"),
-                None,
+                mu=gmm.means_.T.astype("float32"),
+                var=gmm.covariances_.T.astype("float32"),
+                minmax_lambda=None,
             )
         )
     )
@@ -58,12 +58,14 @@ def test_untransformed_gamma_equals_sklearn_predict_proba():
 def test_minmax_transform_matches_numpy():
     pi, mu, var = _params()
     z = RNG.normal(size=(N, J)).astype("float32")
-    a = _np(gmm_math.cluster_costs(z, pi, mu, var))
+    a = _np(gmm_math.cluster_costs(z, pi, mu=mu, var=var))
     want_a = -(_np(gmm_math.log_gaussian(z, mu, var)) + np.log(pi)[None])
     np.testing.assert_allclose(a, want_a, rtol=1e-6)
     scaled = (a - a.min()) / (a.max() - a.min() + 1e-12) * -50.0
     want_gamma = np.exp(scaled - logsumexp(scaled, axis=1, keepdims=True))
-    got = _np(ops.exp(gmm_math.cluster_log_probabilities(z, pi, mu, var, 50.0)))
+    got = _np(
+        ops.exp(gmm_math.cluster_log_probabilities(z, pi, mu=mu, var=var, minmax_lambda=50.0))
+    )
     np.testing.assert_allclose(got, want_gamma, atol=1e-5)
     np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-5)
     assert scaled.min() == pytest.approx(-50.0) and scaled.max() == pytest.approx(0.0)
@@ -106,9 +108,9 @@ def test_gmm_kl_matches_eq11_and_monte_carlo():
     pi, mu, var = _params()
     z_mean = RNG.normal(size=(4, J)).astype("float32")
     z_log_var = RNG.normal(-1.0, 0.3, (4, J)).astype("float32")
-    log_gamma = gmm_math.cluster_log_probabilities(z_mean, pi, mu, var, 50.0)
+    log_gamma = gmm_math.cluster_log_probabilities(z_mean, pi, mu=mu, var=var, minmax_lambda=50.0)
     gamma = _np(ops.exp(log_gamma))
-    got = _np(gmm_math.gmm_kl(z_mean, z_log_var, log_gamma, pi, mu, var))
+    got = _np(gmm_math.gmm_kl(z_mean, z_log_var, log_gamma=log_gamma, pi=pi, mu=mu, var=var))
     want = _eq11_numpy(z_mean, z_log_var, gamma, pi, mu, var)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
     # Eq. 11 is E_q(z,c)[log q(z,c) − log p(z,c)] + (J/2) log 2π, with q(c) = γ fixed.
@@ -157,7 +159,7 @@ def test_full_covariance_log_gaussian_matches_scipy_and_sklearn():
     gmm = GaussianMixture(K, covariance_type="full")
     gmm.weights_, gmm.means_, gmm.covariances_ = pi / pi.sum(), mu.T, cov
     gmm.precisions_cholesky_ = prec.astype(float)
-    gamma = _np(ops.exp(gmm_math.cluster_log_probabilities(z, pi, mu, prec)))
+    gamma = _np(ops.exp(gmm_math.cluster_log_probabilities(z, pi, mu=mu, var=prec)))
     np.testing.assert_allclose(gamma, gmm.predict_proba(z), atol=1e-4)
 
 
@@ -167,7 +169,7 @@ def test_expected_log_gaussian_is_the_posterior_mean_for_full_and_diagonal_prior
     _, mu, cov, prec = _full_params()
     _, _, var = _params()
     for spread, dense in ((prec, cov), (var, np.stack([np.diag(v) for v in var.T]))):
-        got = _np(gmm_math.expected_log_gaussian(z, log_var, mu, spread))
+        got = _np(gmm_math.expected_log_gaussian(z, log_var, mu=mu, var=spread))
         inv = np.linalg.inv(dense)
         diff = draws[:, :, None, :] - mu.T[None, None]
         maha = np.einsum("snkj,kjl,snkl->snk", diff, inv, diff)
@@ -180,7 +182,7 @@ def test_full_covariance_gmm_kl_matches_eq11_with_expectations():
     _, mu, cov, prec = _full_params()
     pi = np.array([0.1, 0.2, 0.3, 0.4], "float32")
     z, log_var = RNG.normal(size=(N, J)).astype("float32"), RNG.normal(-1, 0.2, (N, J))
-    log_gamma = _np(gmm_math.cluster_log_probabilities(z, pi, mu, prec))
+    log_gamma = _np(gmm_math.cluster_log_probabilities(z, pi, mu=mu, var=prec))
     inv = np.linalg.inv(cov)
     diff = z[:, None, :] - mu.T[None]
     expected = -0.5 * (
@@ -196,5 +198,5 @@ def test_full_covariance_gmm_kl_matches_eq11_with_expectations():
         + (gamma * log_gamma).sum(1)
         - 0.5 * (1 + log_var).sum(1)
     )
-    got = _np(gmm_math.gmm_kl(z, log_var, log_gamma, pi, mu, prec))
+    got = _np(gmm_math.gmm_kl(z, log_var, log_gamma=log_gamma, pi=pi, mu=mu, var=prec))
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)

@@ -126,7 +126,7 @@ def test_full_covariance_prior_holds_precision_cholesky_factors(tmp_path):
     a = RNG.normal(size=(2, 3, 3))
     cov = a @ np.transpose(a, (0, 2, 1)) + 0.5 * np.eye(3)
     mu = RNG.normal(size=(2, 3))
-    prior.set_mixture([0.4, 0.6], mu, cov)
+    prior.set_mixture([0.4, 0.6], mu, var=cov)
     mix = prior.mixture()
     np.testing.assert_allclose(mix["covariance"], cov, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(mix["var"], np.stack([np.diag(c) for c in cov]), rtol=1e-5)
@@ -138,7 +138,7 @@ def test_full_covariance_prior_holds_precision_cholesky_factors(tmp_path):
     assert loaded.get_config()["covariance"] == "full"
     np.testing.assert_allclose(loaded.mixture()["covariance"], cov, rtol=1e-4, atol=1e-5)
     diagonal = GMMPrior(2, 3, covariance="full")
-    diagonal.set_mixture([0.5, 0.5], mu, np.ones((2, 3)) * 2)  # variances of a diagonal fit
+    diagonal.set_mixture([0.5, 0.5], mu, var=np.ones((2, 3)) * 2)  # variances of a diagonal fit
     np.testing.assert_allclose(diagonal.mixture()["covariance"], 2 * np.eye(3)[None].repeat(2, 0))
     with pytest.raises(ValueError, match=r'covariance must be "diag" or "full", got .tied.'):
         GMMPrior(2, 3, covariance="tied")
@@ -150,8 +150,8 @@ def test_full_covariance_draws_have_the_components_covariance():
     prior = GMMPrior(2, 3, covariance="full")
     a = RNG.normal(size=(2, 3, 3))
     cov = a @ np.transpose(a, (0, 2, 1)) + 0.5 * np.eye(3)
-    prior.set_mixture([0.5, 0.5], RNG.normal(size=(2, 3)), cov)
-    z = np.concatenate([b for b, _ in latent_batches(prior.mixture(), 40_000, 1, seed=3)])
+    prior.set_mixture([0.5, 0.5], RNG.normal(size=(2, 3)), var=cov)
+    z = np.concatenate([b for b, _ in latent_batches(prior.mixture(), 40_000, component=1, seed=3)])
     np.testing.assert_allclose(np.cov(z.T), cov[1], rtol=0.05, atol=0.05)
 
 
@@ -175,7 +175,7 @@ def test_reparameterize_through_the_harness(run_layer_test):
 
 
 def _mixture(prior):
-    prior.set_mixture(PI, MU.T, VAR.T)
+    prior.set_mixture(PI, MU.T, var=VAR.T)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ WEIGHT = 0.05  # the mixture term's weight at the end of training: decoder varia
 @pytest.fixture(scope="module")
 def model():
     m = AstroVaDEr(image_size=16, latent_dim=2, n_clusters=2, filters=(4, 4, 2), seed=0)
-    m.prior.set_mixture([0.3, 0.7], [[0.0, 0.5], [-0.2, 0.1]], [[0.5, 1.5], [2.0, 0.3]])
+    m.prior.set_mixture([0.3, 0.7], [[0.0, 0.5], [-0.2, 0.1]], var=[[0.5, 1.5], [2.0, 0.3]])
     m.gmm_weight.assign(WEIGHT)
     return m
 
@@ -67,7 +67,7 @@ def test_the_decoder_densities_are_normalised_at_the_trained_temperature():
         def p(x):
             image = np.full((1, 1, 1, 1), x, "float32")
             guess = np.full((1, 1, 1, 1), x_hat, "float32")
-            return float(np.exp(decoder_log_density(image, guess, kind, w))[0])
+            return float(np.exp(decoder_log_density(image, guess, kind=kind, weight=w))[0])
 
         return p
 
@@ -81,7 +81,7 @@ def test_the_decoder_densities_are_normalised_at_the_trained_temperature():
 
 def test_a_vanishing_posterior_variance_gives_a_finite_score():
     m = AstroVaDEr(image_size=16, latent_dim=2, n_clusters=2, filters=(4, 4, 2), seed=0)
-    m.prior.set_mixture([0.5, 0.5], [[0.0, 0.5], [-0.2, 0.1]], [[0.5, 1.5], [2.0, 0.3]])
+    m.prior.set_mixture([0.5, 0.5], [[0.0, 0.5], [-0.2, 0.1]], var=[[0.5, 1.5], [2.0, 0.3]])
     head = m.encoder.get_layer("latentlog_var")
     kernel, bias = head.get_weights()
     head.set_weights([kernel * 0, bias * 0 - 100.0])  # log σ̃² = −100: σ̃ underflows to 0

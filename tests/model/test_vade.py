@@ -22,7 +22,7 @@ def tiny(**options) -> AstroVaDEr:
     )
     mu = np.array([[0.5, -0.2, 0.1], [-0.4, 0.3, 0.0]], np.float32)
     var = np.array([[0.8, 1.2, 0.5], [1.5, 0.7, 0.9]], np.float32)
-    model.prior.set_mixture(np.array([0.7, 0.5], np.float32), mu, var)
+    model.prior.set_mixture(np.array([0.7, 0.5], np.float32), mu, var=var)
     return model
 
 
@@ -173,7 +173,7 @@ def test_eight_test_views_make_gamma_and_embedding_invariant_to_flips_and_turns(
         test_views=8,
         minmax_lambda="none",
     )
-    model.prior.set_mixture([0.4, 0.6], [[0.05] * J, [-0.05] * J], np.full((K, J), 0.01))
+    model.prior.set_mixture([0.4, 0.6], [[0.05] * J, [-0.05] * J], var=np.full((K, J), 0.01))
     gamma, z = model.embed(x)
     for k, flip in ((1, False), (2, True), (3, False), (0, True)):
         turned_gamma, turned_z = model.embed(_dihedral(x, k, flip))
@@ -227,7 +227,9 @@ def test_the_model_through_the_layer_harness(run_layer_test, method):
         ),
         images(),
         call=lambda model, x: model(x, training=True),  # z sampled: the seed matters
-        setup=lambda model: model.prior.set_mixture([0.7, 0.3], np.zeros((K, J)), np.ones((K, J))),
+        setup=lambda model: model.prior.set_mixture(
+            [0.7, 0.3], np.zeros((K, J)), var=np.ones((K, J))
+        ),
         shapes=[(5, S, S, 1)],
         bad={"gamma_from": "z", "tied_views": 3, "image_size": 12, "reconstruction": "l1"},
     )

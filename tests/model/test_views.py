@@ -72,11 +72,11 @@ def test_dihedral_views_are_distinct_flips_and_turns():
 
 def test_simplex_prior_returns_normalised_weights(tmp_path):
     prior = GMMPrior(3, 2, simplex=True)
-    prior.set_mixture([1.0, 2.0, 5.0], np.zeros((3, 2)), np.ones((3, 2)))
+    prior.set_mixture([1.0, 2.0, 5.0], np.zeros((3, 2)), var=np.ones((3, 2)))
     pi = ops.convert_to_numpy(prior(None)[0])
     np.testing.assert_allclose(pi, [0.125, 0.25, 0.625], rtol=1e-6)
     assert pi.sum() == pytest.approx(1.0)
     free = GMMPrior(3, 2)
-    free.set_mixture([1.0, 2.0, 5.0], np.zeros((3, 2)), np.ones((3, 2)))
+    free.set_mixture([1.0, 2.0, 5.0], np.zeros((3, 2)), var=np.ones((3, 2)))
     assert ops.convert_to_numpy(free(None)[0]).sum() == pytest.approx(8.0)
     assert GMMPrior.from_config(prior.get_config()).simplex

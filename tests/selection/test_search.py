@@ -22,14 +22,14 @@ TINY_SPACE = Path(__file__).resolve().parents[2] / "experiments" / "spaces" / "t
 def test_bad_search_arguments(tmp_path, options, message):
     options = {"max_evals": 1, **options}
     with pytest.raises(AstrovaderError, match=message):
-        run_search(TINY_SPACE, Config(), tmp_path / "s", SearchOptions(**options))
+        run_search(TINY_SPACE, Config(), out=tmp_path / "s", options=SearchOptions(**options))
     assert not (tmp_path / "s").exists()
 
 
 def test_validation_objective_needs_a_validation_split(tmp_path):
     base = Config().replace(data={"validation_fraction": 0.0})
     with pytest.raises(AstrovaderError, match=r"needs data\.validation_fraction > 0"):
-        run_search(TINY_SPACE, base, tmp_path / "s", SearchOptions(max_evals=1))
+        run_search(TINY_SPACE, base, out=tmp_path / "s", options=SearchOptions(max_evals=1))
 
 
 def test_a_directory_holding_another_search_is_refused_before_training(tmp_path):
@@ -43,7 +43,9 @@ def test_a_directory_holding_another_search_is_refused_before_training(tmp_path)
     }
     (out / SEARCH_META).write_text(json.dumps(meta))
     with pytest.raises(AstrovaderError, match="holds a search with a different seed"):
-        run_search(TINY_SPACE, Config(), out, SearchOptions(seed=1))
+        run_search(TINY_SPACE, Config(), out=out, options=SearchOptions(seed=1))
     with pytest.raises(AstrovaderError, match="holds a search with a different objective"):
-        run_search(TINY_SPACE, Config(), out, SearchOptions(objective="val_reconstruction"))
+        run_search(
+            TINY_SPACE, Config(), out=out, options=SearchOptions(objective="val_reconstruction")
+        )
     assert sorted(p.name for p in out.iterdir()) == [SEARCH_META]

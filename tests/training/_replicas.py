@@ -24,7 +24,7 @@ def helpers(strategy):
     with strategy.scope():
         model = AstroVaDEr(image_size=16, latent_dim=2, n_clusters=3, filters=(4, 4, 4), seed=7)
         model.prior.set_mixture(
-            [0.2, 0.3, 0.5], rng.normal(0, 1, (3, 2)), rng.uniform(0.5, 1, (3, 2))
+            [0.2, 0.3, 0.5], rng.normal(0, 1, (3, 2)), var=rng.uniform(0.5, 1, (3, 2))
         )
     z = rng.normal(0, 1, (8, 2)).astype("float32")
     z[4:] += 4.0  # the second replica's half has a much wider cost range
@@ -48,7 +48,10 @@ def helpers(strategy):
     with strategy.scope():
         single = AstroVaDEr(image_size=16, latent_dim=2, n_clusters=3, filters=(4, 4, 4), seed=7)
     local_minmax = np.concatenate(
-        [np.exp(gmm_math.cluster_log_probabilities(h, pi, mu, var, 50.0)) for h in (z[:4], z[4:])]
+        [
+            np.exp(gmm_math.cluster_log_probabilities(h, pi, mu=mu, var=var, minmax_lambda=50.0))
+            for h in (z[:4], z[4:])
+        ]
     )
     return {
         "z": z.tolist(),
@@ -87,7 +90,9 @@ def vade_steps(strategy):
     keras.utils.set_random_seed(5)
     with strategy.scope():
         model = AstroVaDEr(image_size=16, latent_dim=2, n_clusters=3, filters=(4, 4, 4), seed=9)
-        model.prior.set_mixture([0.3, 0.3, 0.4], rng.normal(0, 0.1, (3, 2)), np.full((3, 2), 0.5))
+        model.prior.set_mixture(
+            [0.3, 0.3, 0.4], rng.normal(0, 0.1, (3, 2)), var=np.full((3, 2), 0.5)
+        )
         model.gmm_weight.assign(0.3)
         model.clip_value.assign(1.0)
         model.compile(optimizer=keras.optimizers.Adam(1e-2))

@@ -44,7 +44,7 @@ def test_rebuilt_model_continues_as_if_built_with_k_from_the_start():
 
 def test_rebuild_refuses_an_initialised_prior():
     model = tiny_model(2)
-    model.prior.set_mixture(np.ones(2) / 2, np.zeros((2, 3)), np.ones((2, 3)))
+    model.prior.set_mixture(np.ones(2) / 2, np.zeros((2, 3)), var=np.ones((2, 3)))
     with pytest.raises(ValueError, match="already initialised"):
         rebuild_with_clusters(model, 3)
 
@@ -75,10 +75,12 @@ def test_choose_clusters_rebuilds_only_when_k_changes(tmp_path):
     z, _ = make_blobs(600, centers=[[0, 0, 0], [20, 0, 0], [0, 20, 0]], random_state=0)
     settings = {"fits": 2, "batch_size": 300, "max_components": 8}
     placeholder = tiny_model(1)
-    rebuilt = choose_clusters(placeholder, z, tmp_path / "a", 0, settings, run_eagerly=True)
+    rebuilt = choose_clusters(
+        placeholder, z, out=tmp_path / "a", seed=0, settings=settings, run_eagerly=True
+    )
     assert rebuilt is not placeholder and rebuilt.n_clusters == 3
     already = tiny_model(3)
-    assert choose_clusters(already, z, tmp_path / "b", 0, settings) is already
+    assert choose_clusters(already, z, out=tmp_path / "b", seed=0, settings=settings) is already
     assert (tmp_path / "b" / "summary.json").exists()
 
 

@@ -71,7 +71,7 @@ def test_a_model_rebuilt_with_a_full_prior_keeps_its_network():
         gamma_from="target",  # a model with a teacher encoder, whose layers share the names
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    model.prior.set_mixture(np.full(3, 1 / 3), CENTRES, np.ones((3, 2)))
+    model.prior.set_mixture(np.full(3, 1 / 3), CENTRES, var=np.ones((3, 2)))
     x = RNG.random((5, 16, 16, 1)).astype("float32")
     model.fit(x, epochs=1, batch_size=5, verbose=0)  # the encoder moves; its teacher does not
     assert not np.allclose(model.teacher.get_weights()[0], model.encoder.get_weights()[0])
@@ -80,5 +80,5 @@ def test_a_model_rebuilt_with_a_full_prior_keeps_its_network():
     np.testing.assert_array_equal(full.encode(x)[0], model.encode(x)[0])
     np.testing.assert_array_equal(full.decode(CENTRES.astype("float32")), model.decode(CENTRES))
     cov = np.stack([[[1.0, 0.5], [0.5, 1.0]]] * 3)
-    full.prior.set_mixture(np.full(3, 1 / 3), CENTRES, cov)
+    full.prior.set_mixture(np.full(3, 1 / 3), CENTRES, var=cov)
     np.testing.assert_allclose(full.mixture()["covariance"], cov, rtol=1e-5, atol=1e-6)

@@ -43,9 +43,9 @@ def test_initialisation_writes_the_sklearn_fit_and_unfreezes():
 
 def test_initialisation_is_skipped_when_already_initialised():
     model = _model()
-    model.prior.set_mixture(np.ones(3), np.zeros((3, 3)), np.full((3, 3), 2.0))
+    model.prior.set_mixture(np.ones(3), np.zeros((3, 3)), var=np.full((3, 3), 2.0))
     images = np.random.default_rng(1).random((40, 16, 16, 1)).astype("float32")
-    callback = GMMInitialisation(evaluation_dataset(images, 20), 0, 2, 1.0)
+    callback = GMMInitialisation(evaluation_dataset(images, 20), 0, n_batches=2, clip_value=1.0)
     callback.set_model(model)
     callback.on_epoch_begin(5)
     assert callback.mixture is None

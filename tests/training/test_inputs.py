@@ -61,7 +61,7 @@ def test_clusters_of_shards_are_streamed_for_every_record(data, tmp_path):
     from astrovader.model.vade import AstroVaDEr
 
     model = AstroVaDEr(image_size=SIZE, latent_dim=2, n_clusters=2, filters=(4, 4, 4))
-    model.prior.set_mixture([0.5, 0.5], [[0.0, 0.0], [0.01, 0.0]], np.full((2, 2), 0.01))
+    model.prior.set_mixture([0.5, 0.5], [[0.0, 0.0], [0.01, 0.0]], var=np.full((2, 2), 0.01))
     run_inputs(_config(data / "shards")).write_clusters(model, tmp_path / "clusters.csv")
     table = read_clusters(tmp_path / "clusters.csv")
     assert list(table["id"]) == [f"{i:06d}" for i in range(N)]

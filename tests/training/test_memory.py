@@ -32,7 +32,7 @@ def test_parameters_and_activations_match_the_keras_model(size, bands, model):
         data={"image_size": size, "bands": bands}, model={**model, "latent_dim": 5, "n_clusters": 4}
     )
     built = AstroVaDEr.from_settings(config)
-    counts = parameter_counts(size, bands, config.model, 4)
+    counts = parameter_counts(size, bands, model=config.model, n_clusters=4)
     assert counts["encoder"] == built.encoder.count_params()
     assert counts["decoder"] == built.decoder.count_params()
     assert counts["prior"] == 4 * (1 + 2 * 5)

@@ -26,7 +26,7 @@ def _model(**kwargs):
 
 def _initialise(model, var=0.5):
     z, _ = model.encode(X)
-    model.prior.set_mixture([0.2, 0.3, 0.5], z[[0, 9, 18]] + 0.01, np.full((3, 2), var))
+    model.prior.set_mixture([0.2, 0.3, 0.5], z[[0, 9, 18]] + 0.01, var=np.full((3, 2), var))
 
 
 def test_beta_rises_every_step_with_beta_per_step():
@@ -62,8 +62,10 @@ def test_consistency_weight_is_on_only_after_gamma_training():
 def test_epoch_images_makes_epochs_of_that_many_images_whatever_the_data():
     counter = EpochCounter()
     ids = np.arange(10, dtype="float32").reshape(10, 1, 1, 1) * np.ones((1, 2, 2, 1), "float32")
-    one_pass = np.concatenate([b[:, 0, 0, 0] for b in training_dataset(ids, 4, 0, False, counter)])
-    longer = training_dataset(ids, 4, 0, False, counter, epoch_images=25)
+    one_pass = np.concatenate(
+        [b[:, 0, 0, 0] for b in training_dataset(ids, 4, seed=0, flips=False, counter=counter)]
+    )
+    longer = training_dataset(ids, 4, seed=0, flips=False, counter=counter, epoch_images=25)
     batches = [b[:, 0, 0, 0].numpy() for b in longer]
     seen = np.concatenate(batches)
     assert len(batches) == 7 and len(seen) == 25
@@ -80,12 +82,14 @@ def test_mixture_em_sets_the_prior_to_the_tied_m_step():
     model = _model(mixture_update="em", pi_simplex=True, tied_views=4)
     _initialise(model)
     batches = [X[:12], X[12:]]
-    zv, log_var = embed_views(model, batches, 4)
+    zv, log_var = embed_views(model, batches, views=4)
     assert zv.shape == (4, 24, 2)
     mix = model.prior.mixture()
     gamma = np.exp(
         ops.convert_to_numpy(
-            em.tied_log_posterior(zv, mix["pi"], mix["mu"].T, mix["var"].T, log_var)
+            em.tied_log_posterior(
+                zv, mix["pi"], mu=mix["mu"].T, var=mix["var"].T, log_var_v=log_var
+            )
         )
     )
     w = np.tile(gamma, (4, 1))
@@ -110,10 +114,12 @@ def test_respawn_reseeds_an_empty_component_by_splitting_the_largest():
     gamma = np.zeros((100, 3))
     gamma[:, 0] = 1.0  # every image in component 0, components 1 and 2 empty
     pi, mu, var = np.array([1.0, 0, 0]), np.zeros((3, 2)), np.ones((3, 2))
-    new_pi, new_mu, _, count = respawn(zv, gamma, pi, mu, var, 0.25, seed=0)
+    new_pi, new_mu, _, count = respawn(zv, gamma, pi=pi, mu=mu, var=var, fraction=0.25, seed=0)
     assert count >= 1 and new_pi.sum() == pytest.approx(1.0)
     assert np.sort(new_mu[:, 0])[[0, -1]] == pytest.approx([-3, 3], abs=0.3)
-    _, _, _, none = respawn(zv, np.eye(3)[RNG.integers(0, 3, 100)], pi, mu, var, 0.25, 0)
+    _, _, _, none = respawn(
+        zv, np.eye(3)[RNG.integers(0, 3, 100)], pi=pi, mu=mu, var=var, fraction=0.25, seed=0
+    )
     assert none == 0
 
 
@@ -169,12 +175,12 @@ def test_tied_views_held_for_the_epoch_give_the_teachers_targets():
     model = _model(mixture_update="em", pi_simplex=True, tied_views=4, consistency=1.0)
     _initialise(model)
     model.teacher.set_weights(model.encoder.get_weights())
-    tied = TiedViews(X, 4, 2, batch_size=7)
+    tied = TiedViews(X, 4, latent_dim=2, batch_size=7)
     tied.refresh(model, 0)
     pi, mu, var = model.prior(None)
     rows = np.array([3, 17, 0, 22, 9])
-    held = tied_target(model, X[rows], pi, mu, var, tied.rows(rows))
-    per_step = tied_target(model, X[rows], pi, mu, var)
+    held = tied_target(model, X[rows], pi=pi, mu=mu, var=var, tied=tied.rows(rows))
+    per_step = tied_target(model, X[rows], pi=pi, mu=mu, var=var)
     np.testing.assert_allclose(
         ops.convert_to_numpy(held), ops.convert_to_numpy(per_step), atol=1e-5
     )
@@ -187,12 +193,12 @@ def test_each_training_batch_brings_the_tied_views_of_its_own_rows():
 
     n = 10
     images = np.arange(n, dtype="float32")[:, None, None, None] * np.ones((1, 8, 8, 1), "float32")
-    tied = TiedViews(images, 4, 3, batch_size=4)
+    tied = TiedViews(images, 4, latent_dim=3, batch_size=4)
     tied.mean.assign(np.arange(n, dtype="float32")[:, None, None] * np.ones((1, 4, 3), "float32"))
     counter = EpochCounter()
     for epoch in (0, 1):
         counter.set(epoch)
-        ds = training_dataset(images, 4, 0, True, counter, extras=tied.rows)
+        ds = training_dataset(images, 4, seed=0, flips=True, counter=counter, extras=tied.rows)
         for x, (mean, log_var) in ds:
             np.testing.assert_array_equal(x.numpy()[:, 0, 0, 0], mean.numpy()[:, 0, 0])
             assert mean.shape[1:] == (4, 3) and log_var.shape == mean.shape
@@ -208,12 +214,12 @@ def test_a_small_real_cluster_survives_respawn_with_the_default_fraction():
     zv = (centres[labels] + RNG.normal(0, 0.3, (n, 2)))[None].astype("float32")
     gamma = np.eye(5)[labels]
     pi, mu, var = np.array(sizes) / n, centres.copy(), np.full((5, 2), 0.09)
-    _, new_mu, _, count = respawn(zv, gamma, pi, mu, var, fraction, seed=0)
+    _, new_mu, _, count = respawn(zv, gamma, pi=pi, mu=mu, var=var, fraction=fraction, seed=0)
     assert count == 0
     np.testing.assert_array_equal(new_mu, mu)
     empty = gamma.copy()
     empty[labels == 0] = np.eye(5)[1]  # component 0 now holds nothing
-    _, _, _, count = respawn(zv, empty, pi, mu, var, fraction, seed=0)
+    _, _, _, count = respawn(zv, empty, pi=pi, mu=mu, var=var, fraction=fraction, seed=0)
     assert count == 1
 
 
@@ -223,7 +229,9 @@ def test_respawned_halves_share_the_weight_by_their_sizes_and_identical_points_a
     gamma = np.zeros((120, 2))
     gamma[:, 0] = 1.0
     pi, mu, var = np.array([0.9, 0.1]), np.zeros((2, 2)), np.ones((2, 2))
-    new_pi, new_mu, new_var, count = respawn(zv, gamma, pi, mu, var, 0.25, seed=0)
+    new_pi, new_mu, new_var, count = respawn(
+        zv, gamma, pi=pi, mu=mu, var=var, fraction=0.25, seed=0
+    )
     assert count == 1
     small = int(np.argmin(np.abs(new_mu[:, 0] + 3)))
     assert new_pi[small] == pytest.approx(0.25, abs=1e-6)  # 30 of 120 images
@@ -231,7 +239,7 @@ def test_respawned_halves_share_the_weight_by_their_sizes_and_identical_points_a
     same = np.ones((1, 50, 2), "float32")
     gamma = np.zeros((50, 2))
     gamma[:, 0] = 1.0
-    _, kept_mu, kept_var, none = respawn(same, gamma, pi, mu, var, 0.25, seed=0)
+    _, kept_mu, kept_var, none = respawn(same, gamma, pi=pi, mu=mu, var=var, fraction=0.25, seed=0)
     assert none == 0 and np.isfinite(kept_mu).all() and np.isfinite(kept_var).all()
 
 
@@ -243,7 +251,7 @@ def test_respawn_happens_only_when_an_annealing_phase_starts():
     )
     model = _model(mixture_update="em", pi_simplex=True, tied_views=4)
     _initialise(model)
-    callback = MixtureEM([X], 2, 1, 4, respawn=0.5, schedule=schedule)
+    callback = MixtureEM([X], 2, n_batches=1, views=4, respawn=0.5, schedule=schedule)
     callback.set_model(model)
     allowed = [e for e in range(11) if callback._may_respawn(e)]
     assert allowed == [2, 5, 8]  # the starts of the three annealing phases (2 is T_γ: no EM)
@@ -260,9 +268,9 @@ def test_the_initial_mixture_holds_the_posteriors_spread():
     zv = np.concatenate([sharp, RNG.normal(0, 0.01, (4, 200, 1))], -1).astype("float32")
     log_var = np.zeros_like(zv)
     log_var[..., :2] = -4.0  # a collapsed third dimension: μ̃ ≈ 0, σ̃² ≈ 1
-    pi, mu, var, _ = tied_init(zv, 2, 0, 1, fit_mixture, log_var)
+    pi, mu, var, _ = tied_init(zv, 2, seed=0, restarts=1, fit=fit_mixture, log_var_v=log_var)
     assert var[:, 2].min() > 0.9
-    _, _, _, after = em_step(zv, log_var, pi, mu, var)
+    _, _, _, after = em_step(zv, log_var, pi=pi, mu=mu, var=var)
     np.testing.assert_allclose(after, var, rtol=0.05)
 
 

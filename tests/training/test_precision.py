@@ -16,7 +16,7 @@ def _model(policy, seed=0):
     with precision.dtype_policy(policy):
         model = AstroVaDEr(image_size=16, latent_dim=3, n_clusters=3, filters=(4, 4, 4), seed=seed)
     rng = np.random.default_rng(seed)
-    model.prior.set_mixture([0.3, 0.3, 0.4], rng.normal(0, 0.1, (3, 3)), np.full((3, 3), 0.05))
+    model.prior.set_mixture([0.3, 0.3, 0.4], rng.normal(0, 0.1, (3, 3)), var=np.full((3, 3), 0.05))
     model.kl_weight.assign(1.0)
     model.gmm_weight.assign(1.0)
     model.clip_value.assign(1.0)

@@ -46,7 +46,7 @@ def test_tiny_run_learns_and_clusters_above_chance(tiny_run, tiny_run_config):
     first, last_gamma = float(rows[0]["reconstruction"]), float(rows[4]["reconstruction"])
     assert last_gamma < 0.8 * first
     clusters = read_clusters(tiny_run / "clusters.csv")
-    imageset, records = synthetic_imageset(400, 32, tiny_run_config.training.seed)
+    imageset, records = synthetic_imageset(400, 32, seed=tiny_run_config.training.seed)
     assert list(clusters["id"]) == list(imageset.ids)
     np.testing.assert_allclose(clusters["gamma"].sum(axis=1), 1.0, atol=1e-4)
     truth = np.array([r["class"] for r in records])
@@ -61,7 +61,7 @@ def test_tiny_run_learns_and_clusters_above_chance(tiny_run, tiny_run_config):
 @pytest.mark.slow
 def test_saved_model_reloads_with_identical_outputs(tiny_run):
     model = astrovader.load_model(tiny_run / "model.keras")
-    images, _ = synthetic_imageset(20, 32, 99)
+    images, _ = synthetic_imageset(20, 32, seed=99)
     x = images.images
     clusters = read_clusters(tiny_run / "clusters.csv")
     reloaded = astrovader.load_model(tiny_run / "model.keras")

@@ -25,9 +25,11 @@ def _setup(tmp_path):
     z = model.encode(X)[0]
     order = np.argsort(z[:, 0])
     centres = z[order[[5, 20, 35]]]
-    model.prior.set_mixture(np.full(3, 1 / 3), centres, np.full((3, 2), z.var(0) / 9))
-    tied = TiedViews(X, 4, 2, batch_size=16)
-    callback = StablePartition(tied, SCHEDULE, 0.005, tmp_path / "checkpoints")
+    model.prior.set_mixture(np.full(3, 1 / 3), centres, var=np.full((3, 2), z.var(0) / 9))
+    tied = TiedViews(X, 4, latent_dim=2, batch_size=16)
+    callback = StablePartition(
+        tied, SCHEDULE, threshold=0.005, checkpoints=tmp_path / "checkpoints"
+    )
     callback.set_model(model)
     model.stop_training = False  # as Keras' fit sets it
     return model, tied, callback
@@ -49,7 +51,7 @@ def test_the_stop_does_not_fire_while_the_partition_moves(tmp_path):
     callback.on_epoch_end(0)  # γ-training: nothing
     callback.on_epoch_end(1)  # the end of annealing: the partition at the static phase's start
     mix = model.prior.mixture()
-    model.prior.set_mixture(mix["pi"], mix["mu"][[1, 2, 0]], mix["var"])  # a third moves
+    model.prior.set_mixture(mix["pi"], mix["mu"][[1, 2, 0]], var=mix["var"])  # a third moves
     callback.on_epoch_end(2)  # inside the static phase: no check
     callback.on_epoch_end(3)
     assert not model.stop_training and callback.changes[0][1] > 0.3

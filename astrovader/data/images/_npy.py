@@ -60,7 +60,7 @@ def open_array(path: Path, options) -> np.ndarray:
             f"{options.max_bytes}"
         )
     notes: list[str] = []
-    check_geometry(height, width, options, f"{where} (every image)", notes)
+    check_geometry(height, width, options=options, where=f"{where} (every image)", notes=notes)
     warn_odd(notes)
     return array
 
@@ -112,7 +112,9 @@ def row_pixels(array: np.ndarray, index: int, display: bool, options, where: str
                 'set data.nan_pixels = "zero" to replace them by 0)'
             )
         return np.where(finite, values, 0.0), bad
-    return raw_to_pixels(values.astype(np.float64), options, 0.0, f"{where}[{index}]")
+    return raw_to_pixels(
+        values.astype(np.float64), options, pixel_scale=0.0, where=f"{where}[{index}]"
+    )
 
 
 def load_npy(path: Path, options, workers: int | None, progress: bool) -> ImageSet:
@@ -138,7 +140,7 @@ def load_npy(path: Path, options, workers: int | None, progress: bool) -> ImageS
 
     def work(index: int) -> None:
         pixels, replaced[index] = row_pixels(array, index, display, options, where)
-        images[index] = conform(pixels, options.bands, options.size, f"{where}[{index}]")
+        images[index] = conform(pixels, options.bands, size=options.size, where=f"{where}[{index}]")
 
-    parallel_fill(count, work, workers, progress)
+    parallel_fill(count, work, workers=workers, progress=progress)
     return ImageSet(array_ids(path, count), images, replaced=int(replaced.sum()))

@@ -36,7 +36,7 @@ def celestial_wcs(header: fits.Header):
     return wcs.celestial if wcs.has_celestial else None
 
 
-def same_grid(first, other, shape, other_shape) -> bool:
+def same_grid(first, other, *, shape, other_shape) -> bool:
     """Whether two bands share one pixel grid (same shape, and the same WCS if both have one)."""
     if tuple(shape) != tuple(other_shape):
         return False
@@ -50,7 +50,7 @@ def same_grid(first, other, shape, other_shape) -> bool:
     )
 
 
-def onto_grid(band: np.ndarray, wcs, target_wcs, shape, where: str) -> np.ndarray:
+def onto_grid(band: np.ndarray, wcs, *, target_wcs, shape, where: str) -> np.ndarray:
     """One band (H', W') resampled onto ``target_wcs`` with ``shape`` (bilinear, NaN outside)."""
     from reproject import reproject_interp
 
@@ -64,7 +64,9 @@ def onto_grid(band: np.ndarray, wcs, target_wcs, shape, where: str) -> np.ndarra
     return resampled
 
 
-def stack_bands(first: np.ndarray, header: fits.Header, parts, options, where: str) -> np.ndarray:
+def stack_bands(
+    first: np.ndarray, header: fits.Header, *, parts, options, where: str
+) -> np.ndarray:
     """The first band (H, W, b) with the other bands' stamps appended on its grid (H, W, B).
 
     Args:
@@ -84,11 +86,11 @@ def stack_bands(first: np.ndarray, header: fits.Header, parts, options, where: s
     for number, (path, hdu) in enumerate(parts, start=2):
         name = f"{path}[{hdu}]" if hdu is not None else str(path)
         raw, other_header = fits_stamps.read_hdu(
-            path, hdu, options.max_pixels, name, options.max_bytes
+            path, hdu, max_pixels=options.max_pixels, where=name, max_bytes=options.max_bytes
         )
         raw = fits_stamps.to_bands_last(raw, options.band_axis, name)
         wcs = celestial_wcs(other_header)
-        if not same_grid(target, wcs, shape, raw.shape[:2]):
+        if not same_grid(target, wcs, shape=shape, other_shape=raw.shape[:2]):
             if target is None or wcs is None:
                 size = "×".join(map(str, raw.shape[1::-1]))
                 raise InputError(
@@ -98,7 +100,10 @@ def stack_bands(first: np.ndarray, header: fits.Header, parts, options, where: s
                     "to reproject it with"
                 )
             raw = np.stack(
-                [onto_grid(raw[..., k], wcs, target, shape, name) for k in range(raw.shape[2])],
+                [
+                    onto_grid(raw[..., k], wcs, target_wcs=target, shape=shape, where=name)
+                    for k in range(raw.shape[2])
+                ],
                 axis=-1,
             )
         planes.append(raw)

@@ -81,7 +81,9 @@ _PNG_SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 _PILLOW_BYTES = {"I;16": 2, "I;16B": 2, "I;16L": 2, "I": 4, "F": 4}
 
 
-def decode_display(path: Path, where: str, max_pixels: int, max_bytes: int = 2**27) -> np.ndarray:
+def decode_display(
+    path: Path, where: str, *, max_pixels: int, max_bytes: int = 2**27
+) -> np.ndarray:
     """A PNG or JPEG file as float32 (H, W, B) in [0, 1] (alpha dropped).
 
     Raises:
@@ -210,7 +212,7 @@ def sky_padded(raw: np.ndarray, side: int, where: str) -> np.ndarray:
 
 
 def prepare_raw(
-    raw: np.ndarray, options, pixel_scale: float, where: str, info: dict | None = None
+    raw: np.ndarray, options, *, pixel_scale: float, where: str, info: dict | None = None
 ) -> np.ndarray:
     """Raw (H, W, B) flux cropped and, when one band is wanted, averaged over bands.
 
@@ -240,11 +242,11 @@ def prepare_raw(
     return raw
 
 
-def raw_to_pixels(raw: np.ndarray, options, pixel_scale: float, where: str) -> tuple:
+def raw_to_pixels(raw: np.ndarray, options, *, pixel_scale: float, where: str) -> tuple:
     """Raw (H, W, B) flux → cropped, band-averaged, scaled float32 pixels; and bad pixels."""
     bad = count_bad(raw, where, options.nan_pixels)
-    raw = prepare_raw(raw, options, pixel_scale, where)
-    return scale(raw, options.scaling, options.scaling.limits, where), bad
+    raw = prepare_raw(raw, options, pixel_scale=pixel_scale, where=where)
+    return scale(raw, options.scaling, limits=options.scaling.limits, where=where), bad
 
 
 def raw_stamp(stamp, options, info: dict | None = None) -> np.ndarray | None:
@@ -257,17 +259,17 @@ def raw_stamp(stamp, options, info: dict | None = None) -> np.ndarray | None:
         return None
     check_file(path, str(path))
     raw, header = fits_stamps.read_hdu(
-        path, stamp.hdu, options.max_pixels, where, options.max_bytes
+        path, stamp.hdu, max_pixels=options.max_pixels, where=where, max_bytes=options.max_bytes
     )
     raw = fits_stamps.to_bands_last(raw, options.band_axis, where)
     if stamp.bands:
         from astrovader.data.images.band_stack import stack_bands
 
-        raw = stack_bands(raw, header, stamp.bands, options, where)
+        raw = stack_bands(raw, header, parts=stamp.bands, options=options, where=where)
     wanted = options.crop_arcsec or info is not None
     scale_ = stamp.pixel_scale or (fits_stamps.pixel_scale(header) if wanted else 0.0)
     scale_ = scale_ or options.pixel_scale
-    return prepare_raw(raw, options, scale_, where, info)
+    return prepare_raw(raw, options, pixel_scale=scale_, where=where, info=info)
 
 
 def _npy_row(path: Path, row: int, where: str, options) -> np.ndarray:
@@ -310,7 +312,7 @@ def odd_geometry(height: int, width: int, size: int) -> str | None:
     return None
 
 
-def check_geometry(height: int, width: int, options, where: str, notes: list | None) -> None:
+def check_geometry(height: int, width: int, *, options, where: str, notes: list | None) -> None:
     """Refuse (``strict``) or note an :func:`odd_geometry` stamp.
 
     Raises:
@@ -335,7 +337,7 @@ def warn_odd(notes: list[str]) -> None:
 
 
 def decode_stamp(
-    stamp, options, notes: list | None = None, info: dict | None = None
+    stamp, options, *, notes: list | None = None, info: dict | None = None
 ) -> tuple[np.ndarray, int]:
     """One stamp as float32 (size, size, bands) in [0, 1], and its NaN pixels replaced by 0.
 
@@ -357,29 +359,35 @@ def decode_stamp(
         if values.dtype.kind in "ui":
             pixels, bad = values / float(np.iinfo(values.dtype).max), 0
         else:
-            pixels, bad = raw_to_pixels(values.astype(np.float64), options, 0.0, where)
+            pixels, bad = raw_to_pixels(
+                values.astype(np.float64), options, pixel_scale=0.0, where=where
+            )
     elif is_fits(path.name):
         raw = raw_stamp(stamp, options, info)
         bad = count_bad(raw, where, options.nan_pixels)
         noise = stamp.noise or fits_stamps.noise_sigma(
-            path, stamp.hdu, options.max_pixels, options.max_bytes
+            path, stamp.hdu, max_pixels=options.max_pixels, max_bytes=options.max_bytes
         )
-        pixels = scale(raw, options.scaling, options.scaling.limits, where, noise)
+        pixels = scale(
+            raw, options.scaling, limits=options.scaling.limits, where=where, noise=noise
+        )
     elif image_suffix(path.name) is None:
         raise InputError(
             f"{where}: not an image file (expected one of {', '.join(IMAGE_SUFFIXES)})"
         )
     else:
         pixels = centre_crop(
-            decode_display(path, where, options.max_pixels, options.max_bytes),
+            decode_display(path, where, max_pixels=options.max_pixels, max_bytes=options.max_bytes),
             crop_side(options, 0.0, where),
         )
         bad = 0
-    check_geometry(pixels.shape[0], pixels.shape[1], options, where, notes)
-    return conform(np.asarray(pixels, np.float32), options.bands, options.size, where), bad
+    check_geometry(pixels.shape[0], pixels.shape[1], options=options, where=where, notes=notes)
+    return conform(
+        np.asarray(pixels, np.float32), options.bands, size=options.size, where=where
+    ), bad
 
 
-def conform(pixels: np.ndarray, bands: int, size: int, where: str) -> np.ndarray:
+def conform(pixels: np.ndarray, bands: int, *, size: int, where: str) -> np.ndarray:
     """Bring float (H, W, B) pixels in [0, 1] to (size, size, bands) float32.
 
     Grey from colour by averaging the bands (method §1); a grey image where colour is

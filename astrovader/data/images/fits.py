@@ -267,7 +267,7 @@ def _is_stamp(hdu) -> bool:
     return bool(hdu.is_image) and hdu.header.get("NAXIS", 0) >= 2 and not _noise_kind(hdu.header)
 
 
-def noise_sigma(path: Path, index: int | None, max_pixels: int, max_bytes: int = 2**27) -> float:
+def noise_sigma(path: Path, index: int | None, *, max_pixels: int, max_bytes: int = 2**27) -> float:
     """The sky's σ from the noise map right after stamp ``index`` (0 when there is none).
 
     A weight or inverse-variance map (``WHT``, ``WEIGHT``, ``IVAR``) gives
@@ -290,7 +290,7 @@ def noise_sigma(path: Path, index: int | None, max_pixels: int, max_bytes: int =
         kind = _noise_kind(header) if header is not None else None
         if kind is None:
             return 0.0
-        data, _ = read_hdu(path, start + 1, max_pixels, max_bytes=max_bytes)
+        data, _ = read_hdu(path, start + 1, max_pixels=max_pixels, max_bytes=max_bytes)
     values = data[np.isfinite(data)]
     values = values[values > 0] if kind == "weight" else values
     if values.size == 0:
@@ -332,7 +332,7 @@ def stamp_ids(file_id: str, hdus: list[tuple[int, str]]) -> list[str]:
 
 
 def read_hdu(
-    path: Path, index: int | None, max_pixels: int, where: str = "", max_bytes: int = 2**27
+    path: Path, index: int | None, *, max_pixels: int, where: str = "", max_bytes: int = 2**27
 ) -> tuple[np.ndarray, fits.Header]:
     """The raw data (float64, leading length-1 axes dropped) and header of one stamp.
 

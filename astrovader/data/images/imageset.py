@@ -81,7 +81,7 @@ def _progress(total: int, enabled: bool):
     )
 
 
-def parallel_fill(count: int, work, workers: int | None, progress: bool) -> None:
+def parallel_fill(count: int, work, *, workers: int | None, progress: bool) -> None:
     """Call ``work(i)`` for i in range(count) on a thread pool, with a progress bar.
 
     The first exception is re-raised and the calls not yet started are cancelled.

@@ -95,7 +95,7 @@ def find_stamps(path: str | os.PathLike, options: ReadOptions) -> Found:
     return Found(file_stamps(path, path.name[: -len(suffix)]))
 
 
-def read_stamps(stamps, options: ReadOptions, workers=None, progress=True):
+def read_stamps(stamps, options: ReadOptions, *, workers=None, progress=True):
     """Decode stamps in parallel: images (N, S, S, B), the NaN pixels replaced, the geometry.
 
     The geometry is a :class:`~astrovader.data.images.imageset.Geometry` of the raw-flux
@@ -110,16 +110,18 @@ def read_stamps(stamps, options: ReadOptions, workers=None, progress=True):
 
     def work(index: int) -> None:
         info: dict = {}
-        images[index], replaced[index] = decode_stamp(stamps[index], options, notes, info)
+        images[index], replaced[index] = decode_stamp(
+            stamps[index], options, notes=notes, info=info
+        )
         if info:
             sides[index], scales[index], padded[index] = info["side"], info["scale"], info["padded"]
 
-    parallel_fill(n, work, workers, progress)
+    parallel_fill(n, work, workers=workers, progress=progress)
     warn_odd(notes)
     return images, int(replaced.sum()), Geometry(sides, scales, padded)
 
 
-def read_image(path: str | os.PathLike, bands=None, size=None, options=None, **fields):
+def read_image(path: str | os.PathLike, bands=None, *, size=None, options=None, **fields):
     """Read one PNG, JPEG or FITS image (the first stamp of a multi-extension file).
 
     Args:
@@ -145,6 +147,7 @@ def read_image(path: str | os.PathLike, bands=None, size=None, options=None, **f
 def load_images(
     path: str | os.PathLike,
     bands=None,
+    *,
     size=None,
     workers: int | None = None,
     progress: bool = True,
@@ -181,7 +184,9 @@ def load_images(
 
             return load_npy(path, options, workers, progress)
         found = find_stamps(path, options)
-        images, replaced, geometry = read_stamps(found.stamps, options, workers, progress)
+        images, replaced, geometry = read_stamps(
+            found.stamps, options, workers=workers, progress=progress
+        )
     ids = tuple(stamp.id for stamp in found.stamps)
     return ImageSet(ids, images, found.skipped, replaced, found.columns, geometry)
 
@@ -204,8 +209,12 @@ def global_limits(path: str | os.PathLike, options: ReadOptions) -> tuple[float,
             if _npy.is_display(array):
                 return None
             rows = np.sort(rng.choice(len(array), min(len(array), options.scaling.sample), False))
-            raws = [prepare_raw(np.asarray(array[i], np.float64), options, 0.0, str(path))
-                    for i in rows]  # fmt: skip
+            raws = [
+                prepare_raw(
+                    np.asarray(array[i], np.float64), options, pixel_scale=0.0, where=str(path)
+                )
+                for i in rows
+            ]
         else:
             stamps = find_stamps(path, options).stamps
             picked = rng.choice(len(stamps), min(len(stamps), options.scaling.sample), False)

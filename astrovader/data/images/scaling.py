@@ -67,7 +67,7 @@ def sky_interval(data: np.ndarray, scaling: ScalingConfig, noise: float = 0.0) -
     return ManualInterval(floor, high)
 
 
-def interval_of(scaling: ScalingConfig, limits=(), data=None, noise: float = 0.0):
+def interval_of(scaling: ScalingConfig, limits=(), *, data=None, noise: float = 0.0):
     """The astropy interval: the global ``limits`` when given, else ``scaling.interval``."""
     if len(limits) == 2:
         return ManualInterval(*limits)
@@ -92,7 +92,7 @@ def subtract_sky(pixels: np.ndarray, scaling: ScalingConfig) -> np.ndarray:
 
 
 def scale(
-    pixels: np.ndarray, scaling: ScalingConfig, limits=(), where: str = "", noise: float = 0.0
+    pixels: np.ndarray, scaling: ScalingConfig, *, limits=(), where: str = "", noise: float = 0.0
 ) -> np.ndarray:
     """Raw (H, W, B) flux to float32 pixels in [0, 1] (see the module docstring).
 
@@ -119,7 +119,7 @@ def scale(
     data = subtract_sky(pixels, scaling)
     if not np.isfinite(data).any():
         return np.zeros(data.shape, np.float32)
-    low, high = interval_of(scaling, limits, data, noise).get_limits(data)
+    low, high = interval_of(scaling, limits, data=data, noise=noise).get_limits(data)
     if not high > low:
         return np.zeros(data.shape, np.float32)
     normed = ManualInterval(low, high)(data, clip=True)
@@ -145,7 +145,7 @@ def measure_limits(stamps, scaling: ScalingConfig) -> tuple[float, float]:
     values = values[np.isfinite(values)]
     if values.size == 0 or scaling.interval == "none":
         return (0.0, 1.0)
-    low, high = interval_of(scaling, (), values).get_limits(values)
+    low, high = interval_of(scaling, (), data=values).get_limits(values)
     if not high > low:
         high = low + 1.0
     return (float(low), float(high))

@@ -108,6 +108,7 @@ def _flip(images, key):
 def training_dataset(
     images: np.ndarray,
     batch_size: int,
+    *,
     seed: int,
     flips: bool,
     counter: EpochCounter,

@@ -78,6 +78,7 @@ def _example(image_id: str, index: int, pixels: np.ndarray) -> bytes:
 def write_tfrecords(
     out: str | os.PathLike,
     source,
+    *,
     count: int | None = None,
     shard_bytes: int = SHARD_BYTES,
     progress: bool = True,
@@ -171,6 +172,7 @@ def read_manifest(path: str | os.PathLike) -> dict:
 def pack_folder(
     folder: str | os.PathLike,
     out: str | os.PathLike,
+    *,
     shard_bytes: int = SHARD_BYTES,
     progress: bool = True,
 ) -> Path:
@@ -198,7 +200,9 @@ def pack_folder(
                 pixels = np.asarray(image)
             yield image_id(folder, path), pixels
 
-    return write_tfrecords(out, pairs(), len(paths), shard_bytes, progress)
+    return write_tfrecords(
+        out, pairs(), count=len(paths), shard_bytes=shard_bytes, progress=progress
+    )
 
 
 SHUFFLE_RECORDS = 8192
@@ -260,6 +264,7 @@ def _decoder(manifest):
 def shard_training_dataset(
     path,
     batch_size: int,
+    *,
     seed: int,
     flips: bool,
     keep=None,
@@ -327,7 +332,7 @@ def _holding(files, manifest, rows: range) -> list[str]:
 
 
 def shard_evaluation_dataset(
-    path, batch_size: int, keep=None, with_ids: bool = False, workers: int = 1, rows=None
+    path, batch_size: int, *, keep=None, with_ids: bool = False, workers: int = 1, rows=None
 ):
     """Batches in the written order, unaugmented: images, or ``(ids, images)``.
 

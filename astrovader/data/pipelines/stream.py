@@ -92,7 +92,7 @@ def _stamps(path: Path, options: ReadOptions) -> ImageStream:
         with ThreadPoolExecutor() as pool:
 
             def submit(part):
-                return [pool.submit(decode_stamp, s, options, notes) for s in stamps[part]]
+                return [pool.submit(decode_stamp, s, options, notes=notes) for s in stamps[part]]
 
             pending = submit(parts[0])
             for i, part in enumerate(parts):
@@ -116,7 +116,12 @@ def _array(path: Path, options: ReadOptions) -> ImageStream:
                 for i in range(part.start, part.stop)
             ]
             images = [
-                conform(np.asarray(r, np.float32), options.bands, options.size, f"{where}[{i}]")
+                conform(
+                    np.asarray(r, np.float32),
+                    options.bands,
+                    size=options.size,
+                    where=f"{where}[{i}]",
+                )
                 for i, r in zip(range(part.start, part.stop), pixels, strict=True)
             ]
             yield ids[part], np.stack(images)

@@ -268,6 +268,7 @@ def _stamp(galsim, q: dict, psf, size: int, bands: int, gain: float | None) -> n
 def render_galsim(
     n: int,
     size: int,
+    *,
     seed: int,
     bands: int = 1,
     sky: tuple[float, float] = (0.0, 0.0),

@@ -215,7 +215,7 @@ def _check(n: int, size: int, bands: int) -> None:
     SIMULATED_BANDS_RULE.check("bands", bands, InputError)
 
 
-def simulate(n: int, size: int, seed: int, bands: int = 1) -> tuple[np.ndarray, list[dict]]:
+def simulate(n: int, size: int, *, seed: int, bands: int = 1) -> tuple[np.ndarray, list[dict]]:
     """Simulate ``n`` galaxies, equally many of each class, in shuffled order.
 
     Args:
@@ -250,7 +250,7 @@ def simulate(n: int, size: int, seed: int, bands: int = 1) -> tuple[np.ndarray, 
 
 
 def simulate_flux(
-    n: int, size: int, seed: int, bands: int = 1, sky: tuple[float, float] = (0.0, 0.0)
+    n: int, size: int, *, seed: int, bands: int = 1, sky: tuple[float, float] = (0.0, 0.0)
 ) -> tuple[np.ndarray, list[dict]]:
     """The galaxies of :func:`simulate` (same seed, same shapes) as raw counts, as FITS holds them.
 
@@ -283,15 +283,17 @@ def simulate_flux(
     noise = np.random.default_rng([seed, 2]).standard_normal(counts.shape)
     counts = (counts + noise * np.sqrt(np.maximum(counts, 1.0))).astype(np.float32)
     flux = scale * light.sum(axis=(1, 2, 3))
-    _, records = simulate(n, size, seed, bands)
+    _, records = simulate(n, size, seed=seed, bands=bands)
     for record, f, s in zip(records, flux, levels, strict=True):
         record.update({"flux": float(f), "sky": float(s)})
     return counts, records
 
 
-def synthetic_imageset(n: int, size: int, seed: int, bands: int = 1) -> tuple[ImageSet, list[dict]]:
+def synthetic_imageset(
+    n: int, size: int, *, seed: int, bands: int = 1
+) -> tuple[ImageSet, list[dict]]:
     """:func:`simulate` as an in-memory :class:`ImageSet` (float32, value / 255)."""
-    images, records = simulate(n, size, seed, bands)
+    images, records = simulate(n, size, seed=seed, bands=bands)
     ids = tuple(record["id"] for record in records)
     return ImageSet(ids, (images / 255.0).astype(np.float32)), records
 

@@ -40,15 +40,15 @@ ENGINES = ("builtin", "galsim")
 FORMATS = ("png", "fits", "mef")
 
 
-def render(engine: str, n: int, size: int, seed: int, bands: int, sky, raw: bool):
+def render(engine: str, n: int, *, size: int, seed: int, bands: int, sky, raw: bool):
     """Images (uint8 display or float32 counts) and records from one engine."""
     if engine == "galsim":
         from astrovader.data.simulated.galsim_engine import render_galsim
 
-        return render_galsim(n, size, seed, bands, sky=sky)
+        return render_galsim(n, size, seed=seed, bands=bands, sky=sky)
     if raw:
-        return simulate_flux(n, size, seed, bands, sky=sky)
-    return simulate(n, size, seed, bands)
+        return simulate_flux(n, size, seed=seed, bands=bands, sky=sky)
+    return simulate(n, size, seed=seed, bands=bands)
 
 
 def _png(image: np.ndarray) -> np.ndarray:
@@ -65,6 +65,7 @@ def _hdu_data(image: np.ndarray) -> np.ndarray:
 def write_simulation(
     out: str | os.PathLike,
     n: int,
+    *,
     size: int,
     seed: int,
     bands: int = 1,
@@ -89,7 +90,9 @@ def write_simulation(
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         kind = "not empty" if out.is_dir() else "not a directory"
         raise InputError(f"{out}: output directory exists and is {kind}")
-    images, records = render(engine, n, size, seed, bands, sky, raw=file_format != "png")
+    images, records = render(
+        engine, n, size=size, seed=seed, bands=bands, sky=sky, raw=file_format != "png"
+    )
     bar = progress_bar(total=n, desc="writing", unit="img", disable=not progress)
     with output_lock(out), atomic_dir(out) as tmp, bar:
         if file_format == "mef":

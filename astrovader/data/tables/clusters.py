@@ -127,6 +127,7 @@ def _fits_rows(stream, dtype: np.dtype, columns: dict):
 def cluster_table(
     path,
     count: int,
+    *,
     n_clusters: int,
     latent_dim: int,
     id_length: int,
@@ -220,18 +221,21 @@ def id_length(ids) -> int:
 
 
 def write_clusters(
-    path: str | Path, ids, gamma: np.ndarray, z: np.ndarray, columns=None, score=None
+    path: str | Path, ids, *, gamma: np.ndarray, z: np.ndarray, columns=None, score=None
 ):
     """Write a whole cluster table at once (see :func:`cluster_table`); ``score`` optional."""
     gamma, z = np.asarray(gamma), np.asarray(z)
-    shape = (len(gamma), gamma.shape[1], z.shape[1], id_length(ids))
-    with cluster_table(path, *shape, columns=columns, scores=score is not None) as write:
+    shape = {"n_clusters": gamma.shape[1], "latent_dim": z.shape[1], "id_length": id_length(ids)}
+    with cluster_table(
+        path, len(gamma), **shape, columns=columns, scores=score is not None
+    ) as write:
         write(ids, gamma, z, score)
 
 
 def write_stream(
     path,
     stream,
+    *,
     embed,
     shape: tuple[int, int],
     batch_size: int,
@@ -257,10 +261,17 @@ def write_stream(
     Returns:
         The number of rows written.
     """
-    table = (path, stream.count, *shape, stream.id_length)
+    n_clusters, latent_dim = shape
     options = {"columns": stream.columns, "cards": cards, "scores": scores, "csv_cards": csv_cards}
     with (
-        cluster_table(*table, **options) as write,
+        cluster_table(
+            path,
+            stream.count,
+            n_clusters=n_clusters,
+            latent_dim=latent_dim,
+            id_length=stream.id_length,
+            **options,
+        ) as write,
         progress_bar(total=stream.count, desc="embedding", unit="img", disable=not progress) as bar,
     ):
         for ids, images in stream.batches(batch_size):

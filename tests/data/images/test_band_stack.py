@@ -45,7 +45,7 @@ def test_a_two_band_catalogue_of_the_aegis_stamps(aegis, tmp_path):
     np.testing.assert_array_equal(got.columns["dec"], table["DEC"])
     for band, name in enumerate(("F606W", "F814W")):
         one = load_images(
-            aegis / f"AEGIS_{name[:-1]}w_catalog.fits", 1, 32, progress=False, scaling=LINEAR
+            aegis / f"AEGIS_{name[:-1]}w_catalog.fits", 1, size=32, progress=False, scaling=LINEAR
         )
         rows = [list(one.ids).index(i) for i in got.ids]
         # Min-max is over both bands together, so each band matches up to its scale.

@@ -38,12 +38,14 @@ def test_the_galsim_catalogue_names_its_stamps(aegis):
 
 
 def test_catalogue_images_are_its_stamps(aegis, minmax):
-    got = load_images(aegis / "AEGIS_F814w_catalog.fits", 1, 16, progress=False, scaling=minmax)
+    got = load_images(
+        aegis / "AEGIS_F814w_catalog.fits", 1, size=16, progress=False, scaling=minmax
+    )
     assert list(got.ids) == IDENTS and set(got.columns) == {"ra", "dec"}
     with fits.open(aegis / "AEGIS_F814w_images_02.fits") as hdus:
         stamp = hdus[1].data.astype(float)
     path = aegis / "AEGIS_F814w_images_02.fits"
-    folder = load_images(path, 1, 16, progress=False, scaling=minmax)
+    folder = load_images(path, 1, size=16, progress=False, scaling=minmax)
     np.testing.assert_array_equal(got.images[4], folder.images[1])
     assert stamp.shape == (104, 103)
 
@@ -70,10 +72,10 @@ def test_csv_and_ecsv_catalogues_with_named_columns(aegis, tmp_path, suffix):
         dec_column="delta",
         noise_column="var",
     )
-    got = load_images(tmp_path / f"list{suffix}", 1, 16, progress=False, catalog=settings)
+    got = load_images(tmp_path / f"list{suffix}", 1, size=16, progress=False, catalog=settings)
     assert list(got.ids) == [f"g{i}" for i in IDENTS]
     np.testing.assert_allclose(got.columns["ra"], table["RA"])
-    reference = load_images(aegis / "AEGIS_F606w_catalog.fits", 1, 16, progress=False)
+    reference = load_images(aegis / "AEGIS_F606w_catalog.fits", 1, size=16, progress=False)
     np.testing.assert_array_equal(got.images, reference.images)
 
 

@@ -51,8 +51,8 @@ def test_the_reading_masks_when_asked(tmp_path):
 
     central, neighbour, noise = _scene(1)
     fits.PrimaryHDU(central + neighbour + noise).writeto(tmp_path / "pair.fits")
-    plain = load_images(tmp_path, 1, 64, progress=False)
-    masked = load_images(tmp_path, 1, 64, progress=False, mask_neighbours=True)
+    plain = load_images(tmp_path, 1, size=64, progress=False)
+    masked = load_images(tmp_path, 1, size=64, progress=False, mask_neighbours=True)
     region = (neighbour > 3 * SIGMA) & (central < 0.1 * SIGMA)
     assert plain.images[0, ..., 0][region].mean() > 0.2
     assert masked.images[0, ..., 0][region].mean() < 0.02

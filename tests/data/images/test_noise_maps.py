@@ -35,8 +35,10 @@ def test_the_catalogue_noise_variance_sets_the_sky_noise(shared_dir):
     np.testing.assert_allclose(given, _by_hand(raw, stamps[1].noise), atol=1e-6)
     measured = scale(raw[..., None], ScalingConfig())[..., 0]
     assert np.abs(given - measured).max() > 0.003  # the catalogue's σ, not the measured one
-    got = load_images(catalogue, 1, 16, progress=False)
-    off = load_images(catalogue, 1, 16, progress=False, catalog=CatalogConfig(noise_column="none"))
+    got = load_images(catalogue, 1, size=16, progress=False)
+    off = load_images(
+        catalogue, 1, size=16, progress=False, catalog=CatalogConfig(noise_column="none")
+    )
     assert not np.array_equal(got.images[1], off.images[1])
 
 
@@ -48,7 +50,7 @@ def test_a_weight_map_after_a_stamp_is_its_noise_not_a_stamp(tmp_path):
     fits.HDUList(
         [fits.PrimaryHDU(), fits.ImageHDU(sci, name="SCI"), fits.ImageHDU(weight, name="WHT")]
     ).writeto(tmp_path / "drz.fits")
-    got = load_images(tmp_path, 1, 32, progress=False)
+    got = load_images(tmp_path, 1, size=32, progress=False)
     assert got.ids == ("drz",)  # one stamp: the weight map is not a second one
     np.testing.assert_allclose(got.images[0, ..., 0], _by_hand(sci, 0.2), atol=1e-6)
     measured = scale(sci[..., None], ScalingConfig())[..., 0]
@@ -61,6 +63,6 @@ def test_a_weight_map_after_a_stamp_is_its_noise_not_a_stamp(tmp_path):
             fits.ImageHDU(weight * 0 + sigma**2, name="VAR"),
         ]
     fits.HDUList(hdus).writeto(tmp_path / "many.fits")
-    many = load_images(tmp_path / "many.fits", 1, 32, progress=False)
+    many = load_images(tmp_path / "many.fits", 1, size=32, progress=False)
     assert many.ids == ("many[S0]", "many[S1]")
     np.testing.assert_allclose(many.images[1, ..., 0], _by_hand(sci + 1, 0.9), atol=1e-6)

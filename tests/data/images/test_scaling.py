@@ -84,7 +84,7 @@ def test_global_limits_are_one_interval_for_all_stamps(tmp_path):
     sky_f = sigma_clipped_stats(faint[..., 0], sigma=3.0, maxiters=5)[1]
     both = np.concatenate([(bright[..., 0] - sky_b).ravel(), (faint[..., 0] - sky_f).ravel()])
     assert limits == pytest.approx((both.min(), both.max()))
-    out_b, out_f = scale(bright, scaling, limits), scale(faint, scaling, limits)
+    out_b, out_f = scale(bright, scaling, limits=limits), scale(faint, scaling, limits=limits)
     assert out_b.max() == pytest.approx(1.0) and out_f.max() < 0.5  # brightness kept
     expected = ManualInterval(*limits)(faint[..., 0] - sky_f)
     np.testing.assert_allclose(out_f[..., 0], expected, atol=1e-6)
@@ -115,8 +115,8 @@ def test_measured_limits_are_written_to_the_run_configuration(tmp_path):
 def test_as_is_interval_refuses_raw_flux_and_default_scales_it(tmp_path):
     fits.writeto(tmp_path / "raw.fits", FLUX[..., 0])
     with pytest.raises(InputError, match=r"raw\.fits: values range from .* already in \[0, 1\]"):
-        read_image(tmp_path / "raw.fits", 1, 24, scaling=ScalingConfig(interval="none"))
-    image = read_image(tmp_path / "raw.fits", 1, 24)
+        read_image(tmp_path / "raw.fits", 1, size=24, scaling=ScalingConfig(interval="none"))
+    image = read_image(tmp_path / "raw.fits", 1, size=24)
     assert image.min() == 0.0 and image.max() == pytest.approx(1.0, abs=1e-6)
 
 
@@ -143,7 +143,7 @@ def test_clusters_of_raw_stamps_do_not_follow_the_sky_level(tmp_path):
     from astrovader.training.run import fit_run
 
     options = {"file_format": "mef", "sky": (0, 300), "progress": False}
-    sims = write_simulation(tmp_path / "s", 300, 16, 3, **options)
+    sims = write_simulation(tmp_path / "s", 300, size=16, seed=3, **options)
     with (sims / "labels.csv").open() as handle:
         sky = {row["id"]: float(row["sky"]) for row in csv.DictReader(handle)}
     config = Config.paper(  # the paper's method: this test is about the scaling

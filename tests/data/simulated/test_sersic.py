@@ -66,7 +66,7 @@ def test_classes_balanced_and_records_complete(sample):
     for record in records:
         assert list(record) == ["id", "class", "class_name", *PARAMETERS]
         assert record["class_name"] == CLASS_NAMES[record["class"]]
-    counts = np.bincount([r["class"] for r in simulate(12, 16, 0)[1]], minlength=5)
+    counts = np.bincount([r["class"] for r in simulate(12, 16, seed=0)[1]], minlength=5)
     assert counts.max() - counts.min() <= 1
 
 
@@ -124,7 +124,7 @@ def test_synthetic_imageset_matches_simulate():
 
 
 def test_write_synthetic_files_and_labels(tmp_path):
-    out = write_simulation(tmp_path / "set", 15, 16, seed=2, progress=False)
+    out = write_simulation(tmp_path / "set", 15, size=16, seed=2, progress=False)
     images, records = simulate(15, 16, seed=2)
     files = sorted(p.name for p in out.iterdir())
     assert files == sorted([f"{r['id']}.png" for r in records] + ["labels.csv"])
@@ -151,18 +151,18 @@ def test_write_synthetic_refuses_non_empty_and_writes_colour(tmp_path):
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("x")
     with pytest.raises(InputError, match=r"full.*not empty"):
-        write_simulation(tmp_path / "full", 5, 16, seed=0, progress=False)
+        write_simulation(tmp_path / "full", 5, size=16, seed=0, progress=False)
     assert [p.name for p in (tmp_path / "full").iterdir()] == ["keep.txt"]
     (tmp_path / "empty").mkdir()
-    write_simulation(tmp_path / "empty", 5, 16, seed=0, bands=3, progress=False)
+    write_simulation(tmp_path / "empty", 5, size=16, seed=0, bands=3, progress=False)
     assert Image.open(tmp_path / "empty" / "gal_000000.png").mode == "RGB"
 
 
 def test_bad_arguments():
     with pytest.raises(InputError, match="bands"):
-        simulate(5, 16, 0, bands=2)
+        simulate(5, 16, seed=0, bands=2)
     with pytest.raises(InputError, match="number of images"):
-        simulate(0, 16, 0)
+        simulate(0, 16, seed=0)
 
 
 def test_two_thousand_small_images_have_balanced_classes():

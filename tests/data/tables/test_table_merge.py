@@ -34,8 +34,10 @@ def _write(path, rows, part=None, batch=BATCH, lose=0):
     window = window[: len(window) - lose]
     cut = slice(window.start, window.stop)
     ids, columns = rows["ids"][cut], {k: v[cut] for k, v in rows["columns"].items()}
-    shape = (len(window), K, J, id_length(ids))
-    with cluster_table(path, *shape, columns=columns, cards=cards, csv_cards=True) as write:
+    shape = {"n_clusters": K, "latent_dim": J, "id_length": id_length(ids)}
+    with cluster_table(
+        path, len(window), **shape, columns=columns, cards=cards, csv_cards=True
+    ) as write:
         write(ids, rows["gamma"][cut], rows["z"][cut])
     return path
 
@@ -97,7 +99,9 @@ def test_a_file_that_is_not_a_cluster_table_is_named(rows, tmp_path):
     with pytest.raises(InputError, match=r"whole\.csv: is the output too"):
         merge_tables(whole, [whole])
     columns = {"ra": [1.0], "field": ["f"]}
-    write_clusters(tmp_path / "k4.csv", ["a"], np.full((1, 4), 0.25), np.zeros((1, J)), columns)
+    write_clusters(
+        tmp_path / "k4.csv", ["a"], gamma=np.full((1, 4), 0.25), z=np.zeros((1, J)), columns=columns
+    )
     with pytest.raises(
         InputError, match=r"k4\.csv: its columns differ .*\(p_3 where that has z_0\)"
     ):
