@@ -108,7 +108,7 @@ def load_inputs(
             used, or a ``labels.csv`` beside the images of a directory.
         progress: Show a progress bar while the images are read.
     """
-    from astrovader.data.images.files import is_tfrecord_dir
+    from astrovader.data.images.files import data_kind
     from astrovader.data.simulated.sersic import synthetic_imageset
     from astrovader.data.sources import load_data
 
@@ -127,7 +127,7 @@ def load_inputs(
         imageset = run.images(progress)
         notes.append(f"images: {config.data.path}")
     else:
-        if is_tfrecord_dir(data):
+        if data_kind(data) == "shards":
             raise AstrovaderError(
                 f"{data}: TFRecord shards cannot be reported on; give the images as a folder "
                 "or a .npy array"

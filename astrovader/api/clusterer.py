@@ -155,7 +155,7 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         Sets ``run_dir_``, ``model_``, ``labels_``, ``n_clusters_``, ``history_`` (an
         astropy Table of ``history.csv``) and ``log_likelihood_``; returns ``self``.
         """
-        from astrovader.data.sources import fit_to_images, load_data
+        from astrovader.training.plan import plan_run
         from astrovader.training.run import fit_run
 
         if self.out:
@@ -171,10 +171,14 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         else:
             path = Path(X)
         config = self.configuration(images).replace(data={"path": str(path)})
-        imageset = load_data(config, progress=bool(self.verbose))
-        config = fit_to_images(config, imageset, self.preset == "quickstart")
-        callbacks = self._progress(config)
-        fit_run(config, run, overwrite=True, verbose=0, callbacks=callbacks, images=imageset)
+        plan = plan_run(
+            config,
+            run,
+            overwrite=True,
+            progress=bool(self.verbose),
+            quickstart=self.preset == "quickstart",
+        )
+        fit_run(plan, verbose=0, callbacks=self._progress(plan.config))
         return self._read_run(run)
 
     def _progress(self, config):

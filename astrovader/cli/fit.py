@@ -80,27 +80,25 @@ def register(subparsers) -> None:
 
 
 def _config(args: argparse.Namespace):
-    """The run's configuration and directory, from the arguments (no TensorFlow needed)."""
+    """The configuration of a new run (None when resuming) and the run directory.
+
+    The run directory itself is checked by the plan
+    (:func:`~astrovader.training.plan.plan_run`).
+    """
     from astrovader.config.legacy import load_any_config as load_config
     from astrovader.data.sources import with_data_path
-    from astrovader.training.rundir import RunDirectory, check_out
+    from astrovader.training.rundir import RunDirectory
 
     if args.resume:
         if args.data or args.config or args.overrides:
             raise AstrovaderError(
                 "--resume takes no DATA, --config or --set: the run's own are used"
             )
-        run = RunDirectory(args.resume)
-        if not run.config_path.is_file():
-            raise AstrovaderError(f"{run.path}: no run to resume (no config.toml)")
-        return run.config, run
+        return None, RunDirectory(args.resume)
     if args.data and any(o.strip().startswith("data.path") for o in args.overrides):
         raise AstrovaderError("give the images either as DATA or as --set data.path, not both")
     path = preset(args.config) if args.config else (None if args.data else quickstart_preset())
-    config = with_data_path(load_config(path, args.overrides), args.data)
-    run = RunDirectory(args.out)
-    check_out(run, args.overwrite)
-    return config, run
+    return with_data_path(load_config(path, args.overrides), args.data), RunDirectory(args.out)
 
 
 def summary(run) -> str:
@@ -123,62 +121,39 @@ def summary(run) -> str:
     return "\n".join(lines)
 
 
-def finished_epochs(run_dir) -> int | None:
-    """The epochs of a run that holds every file of a finished run and all its epochs, else None."""
-    from astrovader.training.rundir import RUN_FILES
-
-    if not all((run_dir.path / name).is_file() for name in RUN_FILES):
-        return None
-    total = run_dir.config.schedule.total_epochs
-    return total if len(run_dir.history()) >= total else None
-
-
 def run(args: argparse.Namespace) -> int:
     """Check the configuration and read the images, then start TensorFlow and train.
 
     The cluster table and the next command go to stdout, progress and warnings to
     stderr, so that ``astrovader fit … > log.txt`` keeps the result.
     """
-    from astrovader.data.images.files import is_tfrecord_dir
-    from astrovader.data.sources import fit_to_images, load_data, with_measured_limits
-    from astrovader.training.memory import check_memory
+    from astrovader.training.plan import plan_run
 
     if args.strategy:
         args.overrides = [*args.overrides, f"training.strategy={args.strategy}"]
     try:
         config, run_dir = _config(args)
-        done = finished_epochs(run_dir) if args.resume else None
-        if done is not None:
-            from astrovader.training.checkpoint import check_resumable
-
-            check_resumable(config, run_dir.checkpoints)  # an edited config.toml is named
-            print(
-                f"{run_dir.path}: the run is finished ({done} of {done} epochs); nothing to "
-                "resume and nothing changed (--overwrite in a new fit retrains it)"
-            )
-            return 0
-        check_memory(config)  # before the images are read and TensorFlow starts
-        images = None
-        if not (config.data.path and is_tfrecord_dir(config.data.path)):
-            config = config if args.resume else with_measured_limits(config)
-            images = load_data(config, progress=not args.quiet)
-            if not args.resume:
-                config = fit_to_images(config, images, args.config == "quickstart")
-        from astrovader.training.progress import PhaseProgress
-        from astrovader.training.run import fit_run
-
-        progress = () if args.quiet else (PhaseProgress(config, config.training.batch_size),)
-        fit_run(
-            None if args.resume else config,
+        plan = plan_run(
+            config,
             run_dir.path,
             resume=bool(args.resume),
             overwrite=args.overwrite,
-            verbose=0,
-            on_nan=args.on_nan,
-            callbacks=progress,
-            images=images,
-            force=args.force,
+            progress=not args.quiet,
+            quickstart=args.config == "quickstart",
         )
+        if plan.finished is not None:
+            print(
+                f"{run_dir.path}: the run is finished ({plan.finished} of {plan.finished} "
+                "epochs); nothing to resume and nothing changed (--overwrite in a new fit "
+                "retrains it)"
+            )
+            return 0
+        from astrovader.training.progress import PhaseProgress
+        from astrovader.training.run import fit_run
+
+        config = plan.config
+        progress = () if args.quiet else (PhaseProgress(config, config.training.batch_size),)
+        fit_run(plan, verbose=0, on_nan=args.on_nan, callbacks=progress, force=args.force)
         print(summary(run_dir.path))
     except RunExistsError as exc:
         raise AstrovaderError(

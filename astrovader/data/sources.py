@@ -38,9 +38,9 @@ def with_measured_limits(config: Config) -> Config:
     scaling = config.scaling
     if not config.data.path or scaling.scope != "global" or scaling.limits:
         return config
-    from astrovader.data.images.files import is_tfrecord_dir
+    from astrovader.data.images.files import data_kind
 
-    if is_tfrecord_dir(config.data.path):
+    if data_kind(config.data.path) == "shards":
         return config
     limits = global_limits(config.data.path, ReadOptions.from_config(config))
     if limits is None:

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
-from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
 
 from astrovader._io import output_lock
 from astrovader.data.pipelines.stream import ImageStream, open_stream
-from astrovader.data.tables.clusters import write_stream
 from astrovader.data.tables.fits_writer import provenance
 from astrovader.data.tables.parts import Part
-
-DECODES_PER_PASS = 8 * 180
-"""Decoded images one likelihood pass holds at most: the default S = 8 draws of 180 images."""
+from astrovader.model.embedding import write_embedding
 
 
 def provenance_cards(model, model_name: str = "", command: str = "") -> list:
@@ -81,7 +76,8 @@ def embed_to_table(
         likelihood_samples: Draws S of the anomaly score ``log_likelihood``
             (:mod:`astrovader.model.likelihood`; S decoder passes per image); 0: no score.
             The images of a batch are scored in passes of at most
-            :data:`DECODES_PER_PASS` decoded draws, so memory does not grow with S.
+            :data:`~astrovader.model.embedding.DECODES_PER_PASS` decoded draws, so memory
+            does not grow with S.
         part: Only this part of ``data`` (:mod:`astrovader.data.tables.parts`: contiguous,
             along whole batches of ``batch_size``, selected before decoding). The
             table records it (``SHARD``, ``SHSTART``, ``SHTOTAL``) and the model's
@@ -93,29 +89,18 @@ def embed_to_table(
     if not isinstance(data, ImageStream):
         data = open_stream(data, options or model.read_options())
     stream = data if part is None else data.part(part, batch_size)
-    shape = (model.n_clusters, model.latent_dim)
-    embed = functools.partial(model.embed, batch_size=batch_size)
-    if likelihood_samples:
-        passes = max(1, min(batch_size, DECODES_PER_PASS // likelihood_samples))
-
-        def embed(images):
-            score = model.log_likelihood(images, likelihood_samples, batch_size=passes)
-            return (*model.embed(images, batch_size=batch_size), score)
-
     cards = provenance_cards(model, model_name, command)
     if part is not None:
         cards += part.cards(part.rows(data.count, batch_size), data.count)
         cards.append(fits.Card("WEIGHTS", weights_digest(model), "SHA-256 of the model weights"))
-    scores = bool(likelihood_samples)
     with output_lock(out):
-        return write_stream(
-            Path(out),
+        return write_embedding(
+            model,
             stream,
-            embed=embed,
-            shape=shape,
+            out,
             batch_size=batch_size,
+            likelihood_samples=likelihood_samples,
             progress=progress,
             cards=cards,
-            scores=scores,
             csv_cards=part is not None,
         )

@@ -18,8 +18,10 @@ from astrovader.training.checkpoint import RunCheckpoint, check_resumable, resto
 from astrovader.training.diagnostics import check_initialisation
 from astrovader.training.gmm_init import GMMInitialisation
 from astrovader.training.history import HistoryWriter
+from astrovader.training.inputs import RunInputs, run_inputs
 from astrovader.training.mixture_em import MixtureEM, TeacherSnapshot
 from astrovader.training.nan_guard import NaNGuard
+from astrovader.training.plan import RunPlan
 from astrovader.training.rundir import RunDirectory, check_out
 from astrovader.training.stability import MARKER, StablePartition, stopped_at
 from astrovader.training.tied_views import EmbedTiedViews
@@ -27,11 +29,9 @@ from astrovader.training.tied_views import EmbedTiedViews
 
 @dataclasses.dataclass(frozen=True)
 class FitOptions:
-    """How :func:`~astrovader.training.run.fit_run` trains, beside the configuration.
+    """How :func:`~astrovader.training.run.fit_run` trains a plan, beside its configuration.
 
     Attributes:
-        resume: Continue the run from its last checkpoint.
-        overwrite: Replace a run already in the output directory.
         verbose: Keras progress output (``"auto"``, 0, 1 or 2).
         on_nan: ``"stop"`` or ``"skip-batch"`` (see ``fit_run``).
         callbacks: Extra Keras callbacks, run after the schedule's own.
@@ -39,8 +39,6 @@ class FitOptions:
             (:mod:`~astrovader.training.diagnostics`) instead of stopping.
     """
 
-    resume: bool = False
-    overwrite: bool = False
     verbose: int | str = "auto"
     on_nan: str = "stop"
     callbacks: tuple = ()
@@ -53,37 +51,47 @@ class FitOptions:
 
 @dataclasses.dataclass
 class Session:
-    """Everything one training needs, built by :func:`build_session`.
+    """Everything one training needs, built whole by :func:`build_session`.
+
+    The model is replaced during the run when ``n_clusters = "auto"`` picks K and
+    when a full-covariance final mixture wins; everything else stays as built.
 
     Attributes:
-        config: The run's configuration.
+        plan: The run's plan (:class:`~astrovader.training.plan.RunPlan`).
         strategy: The ``tf.distribute`` strategy.
-        source: The run directory resumed from (the output one, except on
-            non-chief workers).
-        out: The run directory written.
+        out: The run directory written (the plan's, except on non-chief workers).
         options: The fit options.
         inputs: The datasets (:class:`~astrovader.training.inputs.RunInputs`).
-        model: The compiled model (rebuilt when ``n_clusters = "auto"`` picks K).
+        model: The compiled model.
         policy: The dtype policy name.
         xla: Whether the step is compiled with XLA.
         initial_epoch: Epochs already done.
-        warnings: What the failure checks found so far.
         stopped: The epoch count at which the resumed run ended as stable
             (:mod:`~astrovader.training.stability`), or None.
+        warnings: What the failure checks found so far.
     """
 
-    config: Config
+    plan: RunPlan
     strategy: object
-    source: RunDirectory
     out: RunDirectory
     options: FitOptions
-    inputs: object = None
-    model: object = None
-    policy: str = "float32"
-    xla: bool = False
+    inputs: RunInputs
+    model: object
+    policy: str
+    xla: bool
     initial_epoch: int = 0
-    warnings: list = dataclasses.field(default_factory=list)
     stopped: int | None = None
+    warnings: list = dataclasses.field(default_factory=list)
+
+    @property
+    def config(self) -> Config:
+        """The run's configuration."""
+        return self.plan.config
+
+    @property
+    def source(self) -> RunDirectory:
+        """The run directory resumed from."""
+        return self.plan.run
 
     @property
     def end_epoch(self) -> int:
@@ -102,9 +110,8 @@ class Session:
             yield
 
 
-def _check_clusters(session: Session) -> None:
-    config, inputs = session.config, session.inputs
-    if session.auto and distribute.worker_count(session.strategy) > 1:
+def _check_clusters(config: Config, strategy, inputs: RunInputs) -> None:
+    if config.model.n_clusters == "auto" and distribute.worker_count(strategy) > 1:
         raise AstrovaderError(
             'model.n_clusters = "auto" needs a single worker (the workers would choose K on '
             "different shards): choose K with astrovader pick-k first"
@@ -112,70 +119,62 @@ def _check_clusters(session: Session) -> None:
     check_sample(config, inputs.n_train + inputs.n_val, inputs.n_train)
 
 
-def build_session(
-    config: Config, strategy, *, source, out, options: FitOptions, hold=None, images=None
-) -> Session:
-    """Read the data, build and compile the model, and restore a resumed run.
+def build_session(plan: RunPlan, strategy, *, out, options: FitOptions, hold=None) -> Session:
+    """Build the datasets and the compiled model of a plan, and restore a resumed run.
 
     Args:
-        config: The run's configuration.
+        plan: The run's plan (:func:`~astrovader.training.plan.plan_run`).
         strategy: The distribution strategy.
-        source: The run directory resumed from.
         out: The run directory written.
         options: The fit options.
         hold: ``hold(context_manager)`` keeps a context open for the whole run
             (``contextlib.ExitStack.enter_context``): the output directory's lock is
             taken through it just before the first write, after every input check.
-        images: The images of ``config.data``, already read (None reads them).
     """
-    from astrovader.data.sources import with_measured_limits
     from astrovader.model.vade import AstroVaDEr
-    from astrovader.training.inputs import run_inputs
 
+    config, source, out = plan.config, plan.run, RunDirectory(out)
     keras.utils.set_random_seed(config.training.seed)
-    if not options.resume:
-        config = with_measured_limits(config)
-    session = Session(config, strategy, RunDirectory(source), RunDirectory(out), options)
     workers, replicas = distribute.worker_count(strategy), strategy.num_replicas_in_sync
-    session.inputs = run_inputs(config, workers, images=images, replicas=replicas)
-    _check_clusters(session)
-    session.policy = precision.resolve_precision(config.training.precision)
-    session.xla = precision.resolve_xla(config.training.xla, strategy.num_replicas_in_sync)
-    resuming = options.resume and session.source.checkpoint.exists()
+    inputs = run_inputs(config, workers, images=plan.images, replicas=replicas)
+    _check_clusters(config, strategy, inputs)
+    policy = precision.resolve_precision(config.training.precision)
+    xla = precision.resolve_xla(config.training.xla, replicas)
+    resuming = plan.resume and source.checkpoint.exists()
     if resuming:
-        check_resumable(config, session.source.checkpoints)
-    with session.scope():
-        checkpoint = session.source.checkpoint if resuming else None
+        check_resumable(config, source.checkpoints)
+    initial_epoch, stopped = 0, None
+    with strategy.scope(), precision.dtype_policy(policy):
+        checkpoint = source.checkpoint if resuming else None
         model = AstroVaDEr.from_settings(auto_model_config(config, checkpoint))
         optimizer = precision.wrap_optimizer(
-            keras.optimizers.Adam(config.optimizer.learning_rate), session.policy
+            keras.optimizers.Adam(config.optimizer.learning_rate), policy
         )
-        model.compile(optimizer=optimizer, jit_compile=session.xla)
+        model.compile(optimizer=optimizer, jit_compile=xla)
         if hold is not None:
-            hold(directory_lock(session.out.path))
-            if not options.resume:
-                check_out(session.out, options.overwrite)
-                session.out.clear()
-            remove_stale(session.out.path)
-        session.out.path.mkdir(parents=True, exist_ok=True)
-        if not options.resume:
-            config.save(session.out.config_path)
+            hold(directory_lock(out.path))
+            if not plan.resume:
+                check_out(out, plan.overwrite)
+                out.clear()
+            remove_stale(out.path)
+        out.path.mkdir(parents=True, exist_ok=True)
+        if not plan.resume:
+            config.save(out.config_path)
         if resuming:
-            session.initial_epoch = restore(model, session.source.checkpoints)
-            session.stopped = _stop_marker(session)
+            initial_epoch = restore(model, source.checkpoints)
+            stopped = _stop_marker(source, initial_epoch)
     model.skip_nonfinite = options.on_nan == "skip-batch"
-    session.model = model
-    return session
+    return Session(plan, strategy, out, options, inputs, model, policy, xla, initial_epoch, stopped)
 
 
-def _stop_marker(session: Session) -> int | None:
+def _stop_marker(source: RunDirectory, initial_epoch: int) -> int | None:
     """The epoch the resumed run stopped at as stable, or None.
 
     A marker ahead of the checkpoint (written just before a kill) is stale and removed.
     """
-    stopped = stopped_at(session.source.checkpoints)
-    if stopped is not None and stopped != session.initial_epoch:
-        (session.source.checkpoints / MARKER).unlink(missing_ok=True)
+    stopped = stopped_at(source.checkpoints)
+    if stopped is not None and stopped != initial_epoch:
+        (source.checkpoints / MARKER).unlink(missing_ok=True)
         return None
     return stopped
 

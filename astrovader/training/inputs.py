@@ -3,20 +3,19 @@
 ``config.data.path`` naming a TFRecord directory (see :mod:`astrovader.data.pipelines.shards`)
 trains from the shards without loading them: the validation split is the one of
 :func:`~astrovader.data.pipelines.split.split_indices` over the records' indices (one
-byte per image in memory), and ``clusters.csv`` is written by streaming every
-record through the model. Anything else goes through
-:func:`~astrovader.data.sources.load_data` into memory.
+byte per image in memory). Anything else trains from the images the run's plan read
+into memory (:func:`~astrovader.training.plan.plan_run`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from astrovader.config import Config
+from astrovader.data.images.files import data_kind
 from astrovader.data.pipelines import shards
 from astrovader.data.pipelines.memory import EpochCounter, evaluation_dataset, training_dataset
 from astrovader.data.pipelines.split import split_indices
@@ -25,7 +24,7 @@ from astrovader.errors import InputError
 
 @dataclasses.dataclass(frozen=True)
 class RunInputs:
-    """Training and validation batches, their sizes, and the clusters.csv writer.
+    """Training and validation batches and their sizes.
 
     Attributes:
         train: The shuffled, augmented training batches of one epoch, the one
@@ -34,9 +33,6 @@ class RunInputs:
         validation: Validation batches, or None without a validation split.
         n_train: Training images.
         n_val: Validation images.
-        write_clusters: ``write_clusters(model, path)`` writes every image's
-            ``id, cluster, γ, z, log_likelihood`` to ``path`` (the score from
-            :data:`~astrovader.model.likelihood.SAMPLES` draws).
         batch_size: Images per batch.
         counter: The epoch the training batches are drawn for (set by
             :class:`~astrovader.training.callbacks.EpochKey`).
@@ -50,7 +46,6 @@ class RunInputs:
     validation: object
     n_train: int
     n_val: int
-    write_clusters: Callable
     batch_size: int = 1
     counter: object = None
     tied: object = None
@@ -63,25 +58,26 @@ def run_inputs(config: Config, workers: int = 1, *, images=None, replicas: int =
     Args:
         config: The run's configuration.
         workers: Processes of a multi-worker strategy.
-        images: The images of ``config.data``, already read (an
-            :class:`~astrovader.data.images.imageset.ImageSet`); None reads them.
+        images: The images of ``config.data``
+            (an :class:`~astrovader.data.images.imageset.ImageSet`, as the run's plan
+            read them); None for TFRecord shards.
         replicas: Replicas in sync. The tied views are held per image only for one
             replica: Keras' distributed build reduces a first batch, which must then
             be the images alone (several replicas use the teacher's per-step passes,
             which give the same targets).
     """
     path = config.data.path
-    if path and shards.is_tfrecord_dir(path):
+    if data_kind(path) == "shards":
         return _shards(Path(path), config, workers)
+    if images is None:
+        raise InputError(
+            f"data.path = {path!r} names images that are read into memory: pass them as "
+            "images= (plan_run reads them)"
+        )
     return _in_memory(config, images, hold=replicas == 1)
 
 
-def _in_memory(config: Config, data=None, hold: bool = True) -> RunInputs:
-    from astrovader.data.sources import load_data
-    from astrovader.data.tables.clusters import write_clusters
-    from astrovader.model.likelihood import SAMPLES
-
-    data = data if data is not None else load_data(config)
+def _in_memory(config: Config, data, hold: bool = True) -> RunInputs:
     batch, seed = config.training.batch_size, config.training.seed
     train_idx, val_idx = split_indices(len(data.images), config.data.validation_fraction, seed)
     counter = EpochCounter()
@@ -97,14 +93,8 @@ def _in_memory(config: Config, data=None, hold: bool = True) -> RunInputs:
         extras=None if tied is None else tied.rows,
     )
     validation = evaluation_dataset(data.images[val_idx], batch) if len(val_idx) else None
-
-    def write(model, out):
-        gamma, z = model.embed(data.images, batch)
-        score = model.log_likelihood(data.images, SAMPLES, batch_size=batch)
-        write_clusters(out, data.ids, gamma=gamma, z=z, columns=data.columns, score=score)
-
     n_val = len(val_idx)
-    return RunInputs(train, validation, len(train_idx), n_val, write, batch, counter, tied, images)
+    return RunInputs(train, validation, len(train_idx), n_val, batch, counter, tied, images)
 
 
 def _tied_views(config: Config, images: np.ndarray):
@@ -129,10 +119,6 @@ def _tied_views(config: Config, images: np.ndarray):
 
 
 def _shards(path: Path, config: Config, workers: int) -> RunInputs:
-    from astrovader.data.pipelines.stream import open_stream
-    from astrovader.data.tables.clusters import write_stream
-    from astrovader.model.likelihood import SAMPLES
-
     manifest = shards.read_manifest(path)
     wanted = (config.data.image_size, config.data.bands)
     if (manifest["image_size"], manifest["bands"]) != wanted:
@@ -161,17 +147,4 @@ def _shards(path: Path, config: Config, workers: int) -> RunInputs:
     validation = None
     if len(val_idx):
         validation = shards.shard_evaluation_dataset(path, batch, keep=~keep, workers=workers)
-
-    def write(model, out):
-        stream = open_stream(path, model.read_options())
-
-        def embed(images):
-            score = model.log_likelihood(images, SAMPLES, batch_size=batch)
-            return (*model.embed(images, batch_size=batch), score)
-
-        shape = (model.n_clusters, model.latent_dim)
-        write_stream(
-            out, stream, embed=embed, shape=shape, batch_size=batch, progress=False, scores=True
-        )
-
-    return RunInputs(train, validation, len(train_idx), len(val_idx), write, batch, counter)
+    return RunInputs(train, validation, len(train_idx), len(val_idx), batch, counter)

@@ -23,17 +23,17 @@ from astrovader.training.build import FitOptions, Session, build_session, callba
 from astrovader.training.checkpoint import restore
 from astrovader.training.final_mixture import FINAL_FORMS, final_mixture, with_covariance
 from astrovader.training.history import read_history
-from astrovader.training.memory import check_memory
 from astrovader.training.nan_guard import NaNGuard
+from astrovader.training.plan import RunPlan, plan_run
 from astrovader.training.run_index import build_index
-from astrovader.training.rundir import RunDirectory, check_out
+from astrovader.training.rundir import RunDirectory
 from astrovader.training.stability import stopped_at
 
 log = logging.getLogger(__name__)
 
 
 def fit_run(
-    config: Config | None = None,
+    config: Config | RunPlan | None = None,
     out: str | Path = "astrovader-run",
     *,
     resume: bool = False,
@@ -44,7 +44,14 @@ def fit_run(
     images=None,
     force: bool = False,
 ) -> Path:
-    """Train a model and write the run directory.
+    """Train a run's plan and write the run directory.
+
+    ``astrovader fit``, :class:`~astrovader.api.Clusterer` and the search trials
+    all train through here. Given a configuration, the run is first planned by
+    :func:`~astrovader.training.plan.plan_run` (the output check, the resume check,
+    the measured scaling limits and the images, once); given a
+    :class:`~astrovader.training.plan.RunPlan`, that plan is trained, and ``out``,
+    ``resume``, ``overwrite`` and ``images`` are the plan's.
 
     The hardware options of ``config.training`` apply: the distribution strategy
     (:mod:`astrovader.training.distribute`), the precision and XLA
@@ -55,9 +62,11 @@ def fit_run(
     must be readable by every worker).
 
     Args:
-        config: The configuration (ignored when resuming: the run's own is read).
+        config: The configuration (ignored when resuming: the run's own is read), or
+            a plan.
         out: The run directory.
-        resume: Continue the run in ``out`` from its last checkpoint.
+        resume: Continue the run in ``out`` from its last checkpoint (a finished run
+            is left as it is).
         overwrite: Replace a run already in ``out``.
         verbose: Keras progress output (``"auto"``, 0, 1 or 2).
         on_nan: ``"stop"``: a non-finite loss or weight stops training, the last
@@ -66,8 +75,7 @@ def fit_run(
             (counted in the ``skipped_batches`` log).
         callbacks: Extra Keras callbacks, run after the schedule's own.
         images: The images of ``config.data``, already read (an
-            :class:`~astrovader.data.images.imageset.ImageSet`, as the command line reads
-            them before TensorFlow starts); None reads them.
+            :class:`~astrovader.data.images.imageset.ImageSet`); None reads them.
         force: Train on after a collapsed embedding at the GMM initialisation
             instead of stopping (:mod:`~astrovader.training.diagnostics`).
 
@@ -76,43 +84,26 @@ def fit_run(
     """
     from astrovader.training import distribute
 
-    options = FitOptions(resume, overwrite, verbose, on_nan, tuple(callbacks), force)
-    run = RunDirectory(out)
-    if resume:
-        if not run.config_path.exists():
-            raise AstrovaderError(f"{run.path}: no run to resume (no config.toml)")
-        config = run.config
-        if not run.checkpoint.exists():
-            log.info("%s: no epoch had finished; starting the run again from epoch 1", run.path)
+    options = FitOptions(verbose, on_nan, tuple(callbacks), force)
+    if isinstance(config, RunPlan):
+        plan = config
     else:
-        config = config or Config()
-        check_out(run, overwrite)
-    check_memory(config)
-    strategy = distribute.make_strategy(config.training.strategy)
+        plan = plan_run(config, out, resume=resume, overwrite=overwrite, images=images)
+    run = plan.run
+    if plan.finished is not None:
+        log.info("%s: the run is finished; nothing to resume", run.path)
+        return run.path
+    strategy = distribute.make_strategy(plan.config.training.strategy)
     with contextlib.ExitStack() as stack:
         if distribute.is_chief(strategy):
             session = build_session(
-                config,
-                strategy,
-                source=run.path,
-                out=run.path,
-                options=options,
-                hold=stack.enter_context,
-                images=images,
+                plan, strategy, out=run.path, options=options, hold=stack.enter_context
             )
             return _train(session)
         scratch = Path(tempfile.mkdtemp(prefix="astrovader-worker-"))
         stack.callback(shutil.rmtree, scratch, ignore_errors=True)
-        session = build_session(
-            config,
-            strategy,
-            source=run.path,
-            out=scratch / "run",
-            options=options,
-            hold=None,
-            images=images,
-        )
-        if resume and run.checkpoint.exists():
+        session = build_session(plan, strategy, out=scratch / "run", options=options)
+        if plan.resume and run.checkpoint.exists():
             shutil.copytree(run.checkpoints, session.out.checkpoints, dirs_exist_ok=True)
         _train(session)
     return run.path
@@ -147,7 +138,7 @@ def _train(session: Session) -> Path:
     _final_mixture(session)
     with deferred_interrupts(), atomic_path(out.model_path, suffix=".keras") as tmp:
         session.model.save(tmp)
-    session.inputs.write_clusters(session.model, out.clusters_path)
+    _write_clusters(session)
     build_index(out)
     _check(session)
     per_epoch = config.schedule.epoch_images or session.inputs.n_train
@@ -196,6 +187,25 @@ def _epochs(session: Session, gmm_init, every: list, guard: NaNGuard) -> None:
             session.model.skip_nonfinite = session.options.on_nan == "skip-batch"
     if epoch < total and not guard.failure:
         fit(epoch, total)
+
+
+def _write_clusters(session: Session) -> None:
+    """``clusters.csv``: every image of the run, in memory or streamed from its shards.
+
+    The anomaly score from :data:`~astrovader.model.likelihood.SAMPLES` draws.
+    """
+    from astrovader.model.embedding import write_embedding
+    from astrovader.model.likelihood import SAMPLES
+
+    model, images = session.model, session.plan.images
+    write_embedding(
+        model,
+        session.plan.stream(model.read_options()),
+        session.out.clusters_path,
+        batch_size=session.inputs.batch_size,
+        chunk=None if images is None else len(images),
+        likelihood_samples=SAMPLES,
+    )
 
 
 def _final_embedding(session: Session) -> np.ndarray:

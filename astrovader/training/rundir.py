@@ -156,11 +156,11 @@ class RunDirectory:
             AstrovaderError: the run trained from TFRecord shards (stream them
                 instead), or the images cannot be read.
         """
-        from astrovader.data.images.files import is_tfrecord_dir
+        from astrovader.data.images.files import data_kind
         from astrovader.data.sources import load_data
 
         path = self.config.data.path
-        if path and is_tfrecord_dir(path):
+        if data_kind(path) == "shards":
             raise AstrovaderError(
                 f"{path}: the run trained from TFRecord shards, which are streamed, not "
                 "loaded; give the images as a folder or a .npy array"

@@ -5,6 +5,7 @@ import pytest
 
 from astrovader.config import Config
 from astrovader.data.pipelines.shards import write_tfrecords
+from astrovader.data.sources import load_data
 from astrovader.data.tables.clusters import read_clusters
 from astrovader.errors import InputError
 from astrovader.training.inputs import run_inputs
@@ -37,7 +38,8 @@ def _keys(batches):
 
 
 def test_shards_split_and_batch_like_the_in_memory_array(data):
-    memory = run_inputs(_config(data / "cube.npy", flips=False))
+    config = _config(data / "cube.npy", flips=False)
+    memory = run_inputs(config, images=load_data(config, progress=False))
     shards = run_inputs(_config(data / "shards", flips=False))
     assert (shards.n_train, shards.n_val) == (memory.n_train, memory.n_val) == (24, 6)
     # In memory, the batches also bring the rows of the tied views (held per image);
@@ -57,12 +59,23 @@ def test_shards_of_another_size_are_refused(data):
         run_inputs(_config(data / "shards").replace(data={"image_size": 32}))
 
 
+def test_in_memory_images_must_be_given(data):
+    with pytest.raises(InputError, match=r"cube\.npy' names images that are read into memory"):
+        run_inputs(_config(data / "cube.npy"))
+
+
 def test_clusters_of_shards_are_streamed_for_every_record(data, tmp_path):
+    from astrovader.model.embedding import write_embedding
     from astrovader.model.vade import AstroVaDEr
+    from astrovader.training.plan import plan_run
 
     model = AstroVaDEr(image_size=SIZE, latent_dim=2, n_clusters=2, filters=(4, 4, 4))
     model.prior.set_mixture([0.5, 0.5], [[0.0, 0.0], [0.01, 0.0]], var=np.full((2, 2), 0.01))
-    run_inputs(_config(data / "shards")).write_clusters(model, tmp_path / "clusters.csv")
+    plan = plan_run(_config(data / "shards"), tmp_path / "run")
+    assert plan.kind == "shards" and plan.images is None
+    write_embedding(
+        model, plan.stream(model.read_options()), tmp_path / "clusters.csv", batch_size=8
+    )
     table = read_clusters(tmp_path / "clusters.csv")
     assert list(table["id"]) == [f"{i:06d}" for i in range(N)]
     x = np.load(data / "cube.npy")[..., None].astype("float32") / 255

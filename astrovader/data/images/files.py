@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from astrovader.errors import InputError, warn
 
 __all__ = [
     "IMAGE_SUFFIXES",
     "TFRECORD_MANIFEST",
+    "DataKind",
     "check_file",
+    "data_kind",
     "find_images",
     "image_id",
     "image_suffix",
     "is_fits",
-    "is_tfrecord_dir",
     "one_line",
     "read_bytes",
     "scan_folder",
@@ -91,10 +93,26 @@ def read_bytes(path: Path, where: str) -> bytes:
 
 TFRECORD_MANIFEST = "manifest.json"
 
+DataKind = Literal["synthetic", "shards", "array", "stamps"]
 
-def is_tfrecord_dir(path) -> bool:
-    """Whether ``path`` is a folder of TFRecord shards (:mod:`astrovader.data.pipelines.shards`)."""
-    return (Path(path) / TFRECORD_MANIFEST).is_file()
+
+def data_kind(path) -> DataKind:
+    """What kind of data ``path`` names: the one place this is decided.
+
+    Returns:
+        ``"synthetic"`` for no path (the built-in galaxies), ``"shards"`` for a folder
+        holding the manifest of TFRecord shards (:mod:`astrovader.data.pipelines.shards`),
+        ``"array"`` for a ``.npy`` file, and ``"stamps"`` for anything else (a folder of
+        images, a catalogue or one image file; a missing path is the readers' error).
+    """
+    if not path:
+        return "synthetic"
+    path = Path(path)
+    if (path / TFRECORD_MANIFEST).is_file():
+        return "shards"
+    if path.suffix.lower() == ".npy" and not path.is_dir():
+        return "array"
+    return "stamps"
 
 
 def _identity(path: Path) -> tuple[int, int]:

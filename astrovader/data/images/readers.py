@@ -34,7 +34,7 @@ import numpy as np
 
 from astrovader.data.images.catalogue import is_catalogue, read_catalogue
 from astrovader.data.images.decode import decode_stamp, warn_odd
-from astrovader.data.images.files import IMAGE_SUFFIXES, find_images, image_suffix
+from astrovader.data.images.files import IMAGE_SUFFIXES, data_kind, find_images, image_suffix
 from astrovader.data.images.imageset import Geometry, ImageSet, parallel_fill
 from astrovader.data.images.options import ReadOptions
 from astrovader.data.images.stamps import Stamp, file_stamps, folder_stamps
@@ -177,7 +177,7 @@ def load_images(
     path = Path(path)
     # Library warnings (astropy fixing headers) would only repeat what errors say.
     with only_own_warnings():
-        if path.suffix.lower() == ".npy" and not path.is_dir():
+        if data_kind(path) == "array":
             if not path.exists():
                 raise InputError(f"{path}: no such file or directory")
             from astrovader.data.images._npy import load_npy
@@ -204,7 +204,7 @@ def global_limits(path: str | os.PathLike, options: ReadOptions) -> tuple[float,
 
     path, rng = Path(path), np.random.default_rng(0)
     with only_own_warnings():
-        if path.suffix.lower() == ".npy":
+        if data_kind(path) == "array":
             array = _npy.open_array(path, options)
             if _npy.is_display(array):
                 return None

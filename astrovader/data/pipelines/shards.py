@@ -27,7 +27,6 @@ import tensorflow as tf
 from astrovader._io import atomic_dir, output_lock
 from astrovader._progress import progress_bar
 from astrovader.data.images.files import TFRECORD_MANIFEST, find_images, image_id
-from astrovader.data.images.files import is_tfrecord_dir as is_tfrecord_dir
 from astrovader.data.images.imageset import ImageSet
 from astrovader.data.pipelines.memory import (
     EpochCounter,

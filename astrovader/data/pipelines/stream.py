@@ -22,6 +22,7 @@ import numpy as np
 
 from astrovader.data.images import _npy
 from astrovader.data.images.decode import conform, decode_stamp, warn_odd
+from astrovader.data.images.files import data_kind
 from astrovader.data.images.options import ReadOptions
 from astrovader.data.images.readers import find_stamps
 from astrovader.data.tables.clusters import id_length
@@ -104,6 +105,8 @@ def _stamps(path: Path, options: ReadOptions) -> ImageStream:
 
 
 def _array(path: Path, options: ReadOptions) -> ImageStream:
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
     array = _npy.open_array(path, options)
     display = _npy.is_display(array)
     ids = list(_npy.array_ids(path, array.shape[0]))
@@ -170,10 +173,10 @@ def open_stream(path, options: ReadOptions) -> ImageStream:
         InputError: a missing path, no images, duplicate ids, a bad array, or shards
             of another size; the message names the path.
     """
-    path = Path(path)
-    if (path / "manifest.json").is_file():
+    path, kind = Path(path), data_kind(path)
+    if kind == "shards":
         return _tfrecord(path, options)
-    if path.suffix.lower() == ".npy" and path.is_file():
+    if kind == "array":
         return _array(path, options)
     return _stamps(path, options)
 
@@ -190,7 +193,7 @@ def read_ids(path, options: ReadOptions, ids) -> tuple[list[str], np.ndarray]:
     wanted = [str(i) for i in ids]
     path = Path(path)
     found: dict[str, np.ndarray] = {}
-    if not (path / "manifest.json").is_file() and path.suffix.lower() != ".npy":
+    if data_kind(path) == "stamps":
         stamps = {stamp.id: stamp for stamp in find_stamps(path, options).stamps}
         for name in wanted:
             if name in stamps and name not in found:
