@@ -5,6 +5,18 @@ from __future__ import annotations
 import contextlib
 import warnings
 
+__all__ = [
+    "AstrovaderError",
+    "AstrovaderWarning",
+    "CollapseError",
+    "ConfigError",
+    "InputError",
+    "RunExistsError",
+    "only_own_warnings",
+    "printable",
+    "warn",
+]
+
 
 class AstrovaderError(Exception):
     """A problem with the user's input, reported in one line with exit status 2.

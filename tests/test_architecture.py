@@ -142,3 +142,103 @@ def test_upward_imports_are_seen(tmp_path):
     path = tmp_path / "x.py"
     path.write_text("def f():\n    from astrovader.cli import main\n")
     assert imports("astrovader.data.x", path, set(modules())) == {"astrovader.cli"}
+
+
+# ---- the declared public surface -------------------------------------------------------------
+
+# Sub-packages that re-export the names of their modules; cli/ exports main alone (its
+# modules are commands, each with its own register and run).
+SURFACES = [
+    "astrovader.config",
+    "astrovader.data",
+    "astrovader.data.images",
+    "astrovader.data.pipelines",
+    "astrovader.data.simulated",
+    "astrovader.data.tables",
+    "astrovader.model",
+    "astrovader.training",
+    "astrovader.inference",
+    "astrovader.selection",
+    "astrovader.analysis",
+    "astrovader.api",
+]
+
+
+def declared(path: Path) -> list[str] | None:
+    """The literal ``__all__`` of a module, or None."""
+    for node in ast.parse(path.read_text()).body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+            try:
+                return ast.literal_eval(node.value)
+            except ValueError:  # a package's sorted(_EXPORTS)
+                return []
+    return None
+
+
+def defined(path: Path) -> set[str]:
+    """The names bound at the top level of a module (definitions, assignments, imports)."""
+    names = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                elements = target.elts if isinstance(target, ast.Tuple) else [target]
+                names |= {e.id for e in elements if isinstance(e, ast.Name)}
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+def public_modules() -> dict[str, Path]:
+    return {
+        name: path
+        for name, path in modules().items()
+        if not path.name.startswith("_") or path.name == "__init__.py"
+    }
+
+
+def test_every_public_module_declares_what_it_exports():
+    missing = sorted(name for name, path in public_modules().items() if declared(path) is None)
+    assert missing == [], f"modules without __all__: {missing}"
+    for name, path in public_modules().items():
+        if path.name == "__init__.py":
+            continue  # packages re-export lazily (checked below)
+        undefined = set(declared(path)) - defined(path)
+        assert not undefined, f"{name}.__all__ names what it does not define: {undefined}"
+
+
+@pytest.mark.parametrize("package", SURFACES)
+def test_each_sub_package_re_exports_its_modules_names(package):
+    import importlib
+
+    folder = PACKAGE.parent.joinpath(*package.split("."))
+    exported = set(importlib.import_module(package).__all__)
+    for path in sorted(folder.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        names = set(declared(path))
+        assert names <= exported, f"{package} does not re-export {sorted(names - exported)}"
+        module = importlib.import_module(f"{package}.{path.stem}")
+        shared = importlib.import_module(package)
+        for name in sorted(names):
+            assert getattr(shared, name) is getattr(module, name), f"{package}.{name}"
+
+
+def test_the_readme_imports_only_exported_names():
+    readme = (PACKAGE.parent / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in readme.split("```python")[1:]]
+    found = []
+    for block in blocks:
+        for node in ast.walk(ast.parse(block)):
+            if isinstance(node, ast.ImportFrom) and node.module.startswith("astrovader"):
+                found.append(node)
+    assert found, "the README's examples import nothing from astrovader"
+    surfaces = {"astrovader", *SURFACES}
+    for node in found:
+        assert node.module in surfaces, f"README imports from {node.module}, not a sub-package"
+        exported = set(__import__(node.module, fromlist=["__all__"]).__all__)
+        names = {a.name for a in node.names}
+        assert names <= exported, f"README imports {names - exported} from {node.module}"

@@ -33,10 +33,10 @@ def grey_model():
 
 
 def test_fits_cube_headers_and_table(grey_model, tmp_path):
-    from astrovader.inference.generate import generate
+    from astrovader.inference.generate import generate_files
 
     out = tmp_path / "g.fits"
-    seed = generate(
+    seed = generate_files(
         grey_model, out, n=7, seed=11, batch_size=3, model_name="m.keras", progress=False
     )
     assert seed == 11
@@ -62,12 +62,14 @@ def test_a_long_command_writes_no_verify_warning_and_the_readme_names_every_key(
     from pathlib import Path
 
     from astrovader.cli import build_parser
-    from astrovader.inference.generate import generate
+    from astrovader.inference.generate import generate_files
 
     command = "astrovader generate run --n 7 --seed 11 --out " + "/long/path" * 6 + "/g.fits"
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # astropy's VerifyWarning: "Card is too long"
-        generate(grey_model, tmp_path / "g.fits", n=2, seed=1, progress=False, command=command)
+        generate_files(
+            grey_model, tmp_path / "g.fits", n=2, seed=1, progress=False, command=command
+        )
     header = fits.getheader(tmp_path / "g.fits")
     assert header["COMMAND"] == command
     assert "COMMAND: command that wrote the file" in str(header["COMMENT"])
@@ -79,10 +81,10 @@ def test_a_long_command_writes_no_verify_warning_and_the_readme_names_every_key(
 
 
 def test_colour_cube_is_bands_first(tmp_path):
-    from astrovader.inference.generate import generate
+    from astrovader.inference.generate import generate_files
 
     model = small_model(bands=3)
-    generate(model, tmp_path / "c.fits", n=4, component=1, seed=2, progress=False)
+    generate_files(model, tmp_path / "c.fits", n=4, component=1, seed=2, progress=False)
     with fits.open(tmp_path / "c.fits") as hdus:
         cube, table = hdus[0].data, hdus[1].data
         assert cube.shape == (4, 3, 16, 16)
@@ -93,11 +95,11 @@ def test_colour_cube_is_bands_first(tmp_path):
 
 
 def test_same_seed_same_images_whatever_the_batch_size(grey_model, tmp_path):
-    from astrovader.inference.generate import generate
+    from astrovader.inference.generate import generate_files
 
-    generate(grey_model, tmp_path / "a.fits", n=9, seed=5, batch_size=2, progress=False)
-    generate(grey_model, tmp_path / "b.fits", n=9, seed=5, batch_size=9, progress=False)
-    generate(grey_model, tmp_path / "c.fits", n=9, seed=6, batch_size=9, progress=False)
+    generate_files(grey_model, tmp_path / "a.fits", n=9, seed=5, batch_size=2, progress=False)
+    generate_files(grey_model, tmp_path / "b.fits", n=9, seed=5, batch_size=9, progress=False)
+    generate_files(grey_model, tmp_path / "c.fits", n=9, seed=6, batch_size=9, progress=False)
     a, b, c = (fits.getdata(tmp_path / f"{n}.fits") for n in "abc")
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
@@ -118,10 +120,10 @@ def test_latents_follow_the_prior(grey_model):
 
 
 def test_png_folder(grey_model, tmp_path):
-    from astrovader.inference.generate import generate
+    from astrovader.inference.generate import generate_files
 
     out = tmp_path / "pngs"
-    generate(grey_model, out, n=5, component=2, seed=3, batch_size=2, progress=False)
+    generate_files(grey_model, out, n=5, component=2, seed=3, batch_size=2, progress=False)
     with open(out / "latents.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["file"] for r in rows] == [f"00000{i}.png" for i in range(5)]
@@ -141,25 +143,25 @@ def test_png_folder(grey_model, tmp_path):
 
 
 def test_bad_requests_write_nothing(grey_model, tmp_path):
-    from astrovader.inference.generate import generate
+    from astrovader.inference.generate import generate_files
 
     with pytest.raises(AstrovaderError, match=r"component 3 is out of range: the model has 3"):
-        generate(grey_model, tmp_path / "x.fits", n=2, component=3, progress=False)
+        generate_files(grey_model, tmp_path / "x.fits", n=2, component=3, progress=False)
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "a.txt").write_text("x")
     with pytest.raises(AstrovaderError, match=r"full: exists and is not an empty folder"):
-        generate(grey_model, tmp_path / "full", n=2, progress=False)
+        generate_files(grey_model, tmp_path / "full", n=2, progress=False)
     with pytest.raises(AstrovaderError, match=r"compressed FITS"):
-        generate(grey_model, tmp_path / "x.fits.gz", n=2, progress=False)
+        generate_files(grey_model, tmp_path / "x.fits.gz", n=2, progress=False)
     with pytest.raises(AstrovaderError, match=r"n \(0\) and batch_size"):
-        generate(grey_model, tmp_path / "x.fits", n=0, progress=False)
+        generate_files(grey_model, tmp_path / "x.fits", n=0, progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full"]
 
 
 def test_the_band_order_of_per_band_files_is_in_the_fits_header(tmp_path):
     from astrovader.config.sections import CatalogConfig
     from astrovader.data.images.options import ReadOptions
-    from astrovader.inference.generate import generate
+    from astrovader.inference.generate import generate_files
     from astrovader.model.vade import AstroVaDEr
 
     catalog = CatalogConfig(path_column=("F606W_FILE", "F814W_FILE"))
@@ -168,5 +170,5 @@ def test_the_band_order_of_per_band_files_is_in_the_fits_header(tmp_path):
         image_size=16, bands=2, latent_dim=2, n_clusters=2, filters=(4, 4, 2), reading=reading
     )
     assert model.read_options().catalog.band_names == ("F606W_FILE", "F814W_FILE")
-    generate(model, tmp_path / "g.fits", n=2, seed=0, progress=False)
+    generate_files(model, tmp_path / "g.fits", n=2, seed=0, progress=False)
     assert fits.getheader(tmp_path / "g.fits")["BANDS"] == "F606W_FILE F814W_FILE"

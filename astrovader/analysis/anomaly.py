@@ -16,6 +16,8 @@ from astrovader.analysis.gallery import Context
 from astrovader.analysis.html import Section
 from astrovader.analysis.tables import write_table
 
+__all__ = ["LISTED", "SAMPLES", "anomaly_section", "score_boxes"]
+
 SAMPLES = 8
 LISTED = 20
 
@@ -34,7 +36,7 @@ def score_boxes(scores: np.ndarray, labels: np.ndarray, *, k: int, stem) -> list
     return save_figure(fig, stem)
 
 
-def anomaly(ctx: Context) -> Section:
+def anomaly_section(ctx: Context) -> Section:
     """The lowest-likelihood objects (gallery and table) and the score per component."""
     inputs = ctx.inputs
     scores = inputs.scores

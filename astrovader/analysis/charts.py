@@ -10,6 +10,18 @@ from matplotlib.patches import Patch
 
 from astrovader.analysis.figures import save_figure
 
+__all__ = [
+    "LOSS_PANELS",
+    "LOSS_UNITS",
+    "PHASE_COLOURS",
+    "feature_boxes",
+    "grouped_bars",
+    "heatmap",
+    "loss_curves",
+    "outside_legend",
+    "scatter_map",
+]
+
 LOSS_PANELS = (
     ("loss", "total loss"),
     ("reconstruction", "reconstruction (MSE × D)"),

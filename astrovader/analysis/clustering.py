@@ -14,10 +14,21 @@ from astrovader.analysis.gz2 import gz2_counts, match
 from astrovader.analysis.html import Section
 from astrovader.analysis.tables import write_table
 
+__all__ = [
+    "EXACT_TSNE",
+    "galaxy_zoo",
+    "mean_gamma",
+    "metric_notes",
+    "occupancy_section",
+    "scores",
+    "tsne_map",
+    "tsne_points",
+]
+
 EXACT_TSNE = 500
 
 
-def occupancy(ctx: Context, silhouette: np.ndarray) -> Section:
+def occupancy_section(ctx: Context, silhouette: np.ndarray) -> Section:
     """Objects per component by argmax and above the γ cuts; mean silhouette (Table 2)."""
     cuts = ctx.options.gamma_cuts
     counts = metrics.occupancy(ctx.inputs.gamma, cuts)

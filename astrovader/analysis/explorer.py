@@ -26,6 +26,16 @@ from astrovader._progress import progress_bar
 from astrovader.analysis.sprites import SpriteSheets, thumbnails
 from astrovader.errors import AstrovaderError
 
+__all__ = [
+    "MAX_THUMBS",
+    "PALETTE",
+    "ExplorerOptions",
+    "Mapped",
+    "check_explorer_options",
+    "make_explorer",
+    "map_points",
+]
+
 log = logging.getLogger(__name__)
 
 MAPS = ("tsne", "umap")
@@ -62,7 +72,7 @@ class ExplorerOptions:
     progress: bool = True
 
 
-def check_options(options: ExplorerOptions) -> None:
+def check_explorer_options(options: ExplorerOptions) -> None:
     """Reject impossible options before any work."""
     if options.map_method not in MAPS:
         raise AstrovaderError(f"the map must be one of {MAPS}, got {options.map_method!r}")
@@ -515,7 +525,7 @@ def make_explorer(
     """
     from astrovader.inference.similar import open_search
 
-    check_options(options)
+    check_explorer_options(options)
     if search is None:
         search = open_search(run, data, batch_size=options.batch_size, progress=options.progress)
     count = len(search.index.index)

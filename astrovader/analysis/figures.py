@@ -18,14 +18,16 @@ from matplotlib.figure import Figure
 
 from astrovader._io import atomic_path
 
-FORMATS = ("png", "pdf")
+__all__ = ["FIGURE_FORMATS", "image_grid", "mosaic", "save_figure", "thumbnail_sheet"]
+
+FIGURE_FORMATS = ("png", "pdf")
 
 
 def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
     """Write ``stem.png`` (150 dpi) and ``stem.pdf`` atomically; return both paths."""
     stem = Path(stem)
     paths = []
-    for fmt in FORMATS:
+    for fmt in FIGURE_FORMATS:
         path = stem.with_name(f"{stem.name}.{fmt}")
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight")

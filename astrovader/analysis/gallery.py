@@ -19,6 +19,16 @@ from astrovader.analysis.inputs import ReportInputs
 from astrovader.analysis.route import EXACT_LIMIT, shortest_tour
 from astrovader.analysis.tables import write_table
 
+__all__ = [
+    "Context",
+    "deblending",
+    "generation",
+    "members",
+    "reconstructions",
+    "route_section",
+    "traversal",
+]
+
 
 @dataclasses.dataclass
 class Context:
@@ -144,7 +154,7 @@ def generation(ctx: Context) -> Section:
     )
 
 
-def route(ctx: Context) -> Section:
+def route_section(ctx: Context) -> Section:
     """The shortest closed route through the highest-γ objects, decoded along it (Fig. 10)."""
     stops = np.array([latent.top_gamma(ctx.inputs.gamma, c, 1)[0] for c in range(ctx.k)])
     points = ctx.inputs.z[stops]

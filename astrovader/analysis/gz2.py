@@ -16,6 +16,8 @@ from astropy.table import Table
 
 from astrovader.errors import InputError
 
+__all__ = ["COUNT_NAMES", "GZ2Columns", "gz2_counts", "match", "normalise_id", "read_catalogue"]
+
 
 @dataclasses.dataclass(frozen=True)
 class GZ2Columns:

@@ -16,6 +16,8 @@ import numpy as np
 
 from astrovader._io import write_text_atomic
 
+__all__ = ["PAGE", "STYLE", "Section", "render", "write_page"]
+
 PAGE = 50
 """Rows of a table per page (the report shows the first page inline)."""
 

@@ -12,6 +12,8 @@ from astrovader.config import Config
 from astrovader.errors import AstrovaderError, InputError
 from astrovader.training.rundir import RunDirectory
 
+__all__ = ["ReportInputs", "check_run", "load_inputs", "read_labels"]
+
 
 @dataclasses.dataclass
 class ReportInputs:

@@ -8,6 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = [
+    "deblending_pairs",
+    "interpolate",
+    "per_object_mse",
+    "random_members",
+    "route_latents",
+    "top_gamma",
+    "top_members",
+    "traversal_latents",
+]
+
 
 def per_object_mse(images: np.ndarray, reconstructions: np.ndarray) -> np.ndarray:
     """Mean squared error of each image's reconstruction, (N,)."""

@@ -11,6 +11,18 @@ from scipy.optimize import linear_sum_assignment
 from scipy.special import logsumexp
 from sklearn import metrics
 
+__all__ = [
+    "clustering_accuracy",
+    "clustering_scores",
+    "confusion",
+    "hungarian_matching",
+    "marginal_log_likelihood",
+    "mean_gamma_matrix",
+    "occupancy",
+    "per_component_mean",
+    "simplified_silhouette",
+]
+
 
 def occupancy(gamma: np.ndarray, cuts=(0.5, 0.8, 0.95)) -> dict[str, np.ndarray]:
     """Objects per component by argmax γ and with γ above each cut (paper Table 2).

@@ -22,6 +22,19 @@ import warnings
 import numpy as np
 from astropy.stats import sigma_clipped_stats
 
+__all__ = [
+    "FEATURES",
+    "SIMPLE",
+    "SKY_FLOOR",
+    "TRIVIAL_SKILL",
+    "distinctions",
+    "measure",
+    "measure_one",
+    "one_feature_agreement",
+    "section",
+    "trivial_clusters",
+]
+
 FEATURES = {
     "gini": "Gini",
     "m20": "M20",

@@ -17,7 +17,7 @@ import numpy as np
 from astrovader._io import directory_lock, remove_stale
 from astrovader._progress import progress_bar
 from astrovader.analysis import clustering, gallery, metrics, morphology
-from astrovader.analysis.anomaly import anomaly
+from astrovader.analysis.anomaly import anomaly_section
 from astrovader.analysis.charts import loss_curves
 from astrovader.analysis.gz2 import GZ2Columns, read_catalogue
 from astrovader.analysis.html import Section, write_page
@@ -25,6 +25,14 @@ from astrovader.analysis.inputs import check_run, load_inputs
 from astrovader.analysis.latent import per_object_mse
 from astrovader.analysis.tables import write_table
 from astrovader.errors import AstrovaderError
+
+__all__ = [
+    "REPORT_FILES",
+    "ReportOptions",
+    "check_options",
+    "make_report",
+    "morphological_components",
+]
 
 log = logging.getLogger(__name__)
 
@@ -227,17 +235,17 @@ def make_report(
         "warnings": lambda: _warnings(run),
         "losses": lambda: _losses(ctx),
         "reconstructions": lambda: gallery.reconstructions(ctx),
-        "occupancy": lambda: clustering.occupancy(ctx, silhouette),
+        "occupancy": lambda: clustering.occupancy_section(ctx, silhouette),
         "mean γ": lambda: clustering.mean_gamma(ctx),
         "members": lambda: gallery.members(ctx),
         "generation": lambda: gallery.generation(ctx),
-        "route": lambda: gallery.route(ctx),
+        "route": lambda: gallery.route_section(ctx),
         "traversals": lambda: gallery.traversal(ctx),
         "deblending": lambda: gallery.deblending(ctx, morph),
         "metrics and t-SNE": lambda: clustering.scores(ctx, silhouette),
         "Galaxy Zoo": lambda: None if catalogue is None else clustering.galaxy_zoo(ctx, catalogue),
         "morphology": lambda: morphology.section(ctx),
-        "anomaly score": lambda: anomaly(ctx),
+        "anomaly score": lambda: anomaly_section(ctx),
         "objects table": lambda: _objects(ctx, silhouette),
         "explorer": lambda: _explorer(run, out, data, options) if options.explorer else None,
     }

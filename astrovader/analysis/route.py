@@ -10,6 +10,16 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.distance import cdist
 
+__all__ = [
+    "EXACT_LIMIT",
+    "held_karp",
+    "heuristic_tour",
+    "nearest_neighbour",
+    "shortest_tour",
+    "tour_length",
+    "two_opt",
+]
+
 EXACT_LIMIT = 15
 
 

@@ -14,6 +14,8 @@ import io
 import numpy as np
 from PIL import Image
 
+__all__ = ["GRID", "QUALITY", "SpriteSheets", "thumbnails"]
+
 GRID = 64
 QUALITY = 90
 

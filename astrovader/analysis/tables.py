@@ -9,7 +9,9 @@ from astropy.table import Table
 
 from astrovader._io import atomic_path
 
-FORMATS = {"csv": "ascii.csv", "fits": "fits"}
+__all__ = ["TABLE_FORMATS", "write_table"]
+
+TABLE_FORMATS = {"csv": "ascii.csv", "fits": "fits"}
 
 
 def write_table(columns: dict[str, np.ndarray], stem: str | Path) -> list[Path]:
@@ -25,7 +27,7 @@ def write_table(columns: dict[str, np.ndarray], stem: str | Path) -> list[Path]:
     table = Table({name: np.asarray(values) for name, values in columns.items()})
     stem = Path(stem)
     paths = []
-    for suffix, fmt in FORMATS.items():
+    for suffix, fmt in TABLE_FORMATS.items():
         path = stem.with_name(f"{stem.name}.{suffix}")
         with atomic_path(path) as tmp:
             table.write(tmp, format=fmt)

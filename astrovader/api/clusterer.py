@@ -33,6 +33,8 @@ from astrovader.config import Config, load_config
 from astrovader.config.core import merge
 from astrovader.errors import AstrovaderError
 
+__all__ = ["Clusterer"]
+
 PRESETS = ("quickstart", "default", "paper")
 OWN = ("n_clusters", "image_size", "preset", "seed", "out", "verbose")
 ALIASED = {

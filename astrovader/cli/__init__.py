@@ -22,6 +22,8 @@ from astrovader._version import __version__
 from astrovader.cli._logging import command_logging, say
 from astrovader.errors import AstrovaderError
 
+__all__ = ["command_modules", "main"]
+
 
 def command_modules() -> list[str]:
     """Names of the command modules, in alphabetical order."""

@@ -7,6 +7,8 @@ import argparse
 from astrovader.cli._logging import say
 from astrovader.cli._options import add_overrides
 
+__all__ = ["register", "run"]
+
 
 def register(subparsers) -> None:
     """Add the ``config`` command with its ``convert`` and ``show`` actions."""

@@ -10,6 +10,8 @@ from astrovader.cli._options import BATCH, integer
 from astrovader.config.rules import MAX_LIKELIHOOD_SAMPLES
 from astrovader.errors import AstrovaderError, InputError
 
+__all__ = ["register", "run"]
+
 
 def _shard(text: str):
     """``I/N`` as a :class:`~astrovader.data.tables.parts.Part` (else argparse's one-line error)."""

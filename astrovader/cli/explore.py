@@ -9,6 +9,8 @@ from astrovader.cli._logging import say
 from astrovader.cli._options import BATCH, SEED, integer, options_from
 from astrovader.errors import AstrovaderError
 
+__all__ = ["register", "run"]
+
 
 def register(subparsers) -> None:
     """Add the ``explore`` command."""
@@ -61,11 +63,11 @@ def run(args: argparse.Namespace) -> int:
         raise AstrovaderError(f"{source}: no such run directory or model file")
     if source.is_file() and args.data is None:
         raise AstrovaderError(f"{source}: a model file needs --data (the images to explore)")
-    from astrovader.analysis.explorer import ExplorerOptions, check_options, make_explorer
+    from astrovader.analysis.explorer import ExplorerOptions, check_explorer_options, make_explorer
     from astrovader.training.run_index import ModelIndexes
 
     options = options_from(ExplorerOptions, args, progress=not args.quiet)
-    check_options(options)
+    check_explorer_options(options)
     run_ = ModelIndexes(source, Path(args.out) / "index") if source.is_file() else source
     page = make_explorer(run_, args.out, data=args.data, options=options)
     say(

@@ -12,6 +12,8 @@ from astrovader.cli._logging import say
 from astrovader.cli._options import add_overrides
 from astrovader.errors import AstrovaderError, RunExistsError, printable
 
+__all__ = ["preset", "quickstart_preset", "register", "run", "summary"]
+
 
 def preset(name: str) -> str:
     """Path of a built-in configuration by name (``quickstart``), or ``name`` if it is a file."""

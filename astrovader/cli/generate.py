@@ -7,6 +7,8 @@ import argparse
 from astrovader.cli._logging import say
 from astrovader.cli._options import BATCH, integer
 
+__all__ = ["register", "run"]
+
 
 def register(subparsers) -> None:
     """Add the ``generate`` command."""
@@ -35,11 +37,11 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Generate and print a one-line summary."""
-    from astrovader.inference.generate import generate
+    from astrovader.inference.generate import generate_files
     from astrovader.model.loading import open_model
 
     model = open_model(args.model)
-    seed = generate(
+    seed = generate_files(
         model,
         args.out,
         n=args.n,

@@ -6,6 +6,8 @@ import argparse
 
 from astrovader.cli._logging import say
 
+__all__ = ["register", "run"]
+
 
 def register(subparsers) -> None:
     """Add the ``import-weights`` command."""

@@ -8,6 +8,8 @@ from pathlib import Path
 from astrovader.cli._logging import say
 from astrovader.errors import AstrovaderError
 
+__all__ = ["register", "run"]
+
 
 def register(subparsers) -> None:
     """Add the ``merge`` command."""

@@ -12,6 +12,8 @@ from astrovader.cli._options import SEED, options_from
 from astrovader.config.sections import PickKConfig
 from astrovader.errors import AstrovaderError
 
+__all__ = ["DEFAULTS", "SETTINGS", "register", "run"]
+
 DEFAULTS = PickKConfig()
 SETTINGS = (
     ("--fits", int, "F", "independent mini-batches and fits"),
@@ -71,12 +73,12 @@ def run(args: argparse.Namespace) -> int:
         raise AstrovaderError(f"{args.source}: neither a run directory nor a .keras model file")
     from astrovader.selection.embedding import embed_source
     from astrovader.training import pick_k
-    from astrovader.training.pick_k_report import caveats, check_out, describe, write_report
+    from astrovader.training.pick_k_report import caveats, describe, pick_k_out, write_report
 
     settings = dataclasses.asdict(options_from(PickKConfig, args))
     pick_k.check_settings(**settings)
     source = Path(args.source)
-    out = check_out(args.out or (source / "pick_k" if source.is_dir() else "pick-k"))
+    out = pick_k_out(args.out or (source / "pick_k" if source.is_dir() else "pick-k"))
     z, description = embed_source(source, args.data)
     result = pick_k.count_components(z, **settings, seed=args.seed, progress=True)
     write_report(out, result, description)

@@ -7,6 +7,8 @@ import argparse
 from astrovader.cli._logging import say
 from astrovader.cli._options import SIDE, integer, options_from
 
+__all__ = ["register", "run"]
+
 
 def register(subparsers) -> None:
     """Add the ``prepare`` command."""

@@ -9,6 +9,8 @@ from pathlib import Path
 from astrovader.cli._logging import say
 from astrovader.cli._options import SEED, integer, options_from
 
+__all__ = ["register", "run"]
+
 
 def _numbers(kind):
     def parse(text: str):

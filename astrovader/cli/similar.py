@@ -9,6 +9,8 @@ from astrovader.cli._logging import say
 from astrovader.cli._options import BATCH, integer
 from astrovader.errors import AstrovaderError
 
+__all__ = ["register", "run"]
+
 
 def register(subparsers) -> None:
     """Add the ``similar`` command."""

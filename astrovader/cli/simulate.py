@@ -8,6 +8,8 @@ from astrovader.cli._logging import say
 from astrovader.cli._options import SEED, SIDE, integer
 from astrovader.config.rules import SIMULATED_BANDS
 
+__all__ = ["register", "run"]
+
 
 def register(subparsers) -> None:
     """Add the ``simulate`` command to the top-level parser's subparsers."""

@@ -19,6 +19,8 @@ from astrovader._io import write_text_atomic
 from astrovader.config import options, rules, sections
 from astrovader.errors import ConfigError
 
+__all__ = ["SECTIONS", "Config", "from_dict", "merge", "quoted_name", "to_dict"]
+
 
 @dataclasses.dataclass(frozen=True)
 class Config:
@@ -87,7 +89,7 @@ def to_dict(config: Config, toml: bool = False) -> dict[str, dict[str, Any]]:
     return out
 
 
-def name(text: str) -> str:
+def quoted_name(text: str) -> str:
     """A user-given name for a message: as it is if printable, else its repr (one line)."""
     return text if text.isprintable() else repr(text)
 
@@ -97,7 +99,7 @@ def merge(base: dict, update: dict) -> dict:
     merged = {k: dict(v) for k, v in base.items()}
     for section, values in update.items():
         if not isinstance(values, dict):
-            raise ConfigError(f"[{name(section)}] must be a table of keys, got {values!r}")
+            raise ConfigError(f"[{quoted_name(section)}] must be a table of keys, got {values!r}")
         merged.setdefault(section, {}).update(values)
     return merged
 
@@ -139,15 +141,15 @@ def from_dict(data: dict[str, Any]) -> Config:
     built = {}
     for section, values in data.items():
         if section not in SECTIONS:
-            raise ConfigError(f"unknown config section [{name(section)}]")
+            raise ConfigError(f"unknown config section [{quoted_name(section)}]")
         if not isinstance(values, dict):
-            raise ConfigError(f"[{name(section)}] must be a table of keys, got {values!r}")
+            raise ConfigError(f"[{quoted_name(section)}] must be a table of keys, got {values!r}")
         cls = SECTIONS[section]
         fields = _fields(cls)
         kwargs = {}
         for key, value in values.items():
             if key not in fields:
-                raise ConfigError(f"unknown config key {section}.{name(key)}")
+                raise ConfigError(f"unknown config key {section}.{quoted_name(key)}")
             kwargs[key] = _coerce(f"{section}.{key}", fields[key], value)
         built[section] = cls(**kwargs)
     return Config(**built)

@@ -6,8 +6,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from astrovader.config.core import Config, from_dict, merge, name, to_dict
+from astrovader.config.core import Config, from_dict, merge, quoted_name, to_dict
 from astrovader.errors import ConfigError
+
+__all__ = ["load_config", "parse_override"]
 
 
 def parse_override(text: str) -> tuple[str, str, Any]:
@@ -22,7 +24,7 @@ def parse_override(text: str) -> tuple[str, str, Any]:
         value = raw.strip()
     except RecursionError:
         raise ConfigError(
-            f"--set {name(key_text.strip())}: the value is nested too deeply"
+            f"--set {quoted_name(key_text.strip())}: the value is nested too deeply"
         ) from None
     return section, key, value
 

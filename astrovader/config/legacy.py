@@ -50,6 +50,16 @@ from astrovader.config.core import Config, from_dict, to_dict
 from astrovader.config.files import load_config
 from astrovader.errors import ConfigError
 
+__all__ = [
+    "IGNORED",
+    "LEGACY_SECTIONS",
+    "LOSS_TYPES",
+    "MAPPING",
+    "is_legacy_config",
+    "load_any_config",
+    "read_legacy_config",
+]
+
 MAPPING: dict[tuple[str, str], tuple[str, str, type]] = {
     ("directories", "train_dir"): ("data", "path", str),
     ("training", "batch_size"): ("training", "batch_size", int),
@@ -83,7 +93,7 @@ IGNORED: frozenset[tuple[str, str]] = frozenset(
         ("lr_settings", "lr_decay"),
     }
 )
-SECTIONS = frozenset(section for section, _ in MAPPING.keys() | IGNORED)
+LEGACY_SECTIONS = frozenset(section for section, _ in MAPPING.keys() | IGNORED)
 LOSS_TYPES = {"mse": "mse", "binary_crossentropy": "bce", "bce": "bce"}
 
 
@@ -102,7 +112,7 @@ def is_legacy_config(path: str | os.PathLike) -> bool:
     for line in lines:
         text = line.strip()
         if text.startswith("["):
-            return text.strip("[]").strip() in SECTIONS
+            return text.strip("[]").strip() in LEGACY_SECTIONS
     return False
 
 
@@ -144,7 +154,7 @@ def read_legacy_config(path: str | os.PathLike, base: Config | None = None) -> C
         raise ConfigError(f"{path}: not a valid INI config ({message})") from None
     data = to_dict(base or Config.paper())
     for section in parser.sections():
-        if section not in SECTIONS:
+        if section not in LEGACY_SECTIONS:
             raise ConfigError(
                 f"{path}: [{section}]: unknown section of the published config format"
             )

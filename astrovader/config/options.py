@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
+__all__ = ["PAPER_METHOD", "AugmentConfig", "MixtureConfig"]
+
 
 @dataclasses.dataclass(frozen=True)
 class AugmentConfig:

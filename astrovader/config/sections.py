@@ -9,6 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 
+__all__ = [
+    "CatalogConfig",
+    "DataConfig",
+    "LossConfig",
+    "ModelConfig",
+    "OptimizerConfig",
+    "PickKConfig",
+    "ScalingConfig",
+    "ScheduleConfig",
+    "TrainingConfig",
+    "pixel_factor",
+]
+
 
 @dataclasses.dataclass(frozen=True)
 class DataConfig:

@@ -13,6 +13,8 @@ from astrovader.data.tables.fits_writer import provenance
 from astrovader.data.tables.parts import Part
 from astrovader.model.embedding import write_embedding
 
+__all__ = ["embed_to_table", "provenance_cards", "weights_digest"]
+
 
 def provenance_cards(model, model_name: str = "", command: str = "") -> list:
     """The FITS provenance of a model's outputs: file, K, J, image size, bands, scaling."""

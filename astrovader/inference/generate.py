@@ -31,6 +31,8 @@ from astrovader.errors import AstrovaderError
 from astrovader.inference.embed import provenance_cards
 from astrovader.model.sampling import check_component
 
+__all__ = ["FITS_SUFFIXES", "generate_files"]
+
 FITS_SUFFIXES = (".fits", ".fit", ".fts")
 
 
@@ -45,7 +47,7 @@ def _check_out(out: Path) -> bool:
     return False
 
 
-def generate(
+def generate_files(
     model,
     out,
     *,

@@ -32,6 +32,19 @@ from astrovader.training.run_index import (
 )
 from astrovader.training.rundir import RunDirectory
 
+__all__ = [
+    "RADIUS_ARCSEC",
+    "TABLE",
+    "Query",
+    "Search",
+    "by_id",
+    "by_image",
+    "by_sky",
+    "neighbours",
+    "open_search",
+    "write_results",
+]
+
 log = logging.getLogger(__name__)
 
 RADIUS_ARCSEC = 1.0

@@ -29,6 +29,8 @@ from astrovader.data.tables.parts import Part
 from astrovader.errors import AstrovaderError, InputError
 from astrovader.inference.embed import embed_to_table
 
+__all__ = ["embed_part", "embed_parts_spark"]
+
 log = logging.getLogger(__name__)
 
 _TASK_ERROR = re.compile(r"astrovader\.errors\.\w+: (.*)")

@@ -11,6 +11,8 @@ from astrovader.model import likelihood
 from astrovader.model.sampling import latent_batches
 from astrovader.model.views import dihedral_views
 
+__all__ = ["InferenceMixin"]
+
 
 def _batches(n: int, batch_size: int):
     for start in range(0, n, batch_size):

@@ -8,6 +8,8 @@ from keras import ops
 from astrovader.config.rules import parse_minmax_lambda
 from astrovader.model import gmm_math
 
+__all__ = ["ClusterProbability"]
+
 
 @keras.saving.register_keras_serializable(package="astrovader")
 class ClusterProbability(keras.layers.Layer):

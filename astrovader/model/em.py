@@ -20,6 +20,19 @@ from keras import ops
 
 from astrovader.model.gmm_math import expected_log_gaussian
 
+__all__ = [
+    "VAR_FLOOR",
+    "consistency",
+    "covariance",
+    "expected_log_likelihood",
+    "image_log_likelihoods",
+    "m_step",
+    "m_step_from_statistics",
+    "m_step_statistics",
+    "precision_cholesky",
+    "tied_log_posterior",
+]
+
 VAR_FLOOR = 1e-6
 
 

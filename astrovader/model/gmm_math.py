@@ -18,6 +18,21 @@ from keras import ops
 
 from astrovader.config.rules import RECONSTRUCTION
 
+__all__ = [
+    "LOG_2PI",
+    "MINMAX_EPSILON",
+    "cluster_costs",
+    "cluster_log_probabilities",
+    "expected_log_gaussian",
+    "gmm_kl",
+    "is_full",
+    "log_gaussian",
+    "minmax_transform",
+    "precision_diagonal",
+    "reconstruction_loss",
+    "unit_gaussian_kl",
+]
+
 LOG_2PI = math.log(2.0 * math.pi)
 MINMAX_EPSILON = 1e-12
 

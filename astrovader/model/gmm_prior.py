@@ -8,6 +8,8 @@ from keras import ops
 
 from astrovader.config.rules import BOOLEAN, COVARIANCE, POSITIVE, POSITIVE_INT
 
+__all__ = ["GMMPrior", "PositiveFloor"]
+
 
 @keras.saving.register_keras_serializable(package="astrovader")
 class PositiveFloor(keras.constraints.Constraint):

@@ -31,6 +31,8 @@ from keras import ops
 
 from astrovader.model import gmm_math
 
+__all__ = ["SAMPLES", "combine", "decoder_log_density", "decoder_weight", "log_importance_weights"]
+
 SAMPLES = 8  # the draws S of fit's clusters.csv, embed and Clusterer.score_samples
 
 

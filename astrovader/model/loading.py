@@ -21,6 +21,8 @@ from astrovader._version import __version__
 from astrovader.errors import AstrovaderError
 from astrovader.model.vade import AstroVaDEr
 
+__all__ = ["HDF5_SIGNATURE", "check_model_file", "load_model", "open_model"]
+
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _MEMBERS = ("metadata.json", "config.json", "model.weights.h5")
 

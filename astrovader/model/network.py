@@ -18,6 +18,14 @@ from keras import layers, ops
 
 from astrovader.config.rules import IMAGE_SIZE, UPSAMPLING
 
+__all__ = [
+    "Geometry",
+    "LegacyBilinearUpSampling2D",
+    "bottleneck_shape",
+    "build_decoder",
+    "build_encoder",
+]
+
 
 @keras.saving.register_keras_serializable(package="astrovader")
 class LegacyBilinearUpSampling2D(layers.Layer):

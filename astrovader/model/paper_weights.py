@@ -33,6 +33,15 @@ import numpy as np
 from astrovader.errors import AstrovaderError
 from astrovader.model.vade import AstroVaDEr
 
+__all__ = [
+    "DECODER_LAYERS",
+    "ENCODER_LAYERS",
+    "PRIOR_LAYER",
+    "PUBLISHED_SETTINGS",
+    "import_paper_weights",
+    "read_paper_arrays",
+]
+
 ENCODER_LAYERS = (*(f"Conv{i}" for i in range(1, 7)), "latentmean", "latentlog_var")
 DECODER_LAYERS = ("FC3", *(f"Conv{i}" for i in range(7, 13)), "Output")
 PRIOR_LAYER = "latentGMM_Layer"

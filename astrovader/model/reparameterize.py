@@ -7,6 +7,8 @@ from keras import ops
 
 from astrovader.config.rules import OPTIONAL_SEED
 
+__all__ = ["Reparameterize"]
+
 
 @keras.saving.register_keras_serializable(package="astrovader")
 class Reparameterize(keras.layers.Layer):

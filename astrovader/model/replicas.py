@@ -26,6 +26,17 @@ from __future__ import annotations
 import tensorflow as tf
 from keras import ops
 
+__all__ = [
+    "apply_if",
+    "batch_share",
+    "global_extrema",
+    "optimizer_share",
+    "replica_rows",
+    "step_logs",
+    "sum_over_replicas",
+    "worker_count",
+]
+
 
 def worker_count(strategy: tf.distribute.Strategy) -> int:
     """Number of worker processes of the strategy (1 unless multi-worker)."""

@@ -15,6 +15,8 @@ import numpy as np
 
 from astrovader.errors import AstrovaderError
 
+__all__ = ["check_component", "latent_batches"]
+
 
 def check_component(component: int | None, n_clusters: int) -> None:
     """A fixed component must be one of the model's.

@@ -16,6 +16,8 @@ from astrovader.config.rules import uses_tied_targets
 from astrovader.model import gmm_math, replicas
 from astrovader.model.targets import consistency_loss, tied_target
 
+__all__ = ["LOSS_TERMS", "TrainingMixin"]
+
 LOSS_TERMS = ("loss", "reconstruction", "kl", "gmm_kl", "consistency")
 
 

@@ -11,6 +11,8 @@ from keras import ops
 from astrovader.model import em
 from astrovader.model.views import dihedral_views
 
+__all__ = ["consistency_loss", "tied_target"]
+
 
 def tied_target(model, x, *, pi, mu, var, tied=None):
     """log t (N, K): the γ of each image from its unaugmented views together (eq. A1).

@@ -26,6 +26,8 @@ from astrovader.model.reparameterize import Reparameterize
 from astrovader.model.steps import LOSS_TERMS, TrainingMixin
 from astrovader.model.views import RandomViews, view_settings
 
+__all__ = ["SETTINGS", "AstroVaDEr"]
+
 _NETWORK = ("image_size", "bands", "latent_dim", "filters", "leaky_slope", "l2")
 SETTINGS = (
     *_NETWORK,

@@ -25,6 +25,8 @@ from keras import ops
 
 from astrovader.config.rules import AUGMENT_RANGES, OPTIONAL_SEED, VIEW_TARGET
 
+__all__ = ["VIEW_KEYS", "RandomViews", "dihedral_views", "make_views", "view_settings"]
+
 
 def _quarter_turns(images, turns):
     rotated = [images, *(tf.image.rot90(images, k) for k in (1, 2, 3))]

@@ -8,6 +8,8 @@ import numpy as np
 
 from astrovader.errors import AstrovaderError
 
+__all__ = ["embed_source"]
+
 
 def embed_source(source: str | Path, data: str | Path | None = None) -> tuple[np.ndarray, dict]:
     """Embed images with a trained model's encoder (the deterministic μ̃).

@@ -37,6 +37,19 @@ from astrovader._io import write_text_atomic
 from astrovader.errors import AstrovaderError
 from astrovader.selection import trials_json
 
+__all__ = [
+    "BEST_CONFIG",
+    "TRIALS_JSON",
+    "TRIALS_PICKLE",
+    "TRIALS_TABLE",
+    "load_trials",
+    "plain_trials",
+    "record_trials",
+    "save_trials",
+    "trial_dir",
+    "write_best",
+]
+
 TRIALS_JSON = "trials.json"
 TRIALS_PICKLE = "trials.pkl"
 TRIALS_TABLE = "trials.csv"

@@ -37,6 +37,8 @@ from astrovader.selection import records
 from astrovader.selection.space import load_space
 from astrovader.selection.trial import evaluate
 
+__all__ = ["BACKENDS", "SEARCH_META", "SearchOptions", "run_search"]
+
 BACKENDS = ("local", "spark")
 SEARCH_META = "search.json"
 

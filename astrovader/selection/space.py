@@ -42,6 +42,8 @@ from hyperopt.pyll import stochastic
 from astrovader.config import Config, to_dict
 from astrovader.errors import ConfigError
 
+__all__ = ["apply_params", "load_space", "plain_params"]
+
 _ARITY = {"uniform": 2, "quniform": 3, "uniformint": 2, "loguniform": 2, "qloguniform": 3}
 
 

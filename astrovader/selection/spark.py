@@ -11,6 +11,8 @@ search keeps its progress as a plain ``Trials`` copy (see
 
 from __future__ import annotations
 
+__all__ = ["spark_trials"]
+
 
 def spark_trials(session, parallelism: int):
     """Hyperopt's ``SparkTrials`` running up to ``parallelism`` trials at once on ``session``."""

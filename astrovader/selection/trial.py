@@ -21,6 +21,8 @@ from astrovader.config import Config
 from astrovader.errors import AstrovaderError
 from astrovader.selection.space import apply_params, plain_params
 
+__all__ = ["evaluate"]
+
 
 def _train_and_score(config: Config, run_dir: Path, objective: str) -> dict[str, Any]:
     from astrovader.training.run import fit_run

@@ -18,6 +18,8 @@ import numpy as np
 from hyperopt import Trials
 from hyperopt.base import JOB_STATE_DONE, TRIAL_KEYS, TRIAL_MISC_KEYS
 
+__all__ = ["FORMAT", "VERSION", "dumps", "loads"]
+
 FORMAT = "astrovader-hyperopt-trials"
 VERSION = 1
 _DATETIME = "$datetime"

@@ -22,6 +22,15 @@ from astrovader.errors import AstrovaderError
 from astrovader.training.pick_k import count_components
 from astrovader.training.pick_k_report import describe, write_report
 
+__all__ = [
+    "PLACEHOLDER_CLUSTERS",
+    "auto_model_config",
+    "checkpoint_clusters",
+    "choose_clusters",
+    "pick_clusters",
+    "rebuild_with_clusters",
+]
+
 PLACEHOLDER_CLUSTERS = 1
 log = logging.getLogger(__name__)
 

@@ -26,6 +26,8 @@ from astrovader.training.rundir import RunDirectory, check_out
 from astrovader.training.stability import MARKER, StablePartition, stopped_at
 from astrovader.training.tied_views import EmbedTiedViews
 
+__all__ = ["FitOptions", "Session", "build_session", "run_callbacks"]
+
 
 @dataclasses.dataclass(frozen=True)
 class FitOptions:
@@ -179,7 +181,7 @@ def _stop_marker(source: RunDirectory, initial_epoch: int) -> int | None:
     return stopped
 
 
-def callbacks(session: Session, guard: NaNGuard) -> tuple[GMMInitialisation, list]:
+def run_callbacks(session: Session, guard: NaNGuard) -> tuple[GMMInitialisation, list]:
     """The GMM initialisation and every callback of the run, in order."""
     config, out = session.config, session.out
     schedule, mixture = config.schedule, config.mixture

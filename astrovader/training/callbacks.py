@@ -7,6 +7,8 @@ import keras
 from astrovader.config import Config
 from astrovader.training.schedule import learning_rate_at, loss_weights, phase_at
 
+__all__ = ["EpochKey", "S3VDCSchedule", "learning_rate_schedule"]
+
 
 class EpochKey(keras.callbacks.Callback):
     """Key the training data to the epoch: first of the callbacks, at every epoch's start.

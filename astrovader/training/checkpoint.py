@@ -23,6 +23,16 @@ from astrovader._io import atomic_path, check_free_space, deferred_interrupts
 from astrovader.config import Config, load_config, to_dict
 from astrovader.errors import AstrovaderError, ConfigError
 
+__all__ = [
+    "CHECKPOINT_NAME",
+    "CONFIG_NAME",
+    "NOISE_GROUP",
+    "RunCheckpoint",
+    "check_resumable",
+    "expected_size",
+    "restore",
+]
+
 CHECKPOINT_NAME = "last.weights.h5"
 CONFIG_NAME = "config.toml"
 

@@ -27,6 +27,22 @@ import numpy as np
 from astrovader.errors import CollapseError
 from astrovader.training.schedule import learning_rate_at
 
+__all__ = [
+    "COLLAPSED_SPREAD",
+    "OCCUPIED_FRACTION",
+    "PER_COMPONENT",
+    "STALL_FROM",
+    "STALL_TOLERANCE",
+    "check_initialisation",
+    "check_run",
+    "collapsed",
+    "early_floor",
+    "empty_components",
+    "single_cluster",
+    "small_sample",
+    "stalled",
+]
+
 COLLAPSED_SPREAD = 1e-3
 OCCUPIED_FRACTION = 0.01
 STALL_TOLERANCE = 0.01

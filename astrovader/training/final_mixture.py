@@ -25,6 +25,15 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
+__all__ = [
+    "FINAL_FORMS",
+    "FIT_POINTS",
+    "REG_COVAR",
+    "FinalMixture",
+    "choose_final_mixture",
+    "with_covariance",
+]
+
 log = logging.getLogger(__name__)
 FIT_POINTS = 50_000  # the fresh fits see at most this many embeddings (a seeded sample)
 REG_COVAR = 1e-6
@@ -78,7 +87,7 @@ def _fit(z, k: int, kind: str, seed: int, start=None) -> GaussianMixture:
         return mixture.fit(z)
 
 
-def final_mixture(
+def choose_final_mixture(
     z, learned: dict, *, fits: int, seed: int = 0, forms=("diag", "full")
 ) -> FinalMixture:
     """The lowest-BIC mixture of the embedding ``z`` among the learned one and fresh fits.

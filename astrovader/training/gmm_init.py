@@ -10,6 +10,8 @@ from sklearn.mixture import GaussianMixture
 from astrovader.errors import AstrovaderError
 from astrovader.training.mixture_em import tied_init, views_of_epoch
 
+__all__ = ["GMMInitialisation", "fit_mixture", "reset_optimizer"]
+
 
 def fit_mixture(embedding: np.ndarray, n_clusters: int, seed: int = 0) -> GaussianMixture:
     """KMeans(K) for the centres, then a diagonal GaussianMixture started from them.

@@ -13,6 +13,8 @@ from astrovader.config import ScheduleConfig
 from astrovader.model.steps import LOSS_TERMS
 from astrovader.training.schedule import phase_at
 
+__all__ = ["COLUMNS", "HistoryWriter", "read_history"]
+
 COLUMNS = ("epoch", "phase", "lr", "beta", *LOSS_TERMS, *(f"val_{t}" for t in LOSS_TERMS))
 
 

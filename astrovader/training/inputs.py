@@ -21,6 +21,8 @@ from astrovader.data.pipelines.memory import EpochCounter, evaluation_dataset, t
 from astrovader.data.pipelines.split import split_indices
 from astrovader.errors import InputError
 
+__all__ = ["RunInputs", "run_inputs"]
+
 
 @dataclasses.dataclass(frozen=True)
 class RunInputs:

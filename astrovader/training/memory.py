@@ -26,6 +26,15 @@ from pathlib import Path
 
 from astrovader.errors import ConfigError
 
+__all__ = [
+    "GIB",
+    "activation_values",
+    "check_memory",
+    "machine_memory",
+    "parameter_counts",
+    "training_memory",
+]
+
 GIB = 2**30
 
 

@@ -267,7 +267,6 @@ __all__ = [
     "MixtureEM",
     "TeacherSnapshot",
     "em_step",
-    "embed_views",
     "from_point_fit",
     "published",
     "respawn",

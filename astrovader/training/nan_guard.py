@@ -11,6 +11,8 @@ from astrovader.config import ScheduleConfig
 from astrovader.model.steps import LOSS_TERMS
 from astrovader.training.schedule import phase_at
 
+__all__ = ["NaNGuard"]
+
 
 class NaNGuard(keras.callbacks.Callback):
     """Watch every loss term after each batch and the weights after each epoch.

@@ -24,6 +24,8 @@ from astrovader.config.rules import SECTION_RULES
 from astrovader.config.sections import PickKConfig
 from astrovader.errors import AstrovaderError
 
+__all__ = ["DEFAULTS", "MAX_ITER", "PickKResult", "check_settings", "choose_k", "count_components"]
+
 DEFAULTS = PickKConfig()
 MAX_ITER = 500
 

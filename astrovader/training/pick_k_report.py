@@ -13,6 +13,18 @@ from astrovader._io import atomic_path, directory_lock, remove_stale, write_text
 from astrovader.errors import AstrovaderError
 from astrovader.training.pick_k import PickKResult
 
+__all__ = [
+    "COUNTS_NAME",
+    "HISTOGRAM_NAME",
+    "SUMMARY_NAME",
+    "caveats",
+    "counts_csv",
+    "describe",
+    "histogram_figure",
+    "pick_k_out",
+    "write_report",
+]
+
 COUNTS_NAME = "counts.csv"
 SUMMARY_NAME = "summary.json"
 HISTOGRAM_NAME = "histogram.png"
@@ -48,7 +60,7 @@ def histogram_figure(result: PickKResult) -> Figure:
     return figure
 
 
-def check_out(out: str | Path) -> Path:
+def pick_k_out(out: str | Path) -> Path:
     """The report directory, if it can be one (it need not exist yet)."""
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -67,7 +79,7 @@ def write_report(out: str | Path, result: PickKResult, source: dict | None = Non
     Returns:
         The output directory.
     """
-    out = check_out(out)
+    out = pick_k_out(out)
     summary = {**result.summary(), "source": source or {}}
     with directory_lock(out):
         remove_stale(out)

@@ -33,6 +33,8 @@ import tensorflow as tf
 from astrovader.config.rules import PRECISION, XLA_RULE, check_key
 from astrovader.errors import ConfigError
 
+__all__ = ["dtype_policy", "resolve_precision", "resolve_xla", "wrap_optimizer"]
+
 
 def _gpu_capabilities() -> list[tuple[int, int]]:
     capabilities = []

@@ -23,6 +23,8 @@ from tqdm.auto import tqdm
 from astrovader._progress import get_mode
 from astrovader.training.schedule import GAMMA, phase_at
 
+__all__ = ["EXPLAIN", "PhaseProgress"]
+
 EXPLAIN = {
     "gamma": "γ-training: the network learns to reconstruct the images; the mixture prior "
     "is not used yet",

@@ -19,15 +19,17 @@ from astrovader.config import Config
 from astrovader.errors import AstrovaderError, warn
 from astrovader.training import diagnostics
 from astrovader.training.auto_clusters import choose_clusters
-from astrovader.training.build import FitOptions, Session, build_session, callbacks
+from astrovader.training.build import FitOptions, Session, build_session, run_callbacks
 from astrovader.training.checkpoint import restore
-from astrovader.training.final_mixture import FINAL_FORMS, final_mixture, with_covariance
+from astrovader.training.final_mixture import FINAL_FORMS, choose_final_mixture, with_covariance
 from astrovader.training.history import read_history
 from astrovader.training.nan_guard import NaNGuard
 from astrovader.training.plan import RunPlan, plan_run
 from astrovader.training.run_index import build_index
 from astrovader.training.rundir import RunDirectory
 from astrovader.training.stability import stopped_at
+
+__all__ = ["fit_run"]
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +116,7 @@ def _train(session: Session) -> Path:
     config, out = session.config, session.out
     total = session.end_epoch
     guard = NaNGuard(config.schedule)
-    gmm_init, every = callbacks(session, guard)
+    gmm_init, every = run_callbacks(session, guard)
     start = time.perf_counter()
     floor = diagnostics.early_floor(config)
     if floor and session.initial_epoch < total:
@@ -236,7 +238,7 @@ def _final_mixture(session: Session) -> None:
         return
     forms = FINAL_FORMS[mixture.final_covariance]
     z = _final_embedding(session)
-    best = final_mixture(
+    best = choose_final_mixture(
         z, prior.mixture(), fits=mixture.final_fits, seed=session.config.training.seed, forms=forms
     )
     if best.covariance != prior.covariance:

@@ -30,6 +30,22 @@ from astrovader.data.tables.clusters import SCORE, read_clusters
 from astrovader.errors import AstrovaderError
 from astrovader.training.rundir import RunDirectory
 
+__all__ = [
+    "KEY",
+    "OBJECTS",
+    "RUN_NAME",
+    "ModelIndexes",
+    "Objects",
+    "RunIndex",
+    "build_index",
+    "current",
+    "data_fingerprint",
+    "data_name",
+    "index_dir",
+    "index_key",
+    "open_index",
+]
+
 log = logging.getLogger(__name__)
 
 RUN_NAME = "run"

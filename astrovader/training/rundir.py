@@ -29,6 +29,8 @@ from astrovader.config import Config, load_config
 from astrovader.data.images.imageset import ImageSet
 from astrovader.errors import AstrovaderError, RunExistsError
 
+__all__ = ["RUN_FILES", "RunDirectory", "check_out"]
+
 RUN_FILES = ("config.toml", "model.keras", "history.csv", "clusters.csv")
 
 

@@ -7,6 +7,17 @@ import math
 
 from astrovader.config import LossConfig, OptimizerConfig, ScheduleConfig
 
+__all__ = [
+    "ANNEAL",
+    "GAMMA",
+    "STATIC",
+    "PhaseState",
+    "decay_rate",
+    "learning_rate_at",
+    "loss_weights",
+    "phase_at",
+]
+
 GAMMA, ANNEAL, STATIC = "gamma", "anneal", "static"
 
 

@@ -24,6 +24,8 @@ from astrovader._io import write_text_atomic
 from astrovader.model import em
 from astrovader.training.schedule import GAMMA, STATIC, phase_at
 
+__all__ = ["MARKER", "StablePartition", "partition", "stopped_at"]
+
 log = logging.getLogger(__name__)
 MARKER = "stopped.json"
 

@@ -22,6 +22,8 @@ import tensorflow as tf
 
 from astrovader.model.views import dihedral_views
 
+__all__ = ["EmbedTiedViews", "TiedViews", "embed_views", "view_encoder"]
+
 
 def view_encoder(model, views: int, shape: tuple):
     """A compiled ``x → (μ̃, log σ̃²)`` of the views, each (V, n, J), cached on the model.

@@ -6,7 +6,7 @@ import pytest
 from sklearn.mixture import GaussianMixture
 
 from astrovader.model.vade import AstroVaDEr
-from astrovader.training.final_mixture import final_mixture, with_covariance
+from astrovader.training.final_mixture import choose_final_mixture, with_covariance
 
 RNG = np.random.default_rng(21)
 CENTRES = np.array([[-4.0, 0.0], [0.0, 4.0], [4.0, 0.0]])
@@ -30,7 +30,7 @@ def _learned_diagonal(z, labels):
 
 def test_bic_keeps_full_covariances_for_elongated_clusters():
     z, labels = _elongated()
-    best = final_mixture(z, _learned_diagonal(z, labels), fits=2, seed=0)
+    best = choose_final_mixture(z, _learned_diagonal(z, labels), fits=2, seed=0)
     assert best.covariance == "full" and best.var.shape == (3, 2, 2)
     assert best.bic[best.chosen] == min(best.bic.values())
     assert set(best.bic) == {
@@ -53,7 +53,7 @@ def test_a_learned_mixture_at_the_optimum_is_kept_when_diagonal_is_asked():
         "mu": np.stack([z[labels == c].mean(0) for c in range(3)]),
         "var": np.stack([z[labels == c].var(0) for c in range(3)]),
     }
-    best = final_mixture(z, learned, fits=2, seed=0, forms=("diag",))
+    best = choose_final_mixture(z, learned, fits=2, seed=0, forms=("diag",))
     assert best.covariance == "diag"
     assert best.bic["learned, diag"] == pytest.approx(min(best.bic.values()), abs=1e-3)
     found = GaussianMixture(3, covariance_type="diag", means_init=best.mu).fit(z).predict(z)
