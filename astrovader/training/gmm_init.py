@@ -8,7 +8,7 @@ from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
 from astrovader.errors import AstrovaderError
-from astrovader.training.mixture_em import tied_init, views_of_epoch
+from astrovader.training.mixture_em import EpochViews, tied_init
 
 __all__ = ["GMMInitialisation", "fit_mixture", "reset_optimizer"]
 
@@ -48,7 +48,7 @@ def reset_optimizer(optimizer) -> None:
             variable.assign(keras.ops.zeros(variable.shape, variable.dtype))
 
 
-class GMMInitialisation(keras.callbacks.Callback):
+class GMMInitialisation(EpochViews, keras.callbacks.Callback):
     """At the first epoch after γ-training, embed L mini-batches and initialise the prior.
 
     Writes π ← weights_, μ ← means_ᵀ, σ² ← covariances_ᵀ, unfreezes the prior
@@ -118,14 +118,7 @@ class GMMInitialisation(keras.callbacks.Callback):
             self.mixture = fit_mixture(embedding, self.model.n_clusters, self.seed)
             self.model.prior.set_from_sklearn(self.mixture)
         else:
-            zv, log_var = views_of_epoch(
-                self.model,
-                self.tied,
-                dataset=self.dataset,
-                n_batches=self.n_batches,
-                views=self.views,
-                epoch=epoch,
-            )
+            zv, log_var = self.views_of_epoch(epoch)
             if self.check is not None:
                 self.check(zv[0])
             full = self.model.prior.covariance == "full"

@@ -178,19 +178,26 @@ class TeacherSnapshot(keras.callbacks.Callback):
             self.model.teacher.set_weights(self.model.encoder.get_weights())
 
 
-def views_of_epoch(model, tied, *, dataset, n_batches: int, views: int, epoch: int):
-    """The μ̃ and log σ̃² (V, N, J) of the tied views at the start of ``epoch``.
+class EpochViews:
+    """The tied views of an epoch, for the callbacks that fit the mixture to them.
 
-    Every training image's, embedded at the epoch's start (``tied``, a
-    :class:`~astrovader.training.tied_views.TiedViews`), or, without them, those of
-    up to ``n_batches`` batches of ``dataset`` embedded now.
+    A subclass (:class:`MixtureEM`, the GMM initialisation) holds ``model``, ``tied``,
+    ``dataset``, ``n_batches`` and ``views``.
     """
-    if tied is not None and tied.of_epoch(epoch):
-        return tied.arrays()
-    return embed_views(model, dataset, views=views, limit=n_batches)
+
+    def views_of_epoch(self, epoch: int):
+        """The μ̃ and log σ̃² (V, N, J) of the tied views at the start of ``epoch``.
+
+        Every training image's, embedded at the epoch's start (``tied``, a
+        :class:`~astrovader.training.tied_views.TiedViews`), or, without them, those of
+        up to ``n_batches`` batches of ``dataset`` embedded now.
+        """
+        if self.tied is not None and self.tied.of_epoch(epoch):
+            return self.tied.arrays()
+        return embed_views(self.model, self.dataset, views=self.views, limit=self.n_batches)
 
 
-class MixtureEM(keras.callbacks.Callback):
+class MixtureEM(EpochViews, keras.callbacks.Callback):
     """At the start of every joint epoch after the first, one tied EM step (eqs. A1–A2).
 
     Args:
@@ -235,14 +242,7 @@ class MixtureEM(keras.callbacks.Callback):
         prior = self.model.prior
         if epoch <= self.at_epoch or not prior.is_initialized:
             return  # at T_γ the mixture was just initialised
-        zv, log_var_v = views_of_epoch(
-            self.model,
-            self.tied,
-            dataset=self.dataset,
-            n_batches=self.n_batches,
-            views=self.views,
-            epoch=epoch,
-        )
+        zv, log_var_v = self.views_of_epoch(epoch)
         current = prior.mixture()
         var = current.get("covariance", current["var"])
         gamma, pi, mu, var = em_step(zv, log_var_v, pi=current["pi"], mu=current["mu"], var=var)
@@ -264,6 +264,7 @@ class MixtureEM(keras.callbacks.Callback):
 
 
 __all__ = [
+    "EpochViews",
     "MixtureEM",
     "TeacherSnapshot",
     "em_step",
@@ -272,5 +273,4 @@ __all__ = [
     "respawn",
     "sklearn_layout",
     "tied_init",
-    "views_of_epoch",
 ]
