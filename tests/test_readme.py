@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -21,6 +23,7 @@ def test_quick_start_is_two_commands_and_ci_runs_the_test_one():
     assert tests in ci
 
 
+@pytest.mark.slow
 def test_the_notebook_example_runs(tmp_path, monkeypatch):
     text = (ROOT / "README.md").read_text()
     block = re.search(r"<!-- readme-example.*?```python\n(.*?)```", text, re.S)

@@ -71,6 +71,7 @@ def test_the_scikit_learn_checks_that_apply_to_an_image_clusterer():
         est.predict(np.zeros((2, 16, 16)))
 
 
+@pytest.mark.slow
 def test_fit_and_predict_equal_the_command_lines_clusters(fitted, images, tmp_path):
     assert fitted.labels_.shape == (80,) and fitted.n_clusters_ == 3
     assert len(fitted.history_) == 4 and "reconstruction" in fitted.history_.colnames
@@ -84,6 +85,7 @@ def test_fit_and_predict_equal_the_command_lines_clusters(fitted, images, tmp_pa
     np.testing.assert_allclose(table["gamma"], fitted.predict_proba(images), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_sample_save_and_load(fitted, images, tmp_path):
     drawn, components = fitted.sample(5, component=1, seed=2)
     assert drawn.shape == (5, 16, 16, 1) and (components == 1).all()
@@ -95,6 +97,7 @@ def test_sample_save_and_load(fitted, images, tmp_path):
     assert main(["embed", str(saved), "--out", str(tmp_path / "e.csv"), "--quiet"]) == 0
 
 
+@pytest.mark.slow
 def test_score_samples_ranks_injected_artefacts_as_the_most_anomalous(tiny_run, tiny_run_config):
     est = Clusterer.load(tiny_run)
     size = tiny_run_config.data.image_size
@@ -154,6 +157,7 @@ def test_score_is_the_mean_log_likelihood(fitted, images):
     assert fitted.score(images[:20], samples=4, seed=3) == pytest.approx(float(samples.mean()))
 
 
+@pytest.mark.slow
 def test_a_temporary_run_directory_goes_with_the_estimator(images):
     import gc
 
@@ -165,6 +169,7 @@ def test_a_temporary_run_directory_goes_with_the_estimator(images):
     assert not run.exists()
 
 
+@pytest.mark.slow
 def test_importing_the_api_prints_no_tensorflow_line():
     import subprocess
     import sys

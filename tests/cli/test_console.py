@@ -39,6 +39,7 @@ def test_native_log_lines_are_recognised():
         ["pick-k", "{x}"],
     ],
 )
+@pytest.mark.slow
 def test_a_missing_input_fails_before_tensorflow_loads(tmp_path, command):
     missing = str(tmp_path / "does-not-exist")
     probe = (

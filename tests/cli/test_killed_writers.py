@@ -74,6 +74,7 @@ CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_next_run_removes_what_a_killed_one_left(inputs, tmp_path, case, capsys):
     template, name = CASES[case]

@@ -55,6 +55,7 @@ def tables(tiny_model_file, catalogue, tmp_path_factory):
     }
 
 
+@pytest.mark.slow
 def test_merged_csv_parts_are_the_one_machine_table(tables, tmp_path):
     parts, whole = tables[".csv"], tables["whole.csv"]
     cards = [csv_cards(path) for path in parts]

@@ -90,6 +90,7 @@ def catalogue(tiny_run, tmp_path_factory):
     return root / "catalogue.csv", rows
 
 
+@pytest.mark.slow
 def test_by_sky_position_in_another_data_set_indexed_by_embed(tiny_run, catalogue, tmp_path):
     path, rows = catalogue
     table_path = tmp_path / "embedded.fits"
@@ -130,6 +131,7 @@ def test_by_sky_position_in_another_data_set_indexed_by_embed(tiny_run, catalogu
     assert not (index_dir(RunDirectory(tiny_run), name) / "objects.fits").exists()
 
 
+@pytest.mark.slow
 def test_a_changed_data_set_or_model_makes_the_index_stale(tiny_run, catalogue, tmp_path):
     path, _ = catalogue
     argv = [

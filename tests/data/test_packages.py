@@ -34,6 +34,7 @@ def test_the_framework_free_subpackages_import_no_tensorflow():
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_a_pipeline_module_does_import_tensorflow():
     """The check above would see TensorFlow: the shard pipelines load it."""
     code = "import sys, astrovader.data.pipelines.shards; print('tensorflow' in sys.modules)"

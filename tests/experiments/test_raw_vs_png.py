@@ -12,6 +12,7 @@ def bench(load_benchmark):
     return load_benchmark("raw_vs_png")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["builtin", "galsim"])
 def test_both_readings_hold_every_galaxy_with_its_label(bench, engine, tmp_path):
     if engine not in bench.engines():

@@ -57,6 +57,7 @@ def test_more_draws_tighten_the_bound_on_average(model):
     assert iwae > elbo
 
 
+@pytest.mark.slow
 def test_the_decoder_densities_are_normalised_at_the_trained_temperature():
     """∫ p(x | z) dx = 1 over a pixel, for MSE (x ∈ ℝ) and BCE (x ∈ [0, 1]), any w and x̂."""
     from scipy.integrate import quad

@@ -41,12 +41,14 @@ def test_each_check_fires_on_its_failure_and_not_on_healthy_values():
     assert diagnostics.early_floor(load_config("astrovader/presets/quickstart.toml")) is None
 
 
+@pytest.mark.slow
 def test_a_collapse_at_the_initialisation_stops_the_run(tmp_path, tiny_config):
     config = tiny_config(schedule=SCHEDULE, **COLLAPSING)
     with pytest.raises(CollapseError, match=r"collapsed embedding.*model\.l2.*--force"):
         fit_run(config, tmp_path / "run", verbose=0)
 
 
+@pytest.mark.slow
 def test_force_trains_on_and_the_warning_reaches_the_run_and_the_report(
     tmp_path, capsys, tiny_config
 ):
@@ -63,6 +65,7 @@ def test_force_trains_on_and_the_warning_reaches_the_run_and_the_report(
     assert "Warnings from training" in page and "collapsed embedding" in page
 
 
+@pytest.mark.slow
 def test_the_cli_names_a_collapse_in_one_line(tmp_path, cli_error, tiny_config):
     config = tiny_config(schedule=SCHEDULE, **COLLAPSING)
     config.save(tmp_path / "c.toml")

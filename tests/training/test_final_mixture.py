@@ -60,6 +60,7 @@ def test_a_learned_mixture_at_the_optimum_is_kept_when_diagonal_is_asked():
     assert all(len(np.unique(found[labels == c])) == 1 for c in range(3))
 
 
+@pytest.mark.slow
 def test_a_model_rebuilt_with_a_full_prior_keeps_its_network():
     keras.utils.set_random_seed(0)
     model = AstroVaDEr(

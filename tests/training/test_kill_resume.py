@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from astrovader.model.loading import load_model
 from astrovader.training.history import read_history
@@ -76,6 +77,7 @@ def kill_when(process: subprocess.Popen, ready, run: Path, limit: float = 300.0)
     process.wait()
 
 
+@pytest.mark.slow
 def test_killed_four_times_the_resumed_run_equals_an_uninterrupted_one(tmp_path, tiny_config):
     reference, run = tmp_path / "reference", tmp_path / "run"
     sets = tiny_config.sets(**SHORT)

@@ -123,6 +123,7 @@ def test_respawn_reseeds_an_empty_component_by_splitting_the_largest():
     assert none == 0
 
 
+@pytest.mark.slow
 def test_optimizer_reset_zeroes_adams_moments_and_step_count():
     model = _model()
     model.fit(X, epochs=1, batch_size=12, verbose=0)

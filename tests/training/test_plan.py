@@ -58,6 +58,7 @@ def test_a_plan_refuses_an_existing_run_and_a_missing_one(tmp_path, tiny_config)
         plan_run(None, tmp_path / "nothing", resume=True)
 
 
+@pytest.mark.slow
 def test_a_finished_run_is_planned_without_reading_and_left_as_it_is(tiny_run, monkeypatch):
     from astrovader.training import plan as planning
 

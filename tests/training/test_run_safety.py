@@ -17,6 +17,7 @@ from astrovader.errors import AstrovaderError
 from astrovader.training.run import fit_run
 
 
+@pytest.mark.slow
 def test_a_second_writer_is_refused_naming_the_holder(tmp_path, cli_error, tiny_config):
     run = tmp_path / "run"
     with directory_lock(run):
@@ -26,6 +27,7 @@ def test_a_second_writer_is_refused_naming_the_holder(tmp_path, cli_error, tiny_
     assert not (run / ".astrovader.lock").exists()
 
 
+@pytest.mark.slow
 def test_a_run_killed_before_its_first_checkpoint_resumes_from_the_start(
     tmp_path, cli_error, tiny_config
 ):
@@ -50,6 +52,7 @@ def _copy(run: Path, to: Path) -> Path:
     return to
 
 
+@pytest.mark.slow
 def test_an_edited_configuration_is_named_before_resuming(finished, tmp_path, cli_error):
     run = _copy(finished, tmp_path / "run")
     text = (run / "config.toml").read_text().replace("n_clusters = 2", "n_clusters = 4")
@@ -58,6 +61,7 @@ def test_an_edited_configuration_is_named_before_resuming(finished, tmp_path, cl
     assert "config.toml: model.n_clusters = 4 differs from the checkpoint's 2" in line
 
 
+@pytest.mark.slow
 def test_a_damaged_or_foreign_checkpoint_is_one_line(finished, tmp_path, cli_error, tiny_config):
     run = _copy(finished, tmp_path / "damaged")
     (run / "model.keras").unlink()  # killed before the end: resuming reads the checkpoint
@@ -72,6 +76,7 @@ def test_a_damaged_or_foreign_checkpoint_is_one_line(finished, tmp_path, cli_err
     assert "last.weights.h5: does not fit the model of this run's config.toml" in line
 
 
+@pytest.mark.slow
 def test_a_file_name_that_is_not_utf8_is_carried_escaped(tmp_path, tiny_config):
     data = tmp_path / "data"
     data.mkdir()
@@ -96,6 +101,7 @@ def _small_disk(path: Path, size: str):
     return done.returncode == 0
 
 
+@pytest.mark.slow
 def test_a_full_disk_stops_with_one_line_and_keeps_the_last_checkpoint(
     tmp_path, cli_error, monkeypatch, tiny_config
 ):
@@ -117,6 +123,7 @@ def test_a_full_disk_stops_with_one_line_and_keeps_the_last_checkpoint(
         subprocess.run(["umount", str(disk)], capture_output=True, check=False)
 
 
+@pytest.mark.slow
 def test_the_disk_filling_up_mid_run_keeps_the_last_good_checkpoint(
     tmp_path, monkeypatch, tiny_config
 ):
