@@ -74,7 +74,7 @@ def test_a_long_command_writes_no_verify_warning_and_the_readme_names_every_key(
     assert header["COMMAND"] == command
     assert "COMMAND: command that wrote the file" in str(header["COMMENT"])
     structural = {"SIMPLE", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "NAXIS3", "EXTEND", "COMMENT"}
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     generate_help = build_parser()._subparsers._group_actions[0].choices["generate"].description
     for key in set(header) - structural:
         assert key in readme and key in generate_help, key

@@ -16,7 +16,7 @@ from astrovader.config import (
 )
 from astrovader.errors import ConfigError, InputError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_paper_file_is_the_paper_method_with_every_new_option_off():
