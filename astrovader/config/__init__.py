@@ -64,6 +64,7 @@ _EXPORTS = {
     "STRETCHES": "rules",
     "ScalingConfig": "sections",
     "ScheduleConfig": "sections",
+    "StampGeometry": "sections",
     "TrainingConfig": "sections",
     "UPSAMPLING": "rules",
     "UPSAMPLINGS": "rules",

@@ -18,13 +18,44 @@ __all__ = [
     "PickKConfig",
     "ScalingConfig",
     "ScheduleConfig",
+    "StampGeometry",
     "TrainingConfig",
     "pixel_factor",
 ]
 
 
 @dataclasses.dataclass(frozen=True)
-class DataConfig:
+class StampGeometry:
+    """How one stamp is cut and bounded before it is decoded.
+
+    The geometry keys of ``[data]`` (:class:`DataConfig`), which the readers' options
+    (:class:`~astrovader.data.images.options.ReadOptions`) hold too.
+    """
+
+    crop: int = 0
+    crop_arcsec: float = 0.0
+    pixel_scale: float = 0.0
+    band_axis: str = "auto"
+    max_pixels: int = 2**26
+    max_bytes: int = 2**27
+
+
+@dataclasses.dataclass(frozen=True)
+class _DataInputs:
+    """The keys of ``[data]`` before its geometry (the order of the TOML section)."""
+
+    image_size: int = 128
+    bands: int = 1
+    flips: bool = True
+    validation_fraction: float = 0.03
+    path: str = ""
+    synthetic_count: int = 2000
+    strict: bool = False
+    nan_pixels: str = "error"
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig(StampGeometry, _DataInputs):
     """Input images (method §1).
 
     ``path`` is a folder of images, one image, a ``.npy`` array, TFRecord shards
@@ -48,20 +79,6 @@ class DataConfig:
     :mod:`astrovader.data.images.neighbours`).
     """
 
-    image_size: int = 128
-    bands: int = 1
-    flips: bool = True
-    validation_fraction: float = 0.03
-    path: str = ""
-    synthetic_count: int = 2000
-    strict: bool = False
-    nan_pixels: str = "error"
-    crop: int = 0
-    crop_arcsec: float = 0.0
-    pixel_scale: float = 0.0
-    band_axis: str = "auto"
-    max_pixels: int = 2**26
-    max_bytes: int = 2**27
     image_arcsec: float = 0.0
     mask_neighbours: bool = False
 

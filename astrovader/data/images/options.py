@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from astrovader.config.rules import BANDS, NAN_PIXELS_RULE, POSITIVE_INT, SECTION_RULES
-from astrovader.config.sections import CatalogConfig, ScalingConfig
+from astrovader.config.sections import CatalogConfig, ScalingConfig, StampGeometry
 from astrovader.errors import InputError
 
 __all__ = ["ReadOptions"]
@@ -21,7 +21,18 @@ SAVED = ("scaling", "crop", "crop_arcsec", "pixel_scale", "band_axis", "catalog"
 
 
 @dataclasses.dataclass(frozen=True)
-class ReadOptions:
+class _ReadInputs:
+    """The options before the geometry (the order of :class:`ReadOptions`' arguments)."""
+
+    bands: int = 1
+    size: int = 128
+    nan_pixels: str = "error"
+    strict: bool = False
+    scaling: ScalingConfig = dataclasses.field(default_factory=ScalingConfig)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadOptions(StampGeometry, _ReadInputs):
     """How every stamp is decoded (see :mod:`astrovader.data.images.readers`).
 
     Attributes:
@@ -40,17 +51,6 @@ class ReadOptions:
         mask_neighbours: Replace every source but the central one by sky noise.
     """
 
-    bands: int = 1
-    size: int = 128
-    nan_pixels: str = "error"
-    strict: bool = False
-    scaling: ScalingConfig = dataclasses.field(default_factory=ScalingConfig)
-    crop: int = 0
-    crop_arcsec: float = 0.0
-    pixel_scale: float = 0.0
-    band_axis: str = "auto"
-    max_pixels: int = 2**26
-    max_bytes: int = 2**27
     catalog: CatalogConfig = dataclasses.field(default_factory=CatalogConfig)
     mask_neighbours: bool = False
 
