@@ -242,3 +242,22 @@ def test_the_readme_imports_only_exported_names():
         exported = set(__import__(node.module, fromlist=["__all__"]).__all__)
         names = {a.name for a in node.names}
         assert names <= exported, f"README imports {names - exported} from {node.module}"
+
+
+def test_arguments_past_the_first_two_are_keyword_only():
+    """Public functions and methods with more than three parameters take the rest by keyword."""
+    found = []
+    for name, path in public_modules().items():
+        for node in ast.parse(path.read_text()).body:
+            functions = [node] if isinstance(node, ast.FunctionDef) else []
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                functions = [m for m in node.body if isinstance(m, ast.FunctionDef)]
+            for fn in functions:
+                if fn.name.startswith("_") and fn.name != "__init__":
+                    continue
+                args = fn.args
+                positional = [a.arg for a in args.posonlyargs + args.args]
+                positional = [a for a in positional if a not in ("self", "cls")]
+                if len(positional) + len(args.kwonlyargs) > 3 and len(positional) > 2:
+                    found.append(f"{name}.{fn.name}({', '.join(positional)}, …)")
+    assert found == [], found

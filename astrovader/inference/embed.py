@@ -99,7 +99,7 @@ def embed_to_table(
         return write_embedding(
             model,
             stream,
-            out,
+            out=out,
             batch_size=batch_size,
             likelihood_samples=likelihood_samples,
             progress=progress,

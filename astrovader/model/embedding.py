@@ -21,8 +21,8 @@ DECODES_PER_PASS = 8 * 180
 def write_embedding(
     model,
     stream,
-    out,
     *,
+    out,
     batch_size: int = 180,
     chunk: int | None = None,
     likelihood_samples: int = 0,

@@ -203,7 +203,7 @@ def _write_clusters(session: Session) -> None:
     write_embedding(
         model,
         session.plan.stream(model.read_options()),
-        session.out.clusters_path,
+        out=session.out.clusters_path,
         batch_size=session.inputs.batch_size,
         chunk=None if images is None else len(images),
         likelihood_samples=SAMPLES,

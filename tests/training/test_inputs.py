@@ -73,9 +73,8 @@ def test_clusters_of_shards_are_streamed_for_every_record(data, tmp_path):
     model.prior.set_mixture([0.5, 0.5], [[0.0, 0.0], [0.01, 0.0]], var=np.full((2, 2), 0.01))
     plan = plan_run(_config(data / "shards"), tmp_path / "run")
     assert plan.kind == "shards" and plan.images is None
-    write_embedding(
-        model, plan.stream(model.read_options()), tmp_path / "clusters.csv", batch_size=8
-    )
+    stream = plan.stream(model.read_options())
+    write_embedding(model, stream, out=tmp_path / "clusters.csv", batch_size=8)
     table = read_clusters(tmp_path / "clusters.csv")
     assert list(table["id"]) == [f"{i:06d}" for i in range(N)]
     x = np.load(data / "cube.npy")[..., None].astype("float32") / 255
