@@ -428,7 +428,6 @@ def main(argv=None) -> int:
         )
         sets = {
             "synthetic": lambda: synthetic_set(100, 16),
-            "digits": lambda: digits_set(100, 16),
             "gs_survey": lambda: family_set("gs_survey", 60, size=16),
         }
         seeds = [0]
