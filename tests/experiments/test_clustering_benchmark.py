@@ -1,4 +1,4 @@
-"""The clustering benchmark runs end to end in its tiny mode (two sets of 60–100 images, 3 epochs)."""
+"""The clustering benchmark runs end to end in its tiny mode (two sets, 60–100 images each)."""
 
 import csv
 import importlib.util
