@@ -106,6 +106,7 @@ _EXPORTS = {
     "tsne_map": "clustering",
     "tsne_points": "clustering",
     "two_opt": "route",
+    "write_neighbours": "neighbours_sheet",
     "write_page": "html",
     "write_table": "tables",
 }

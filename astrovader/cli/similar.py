@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     _check(args)
     from astropy.table import Table
 
+    from astrovader.analysis.neighbours_sheet import write_neighbours
     from astrovader.inference import similar
 
     search = similar.open_search(
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         query = similar.by_sky(search, args.ra, dec=args.dec, radius=args.radius)
     columns = similar.neighbours(search, query, args.n)
     out = Path(args.out) if args.out else Path(args.run_dir) / "similar" / query.slug
-    written = similar.write_results(search, query, columns=columns, out=out)
+    written = write_neighbours(search, query, columns=columns, out=out)
     index = search.index.index
     say(
         f"astrovader similar: the {len(columns['id'])} objects nearest to {query.label} in μ̃ "

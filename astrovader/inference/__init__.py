@@ -25,7 +25,6 @@ _EXPORTS = {
     "open_search": "similar",
     "provenance_cards": "embed",
     "weights_digest": "embed",
-    "write_results": "similar",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-from astrovader._io import directory_lock, remove_stale
 from astrovader.data.images.options import ReadOptions
 from astrovader.errors import AstrovaderError
 from astrovader.training.run_index import (
@@ -42,7 +41,6 @@ __all__ = [
     "by_sky",
     "neighbours",
     "open_search",
-    "write_results",
 ]
 
 log = logging.getLogger(__name__)
@@ -262,28 +260,3 @@ def neighbours(search: Search, query: Query, n: int = 20) -> dict[str, np.ndarra
         "gamma_max": objects.gamma_max[rows],
         "log_likelihood": objects.score[rows],
     }
-
-
-def write_results(search: Search, query: Query, *, columns: dict, out) -> list[Path]:
-    """``OUT/neighbours.{csv,fits}`` and the thumbnail sheet ``OUT/neighbours.{png,pdf}``."""
-    out = Path(out)
-    with directory_lock(out):
-        remove_stale(out)
-        return _write_results(search, query, columns, out)
-
-
-def _write_results(search: Search, query: Query, columns: dict, out: Path) -> list[Path]:
-    from astrovader.analysis.figures import thumbnail_sheet
-    from astrovader.analysis.tables import write_table
-
-    paths = write_table(columns, out / "neighbours")
-    image = query.image
-    if image is None:
-        image = search.images([search.index.objects.ids[query.row]])[0]
-    images = np.concatenate([image[None], search.images(columns["id"])])
-    captions = ["query\n" + query.label.split(" (")[0][:24]] + [
-        f"{rank}. {name[:18]}\nd = {d:.3g}"
-        for rank, name, d in zip(columns["rank"], columns["id"], columns["distance"], strict=True)
-    ]
-    title = f"Nearest to {query.label} in μ̃ (Euclidean)"
-    return paths + thumbnail_sheet(images, captions, stem=out / "neighbours", title=title)
