@@ -29,9 +29,11 @@ LAYERS = {
     "astrovader.data": 2.3,  # sources, prepare, latent_index and the package's lazy names
     "astrovader.model": 3,
     "astrovader.training": 4,
-    "astrovader.inference": 5,
-    "astrovader.selection": 5,
-    "astrovader.analysis": 5,
+    # inference, then the analyses (the explorer opens a similarity search), then the
+    # searches (a trial scores its clusters with the analysis metrics).
+    "astrovader.inference": 5.0,
+    "astrovader.analysis": 5.1,
+    "astrovader.selection": 5.2,
     "astrovader.api": 6,
     "astrovader.cli": 7,
     "astrovader.__main__": 8,
