@@ -20,14 +20,7 @@ from PIL import Image
 
 from astrovader.data.images import fits as fits_stamps
 from astrovader.data.images._png16 import decode_png16, needs_png16, png_header
-from astrovader.data.images.files import (
-    IMAGE_SUFFIXES,
-    check_file,
-    data_kind,
-    image_suffix,
-    is_fits,
-    one_line,
-)
+from astrovader.data.images.files import IMAGE_SUFFIXES, check_file, image_suffix, is_fits, one_line
 from astrovader.data.images.files import read_bytes as _read_bytes
 from astrovader.data.images.scaling import scale
 from astrovader.errors import InputError, warn
@@ -361,7 +354,7 @@ def decode_stamp(
     """
     path, where = Path(stamp.path), where_of(stamp)
     check_file(path, str(path))
-    if data_kind(path) == "array":
+    if path.suffix.lower() == ".npy":
         values = _npy_row(path, stamp.hdu or 0, where, options)
         if values.dtype.kind in "ui":
             pixels, bad = values / float(np.iinfo(values.dtype).max), 0
