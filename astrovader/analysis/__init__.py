@@ -39,6 +39,7 @@ _EXPORTS = {
     "TRIVIAL_SKILL": "morphology",
     "anomaly_section": "anomaly",
     "check_explorer_options": "explorer",
+    "least_typical": "explorer",
     "check_options": "report",
     "check_run": "inputs",
     "clustering_accuracy": "metrics",

@@ -7,19 +7,23 @@ catalogue column; pan, zoom, box and lasso selection; at high zoom the galaxies'
 thumbnails drawn in place. Hovering shows an object's thumbnail, id, RA/Dec,
 cluster, max γ and anomaly score; clicking shows it, its reconstruction and its
 nearest neighbours (precomputed from the run's index); a cluster filter, the least
-likely objects, and the selection exported as a CSV of ids. Thumbnails and
+typical objects (the lowest anomaly scores, method §7b: artefacts first) as a gallery
+above the map and a list beside it, and the selection exported as a CSV of ids. Thumbnails and
 reconstructions are packed in a few JPEG sprite sheets (:mod:`sprites`) embedded in
 the page. Small ``CustomJS`` callbacks do the rest.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import html
+import io
 import logging
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from astrovader._io import directory_lock, remove_stale, write_text_atomic
 from astrovader._progress import progress_bar
@@ -32,6 +36,7 @@ __all__ = [
     "ExplorerOptions",
     "Mapped",
     "check_explorer_options",
+    "least_typical",
     "make_explorer",
     "map_points",
 ]
@@ -55,7 +60,7 @@ class ExplorerOptions:
             (``umap-learn``).
         max_points: At most this many objects on the map (a seeded random subsample).
         neighbours: Nearest neighbours shown for a clicked object.
-        listed: Least likely objects listed.
+        listed: Least typical objects (lowest anomaly score) listed and shown in the gallery.
         tile: Side of a thumbnail in pixels (smaller images keep their size).
         seed: Seed of the subsample and the map.
         batch_size: Images per batch when reading and decoding.
@@ -367,6 +372,8 @@ ol.neighbours { list-style: none; padding: 0; display: grid;
 ol.neighbours span { display: block; overflow-wrap: anywhere; }
 #status { font-size: 0.85em; color: #555; min-height: 1.2em; }
 h3 { font-size: 0.95em; margin: 0.8em 0 0.3em; }
+.gallery { display: flex; flex-wrap: wrap; gap: 6px; margin-bottom: 1em; }
+.gallery figure { margin: 0; width: 70px; font-size: 0.65em; overflow-wrap: anywhere; }
 """
 
 
@@ -454,8 +461,7 @@ def _document(mapped: Mapped, images, recons, options, title, notes):
     boxes.js_on_change("active", redraw)
     export = Button(label="Export selection as CSV of ids", name="export")
     export.js_on_event("button_click", CustomJS(args=args, code=HELPERS + EXPORT))
-    order = np.argsort(np.where(data["score"] == -1e300, np.inf, data["score"]), kind="stable")
-    order = order[: options.listed]
+    order = least_typical(data["score"], options.listed)
     least = ColumnDataSource(
         {
             "rank": np.arange(1, len(order) + 1),
@@ -478,14 +484,44 @@ def _document(mapped: Mapped, images, recons, options, title, notes):
             TableColumn(field="rank", title="#", width=30),
             TableColumn(field="id", title="id"),
             TableColumn(field="cluster", title="cluster", width=50),
-            TableColumn(field="score", title="log p̂(x)", width=80),
+            TableColumn(field="score", title="anomaly (bits)", width=90),
         ],
     )
     controls = column(colour, boxes, export, table, name="controls")
-    return plot, controls, notes
+    return plot, controls, notes, _gallery(order, data, images)
 
 
-def _page(plot, controls, title: str, notes: list[str]) -> str:
+def least_typical(score: np.ndarray, n: int) -> np.ndarray:
+    """The rows of the ``n`` lowest anomaly scores, lowest first (unknown scores, −1e300, last)."""
+    return np.argsort(np.where(score == -1e300, np.inf, score), kind="stable")[:n]
+
+
+def _gallery(order, data, images) -> str:
+    """The least typical objects as a row of thumbnails (PNG ``data:`` URLs), lowest first."""
+    shown = [i for i in order if data["score"][i] != -1e300]
+    if not shown:
+        return ""
+    cards = []
+    for i in shown:
+        tile = images.tile_of(int(i))
+        picture = Image.fromarray(tile[..., 0] if tile.shape[-1] == 1 else tile)
+        buffer = io.BytesIO()
+        picture.save(buffer, format="PNG")
+        url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+        name = html.escape(str(data["id"][i]))
+        cards.append(
+            f'<figure data-index="{int(i)}" data-id="{name}"><img class="thumb" width="64" '
+            f'height="64" alt="{name}" src="{url}"><figcaption>{name}<br>'
+            f"{data['score'][i]:.0f} bits</figcaption></figure>"
+        )
+    return (
+        '<div id="least-typical"><h3>Least typical objects (lowest anomaly score first: '
+        "artefacts and rare objects)</h3>"
+        f'<div class="gallery">{"".join(cards)}</div></div>'
+    )
+
+
+def _page(plot, controls, title: str, notes: list[str], gallery: str = "") -> str:
     from bokeh.embed import components
     from bokeh.resources import INLINE
 
@@ -499,6 +535,7 @@ def _page(plot, controls, title: str, notes: list[str]) -> str:
 </head><body>
 <h1>{html.escape(title)}</h1>
 {text}
+{gallery}
 <div id="layout"><div id="map">{map_div}</div>
 <div id="side"><div id="hover"><p>Hover over a point to see the object.</p></div>
 <div id="detail"><p>Click a point: the object, its reconstruction and its nearest
@@ -544,9 +581,9 @@ def make_explorer(
         "Scroll to zoom; at high zoom the galaxies are drawn in place.",
     ]
     caption = f"{method} of μ̃, {shown} objects"
-    plot, controls, notes = _document(mapped, images, recons, options, caption, notes)
+    plot, controls, notes, gallery = _document(mapped, images, recons, options, caption, notes)
     page = Path(out) / "index.html"
     with directory_lock(out):
         remove_stale(out, recursive=False)
-        write_text_atomic(page, _page(plot, controls, title, notes))
+        write_text_atomic(page, _page(plot, controls, title, notes, gallery))
     return page

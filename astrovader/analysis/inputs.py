@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from astrovader.config import Config
+from astrovader.data.tables.clusters import SCORES
 from astrovader.errors import AstrovaderError, InputError
 from astrovader.training.rundir import RunDirectory
 
@@ -31,9 +32,10 @@ class ReportInputs:
         class_names: Names of the true classes (index order) or None.
         notes: Where the data, γ and labels came from (for the page).
         columns: Catalogue columns of the objects (``ra``, ``dec``, extras).
-        scores: (N,) anomaly scores log p̂(x) from ``clusters.csv`` (S =
-            :data:`~astrovader.model.likelihood.SAMPLES`, seed 0), or None
-            when they must be computed.
+        scores: (N, 2) log p̂(x) and the anomaly score s(x) from ``clusters.csv``
+            (:data:`~astrovader.data.tables.clusters.SCORES`; S =
+            :data:`~astrovader.model.likelihood.SAMPLES`, seed 0), or None when they
+            must be computed.
     """
 
     config: Config
@@ -146,8 +148,8 @@ def load_inputs(
         rows = np.array([order[name] for name in ids])
         gamma, z = clusters["gamma"][rows], clusters["z"][rows]
         notes.append("γ and z: the run's clusters.csv")
-        if "log_likelihood" in clusters:
-            scores = np.asarray(clusters["log_likelihood"], float)[rows]
+        if all(name in clusters for name in SCORES):
+            scores = np.stack([np.asarray(clusters[name], float)[rows] for name in SCORES], 1)
     else:
         gamma, z = model.embed(imageset.images, config.training.batch_size)
         notes.append("γ and z: computed with the run's model")

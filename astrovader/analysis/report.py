@@ -233,6 +233,7 @@ def make_report(
     morph = morphological_components(ctx)
     steps = {
         "warnings": lambda: _warnings(run),
+        "anomaly score": lambda: anomaly_section(ctx),
         "losses": lambda: _losses(ctx),
         "reconstructions": lambda: gallery.reconstructions(ctx),
         "occupancy": lambda: clustering.occupancy_section(ctx, silhouette),
@@ -245,7 +246,6 @@ def make_report(
         "metrics and t-SNE": lambda: clustering.scores(ctx, silhouette),
         "Galaxy Zoo": lambda: None if catalogue is None else clustering.galaxy_zoo(ctx, catalogue),
         "morphology": lambda: morphology.section(ctx),
-        "anomaly score": lambda: anomaly_section(ctx),
         "objects table": lambda: _objects(ctx, silhouette),
         "explorer": lambda: _explorer(run, out, data, options) if options.explorer else None,
     }

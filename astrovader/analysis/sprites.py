@@ -65,6 +65,12 @@ class SpriteSheets:
             self.sheets[sheet][row * t : (row + 1) * t, column * t : (column + 1) * t] = tile
             self.filled += 1
 
+    def tile_of(self, i: int) -> np.ndarray:
+        """The uint8 tile (tile, tile, B) of object ``i``."""
+        sheet, column, row = (int(v) for v in self.where(i))
+        t = self.tile
+        return self.sheets[sheet][row * t : (row + 1) * t, column * t : (column + 1) * t]
+
     def data_urls(self) -> list[str]:
         """Every sheet as a JPEG ``data:`` URL (the last one cropped to its used rows)."""
         urls = []

@@ -155,7 +155,8 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         """Train on ``X``: an array (N, H, W[, B]), a folder, a ``.npy`` file or a catalogue.
 
         Sets ``run_dir_``, ``model_``, ``labels_``, ``n_clusters_``, ``history_`` (an
-        astropy Table of ``history.csv``) and ``log_likelihood_``; returns ``self``.
+        astropy Table of ``history.csv``), ``log_likelihood_`` and ``anomaly_score_``
+        (the training images' scores in ``clusters.csv``); returns ``self``.
         """
         from astrovader.training.plan import plan_run
         from astrovader.training.run import fit_run
@@ -204,6 +205,7 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self.model_ = directory.model()
         self.labels_ = table["cluster"]
         self.log_likelihood_ = table.get("log_likelihood")
+        self.anomaly_score_ = table.get("anomaly_score")
         self.n_clusters_ = int(self.model_.n_clusters)
         self.history_ = Table.read(directory.history_path, format="ascii.csv")
         return self
@@ -242,7 +244,19 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         return self.model_.embed(images)[1]
 
     def score_samples(self, X, samples: int = 16, seed: int = 0) -> np.ndarray:
-        """The anomaly score log p̂(x) of each image (:mod:`astrovader.model.likelihood`)."""
+        """The anomaly score s(x) of each image, in bits: the lower, the more abnormal.
+
+        log p̂(x) corrected for input complexity (method §7b, eq. A5;
+        :mod:`astrovader.model.complexity`): the model's log-likelihood of the image
+        against a PNG compressor's, so that simple artefacts (blank stamps, bars, lit
+        rows) score low as well as complex ones (noise). The ``anomaly_score`` column
+        of ``clusters.csv``; :meth:`log_likelihood` is log p̂(x) itself.
+        """
+        images = self._images(X)
+        return self.model_.anomaly_score(images, samples, seed=seed)
+
+    def log_likelihood(self, X, samples: int = 16, seed: int = 0) -> np.ndarray:
+        """log p̂(x) of each image in nats (method §7a, eq. A4; :mod:`astrovader.model.likelihood`)."""
         images = self._images(X)
         return self.model_.log_likelihood(images, samples, seed=seed)
 
@@ -276,7 +290,7 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def score(self, X, y=None, *, samples: int = 16, seed: int = 0) -> float:
         """The mean log-likelihood log p̂(x) of the images (scikit-learn's density convention)."""
-        return float(np.mean(self.score_samples(X, samples, seed)))
+        return float(np.mean(self.log_likelihood(X, samples, seed)))
 
     def sample(self, n_samples: int = 1, component=None, seed=None):
         """``(images, components)`` drawn from the mixture prior (the one sampler)."""

@@ -60,8 +60,9 @@ def register(subparsers) -> None:
         type=integer(0, MAX_LIKELIHOOD_SAMPLES),
         default=8,
         metavar="S",
-        help="draws of the anomaly score log_likelihood, an importance-sampled log p(x) "
-        f"(8; S decoder passes per image, at most {MAX_LIKELIHOOD_SAMPLES}; 0: no score column)",
+        help="draws of the scores: log_likelihood, an importance-sampled log p(x), and "
+        "anomaly_score, the same corrected for input complexity in bits (low: anomalous) "
+        f"(8; S decoder passes per image, at most {MAX_LIKELIHOOD_SAMPLES}; 0: no score columns)",
     )
     parser.add_argument(
         "--shard",

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         table[name].format = ".6f"
     for name in ("distance", "gamma_max"):
         table[name].format = ".4g"
-    table["log_likelihood"].format = ".6g"
+    table["anomaly_score"].format = ".6g"
     for line in table.pformat(max_lines=-1, max_width=-1):
         say(line)
     say(f"astrovader similar: wrote {', '.join(str(p) for p in written)}")

@@ -30,6 +30,15 @@ class AugmentConfig:
     ``embed``, the Python API) come from its ``test_views`` flips and quarter turns
     tied the same way (8: the whole dihedral group, so that a flip or a quarter
     turn of an image never moves it to another cluster; 1: the image alone, the paper).
+
+    ``contrast`` weighs the view-agreement term (method §9c, eq. A6): every step encodes
+    a second random view of each image, and NT-Xent at temperature
+    ``contrast_temperature`` makes each view's μ̃ pick its partner out of the batch's
+    other views, so that the latent the mixture clusters keeps what the views share
+    and drops what they vary (pose, brightness, size, noise). The term is on μ̃
+    itself (``contrast_head = 0``) or on a projection of it by a two-layer head of
+    that width, trained with it. Given for 128² grey images and scaled with the
+    pixel count like ``consistency``; 0 is off (the paper).
     """
 
     rotate90: bool = True
@@ -42,10 +51,13 @@ class AugmentConfig:
     consistency: float = 16.0
     tied_views: int = 4
     test_views: int = 8
+    contrast: float = 0.0
+    contrast_temperature: float = 0.2
+    contrast_head: int = 0
 
     @property
-    def active(self) -> bool:
-        """Whether training sees anything but the images (and the paper's flips)."""
+    def draws_views(self) -> bool:
+        """Whether training draws random views (the paper's flips aside)."""
         return (
             self.rotate90
             or self.rotate
@@ -53,7 +65,15 @@ class AugmentConfig:
             or self.zoom > 1
             or self.brightness > 0
             or self.noise > 0
+        )
+
+    @property
+    def active(self) -> bool:
+        """Whether training sees anything but the images (and the paper's flips)."""
+        return (
+            self.draws_views
             or self.consistency > 0
+            or self.contrast > 0
             or self.tied_views > 1
             or self.test_views > 1
         )
@@ -107,6 +127,9 @@ PAPER_METHOD: dict[str, dict] = {
         "consistency": 0.0,
         "tied_views": 1,
         "test_views": 1,
+        "contrast": 0.0,
+        "contrast_temperature": 0.2,
+        "contrast_head": 0,
     },
     "mixture": {
         "update": "gradient",

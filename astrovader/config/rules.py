@@ -192,6 +192,9 @@ AUGMENT_RANGES = {
     "brightness": between(0, 0.9),
     "noise": between(0, 1),
     "consistency": between(0, 1000),
+    "contrast": between(0, 1000),
+    "contrast_temperature": above(0, 10),
+    "contrast_head": count(0, 4096),
 }
 
 
@@ -382,6 +385,13 @@ def validate(config) -> None:
             f"{len(bands)} (the bands {', '.join(bands)}) or 1 (their mean)",
         )
 
+    a = config.augment
+    if a.contrast > 0 and not a.draws_views:
+        _refuse(
+            "augment.contrast",
+            a.contrast,
+            "0 without random views (set augment.rotate, shift, zoom, brightness or noise)",
+        )
     m = config.mixture
     if not full_covariance_allowed(m.covariance, m.update):
         _refuse("mixture.covariance", m.covariance, '"diag" with mixture.update = "gradient"')

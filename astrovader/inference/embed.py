@@ -56,7 +56,7 @@ def embed_to_table(
     likelihood_samples: int = 0,
     part: Part | None = None,
 ) -> int:
-    """Write ``id, [catalogue columns], cluster, γ, z[, log_likelihood]`` of every image.
+    """Write ``id, [catalogue columns], cluster, γ, z[, log_likelihood, anomaly_score]`` of every image.
 
     Memory is bounded by a batch, whatever the size of ``data``. With the min-max
     transform γ depends on the batch it is computed in (method eq. 17), so
@@ -75,8 +75,9 @@ def embed_to_table(
         command: The command line, recorded in a FITS header.
         options: How to read ``data`` (:class:`~astrovader.data.images.options.ReadOptions`;
             default: the model's saved reading).
-        likelihood_samples: Draws S of the anomaly score ``log_likelihood``
-            (:mod:`astrovader.model.likelihood`; S decoder passes per image); 0: no score.
+        likelihood_samples: Draws S of the scores ``log_likelihood``
+            (:mod:`astrovader.model.likelihood`; S decoder passes per image) and
+            ``anomaly_score`` (:mod:`astrovader.model.complexity`); 0: no scores.
             The images of a batch are scored in passes of at most
             :data:`~astrovader.model.embedding.DECODES_PER_PASS` decoded draws, so memory
             does not grow with S.

@@ -245,7 +245,7 @@ def neighbours(search: Search, query: Query, n: int = 20) -> dict[str, np.ndarra
     """The ``n`` nearest objects, the query object itself left out.
 
     Returns:
-        Columns ``rank, id, ra, dec, distance, cluster, gamma_max, log_likelihood``.
+        Columns ``rank, id, ra, dec, distance, cluster, gamma_max, anomaly_score``.
     """
     exclude = None if query.row is None else [query.row]
     distances, rows = search.index.kneighbors(query.z, n, exclude=exclude)
@@ -258,5 +258,5 @@ def neighbours(search: Search, query: Query, n: int = 20) -> dict[str, np.ndarra
         "distance": distances[0],
         "cluster": objects.cluster[rows],
         "gamma_max": objects.gamma_max[rows],
-        "log_likelihood": objects.score[rows],
+        "anomaly_score": objects.score[rows],
     }

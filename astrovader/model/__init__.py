@@ -1,7 +1,9 @@
 """The network, the mixture layers and the AstroVaDEr model (TensorFlow / Keras 3).
 
 Owns everything with weights and the maths it computes: pure ``keras.ops`` probability
-functions (:mod:`.gmm_math`, :mod:`.em`, :mod:`.likelihood`), the custom layers
+functions (:mod:`.gmm_math`, :mod:`.em`, :mod:`.likelihood`, the view-agreement term of
+:mod:`.contrastive`; the anomaly score's complexity
+correction, :mod:`.complexity`, in NumPy), the custom layers
 (:mod:`.reparameterize`, :mod:`.gmm_prior`, :mod:`.cluster_probability`, the random views of
 :mod:`.views`), the encoder and decoder (:mod:`.network`), the model with its training step
 (:mod:`.vade`, :mod:`.steps`, :mod:`.targets`, :mod:`.replicas`), its NumPy inference API
@@ -41,11 +43,14 @@ _EXPORTS = {
     "bottleneck_shape": "network",
     "build_decoder": "network",
     "build_encoder": "network",
+    "build_projection_head": "network",
     "check_component": "sampling",
     "check_model_file": "loading",
     "cluster_costs": "gmm_math",
     "cluster_log_probabilities": "gmm_math",
     "combine": "likelihood",
+    "complexity_bits": "complexity",
+    "complexity_corrected": "complexity",
     "consistency": "em",
     "consistency_loss": "targets",
     "covariance": "em",
@@ -64,6 +69,7 @@ _EXPORTS = {
     "log_gaussian": "gmm_math",
     "log_importance_weights": "likelihood",
     "m_step": "em",
+    "nt_xent": "contrastive",
     "m_step_from_statistics": "em",
     "m_step_statistics": "em",
     "make_views": "views",

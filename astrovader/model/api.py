@@ -7,7 +7,7 @@ import tensorflow as tf
 from keras import ops
 
 from astrovader.config.rules import LIKELIHOOD_SAMPLES
-from astrovader.model import likelihood
+from astrovader.model import complexity, likelihood
 from astrovader.model.sampling import latent_batches
 from astrovader.model.views import dihedral_views
 
@@ -117,7 +117,7 @@ class InferenceMixin:
     def log_likelihood(
         self, x, samples: int = likelihood.SAMPLES, *, seed: int = 0, batch_size: int = 180
     ):
-        """The anomaly score log p̂(x) (N,) of each image, from ``samples`` draws (eq. A4).
+        """log p̂(x) (N,) of each image, from ``samples`` draws (eq. A4).
 
         See :mod:`astrovader.model.likelihood`: the decoder's density is the one
         training weighed (temperature w = the model's final ``gmm_weight``). The
@@ -126,24 +126,79 @@ class InferenceMixin:
         float32 rounding). Each batch is one compiled pass that decodes its S draws
         together.
         """
+        return self._log_likelihoods(x, samples, seed=seed, batch_size=batch_size)[0]
+
+    def anomaly_score(
+        self, x, samples: int = likelihood.SAMPLES, *, seed: int = 0, batch_size: int = 180
+    ):
+        """The anomaly score s(x) (N,) in bits: log p̂(x) corrected for input complexity.
+
+        s(x) = log₂ P̂(x) + L(x) (method eq. A5, :mod:`astrovader.model.complexity`),
+        with P̂ from the same ``samples`` draws as :meth:`log_likelihood` under the
+        calibrated decoder (:meth:`calibrate`; the trained temperature before it) and
+        L(x) the image's PNG length. Low scores flag artefacts, whether they are
+        simple (blank stamps, bars) or complex (noise); higher is more typical.
+        """
+        return self.scores(x, samples, seed=seed, batch_size=batch_size)[:, 1]
+
+    def scores(
+        self, x, samples: int = likelihood.SAMPLES, *, seed: int = 0, batch_size: int = 180
+    ):
+        """log p̂(x) (nats) and s(x) (bits) of each image, an (N, 2) float64 array.
+
+        The columns of a cluster table's scores
+        (:data:`~astrovader.data.tables.clusters.SCORES`): :meth:`log_likelihood`
+        and :meth:`anomaly_score`, from the same draws and decoder passes.
+        """
+        x = np.asarray(x, dtype="float32")
+        log_p, calibrated = self._log_likelihoods(x, samples, seed=seed, batch_size=batch_size)
+        bits = complexity.complexity_bits(x) if x.ndim == 4 else np.zeros(len(x))
+        pixels = int(np.prod(x.shape[1:])) if x.ndim == 4 else 0
+        corrected = complexity.complexity_corrected(calibrated, bits, pixels=pixels)
+        return np.stack([np.asarray(log_p, np.float64), corrected], axis=1)
+
+    def calibrate(self, x, batch_size: int = 180) -> float:
+        """Set and return ``residual_variance``: σ̂², the mean squared residual of x̂(μ̃) on ``x``.
+
+        The anomaly score's decoder (method §7b) is the Gaussian of the variance the
+        model's reconstructions of its training images actually have (the σ-VAE's
+        calibrated decoder, Rybkin et al. 2021), so that it describes a typical image
+        as sharply as the data allow; ``fit`` calls this on the training images
+        before saving the model. Only for ``reconstruction = "mse"``.
+        """
+        x = np.asarray(x, dtype="float32")
+        total, count = 0.0, 0
+        for part in _batches(len(x), batch_size):
+            x_hat = self.decode(self.encode(x[part], batch_size)[0], batch_size)
+            total += float(np.sum(np.square(x_hat.astype(np.float64) - x[part])))
+            count += x_hat.size
+        self.residual_variance = likelihood.calibrated_variance(total, count)
+        return self.residual_variance
+
+    def _log_likelihoods(self, x, samples, *, seed, batch_size):
+        """log p̂(x) at the trained temperature and under the calibrated decoder, (2, N)."""
         samples = LIKELIHOOD_SAMPLES.check("samples", int(samples))
         x = np.asarray(x, dtype="float32")
         rng = np.random.default_rng(seed)
         noise = rng.standard_normal((samples, len(x), self.latent_dim)).astype("float32")
         step = self._compiled(
-            self._likelihood_batch, (None, *x.shape[1:]), (samples, None, self.latent_dim), ()
+            self._likelihood_batch, (None, *x.shape[1:]), (samples, None, self.latent_dim), (2,)
         )
-        weight = tf.constant(likelihood.decoder_weight(self.gmm_weight.numpy()), tf.float32)
+        trained = likelihood.decoder_weight(self.gmm_weight.numpy())
+        weights = tf.constant(
+            [trained, likelihood.calibrated_weight(self.residual_variance, trained)], tf.float32
+        )
         out = [
-            step(tf.constant(x[part]), tf.constant(noise[:, part]), weight).numpy()
+            step(tf.constant(x[part]), tf.constant(noise[:, part]), weights).numpy()
             for part in _batches(len(x), batch_size)
         ]
-        return np.concatenate(out) if out else np.zeros(0, "float32")
+        return np.concatenate(out, axis=1) if out else np.zeros((2, 0), "float32")
 
-    def _likelihood_batch(self, x, noise, weight):
-        """log p̂(x) (n,) of a batch x (n, S, S, B) from its draws' noise (S, n, J), one pass.
+    def _likelihood_batch(self, x, noise, weights):
+        """log p̂(x) (2, n) of a batch x (n, S, S, B) from its draws' noise (S, n, J), one pass.
 
-        ``weight`` is the decoder's temperature w (:mod:`astrovader.model.likelihood`).
+        ``weights`` are two decoder temperatures w (:mod:`astrovader.model.likelihood`),
+        each scored on the same decodings.
         """
         z_mean, z_log_var = (ops.cast(t, "float32") for t in self.encoder(x, training=False))
         draws, n = ops.shape(noise)[0], ops.shape(x)[0]
@@ -152,19 +207,24 @@ class InferenceMixin:
         x_hat = self.decoder(flat, training=False)
         repeat = ops.reshape(ops.tile(x[None], (draws, 1, 1, 1, 1)), ops.shape(x_hat))
         pi, mu, var = self.prior(None)
-        weights = likelihood.log_importance_weights(
-            repeat,
-            x_hat,
-            z=flat,
-            noise=ops.reshape(noise, (-1, self.latent_dim)),
-            z_log_var=ops.reshape(ops.tile(z_log_var[None], (draws, 1, 1)), (-1, self.latent_dim)),
-            pi=pi,
-            mu=mu,
-            var=var,
-            kind=self.reconstruction,
-            weight=weight,
-        )
-        return likelihood.combine(ops.reshape(weights, (draws, n)))
+        out = []
+        for w in (weights[0], weights[1]):
+            log_w = likelihood.log_importance_weights(
+                repeat,
+                x_hat,
+                z=flat,
+                noise=ops.reshape(noise, (-1, self.latent_dim)),
+                z_log_var=ops.reshape(
+                    ops.tile(z_log_var[None], (draws, 1, 1)), (-1, self.latent_dim)
+                ),
+                pi=pi,
+                mu=mu,
+                var=var,
+                kind=self.reconstruction,
+                weight=w,
+            )
+            out.append(likelihood.combine(ops.reshape(log_w, (draws, n))))
+        return ops.stack(out)
 
     def mixture(self) -> dict[str, np.ndarray]:
         """The prior: ``pi`` (K,), ``mu`` (K, J), ``var`` (K, J), scikit-learn's layout."""

@@ -30,7 +30,7 @@ def write_embedding(
     cards=None,
     csv_cards: bool = False,
 ) -> int:
-    """Write ``id, [catalogue columns], cluster, γ, z[, log_likelihood]`` of every image.
+    """Write ``id, [catalogue columns], cluster, γ, z[, log_likelihood, anomaly_score]`` of every image.
 
     Args:
         model: A trained :class:`~astrovader.model.vade.AstroVaDEr`.
@@ -41,12 +41,14 @@ def write_embedding(
             the training batch).
         chunk: Images read from ``stream`` at a time (None: ``batch_size``). Whole
             batches of the model are embedded in order either way; the anomaly score's
-            draws are those of one :meth:`~astrovader.model.api.InferenceMixin.log_likelihood`
+            draws are those of one :meth:`~astrovader.model.api.InferenceMixin.scores`
             call per chunk (images in memory are scored in one chunk, as a whole).
-        likelihood_samples: Draws S of the anomaly score ``log_likelihood``
-            (:mod:`astrovader.model.likelihood`; S decoder passes per image); 0: no
-            score. Images are scored in passes of at most :data:`DECODES_PER_PASS`
-            decoded draws, so memory does not grow with S.
+        likelihood_samples: Draws S of the scores ``log_likelihood``
+            (:mod:`astrovader.model.likelihood`; S decoder passes per image) and
+            ``anomaly_score`` (the same corrected for input complexity,
+            :mod:`astrovader.model.complexity`); 0: no scores. Images are scored in
+            passes of at most :data:`DECODES_PER_PASS` decoded draws, so memory does
+            not grow with S.
         progress: Show a progress bar.
         cards: FITS header cards (provenance).
         csv_cards: Write ``cards`` into a CSV table too (as leading ``#`` lines).
@@ -62,7 +64,7 @@ def write_embedding(
         passes = max(1, min(batch_size, DECODES_PER_PASS // likelihood_samples))
 
         def embed(images):
-            score = model.log_likelihood(images, likelihood_samples, batch_size=passes)
+            score = model.scores(images, likelihood_samples, batch_size=passes)
             return (*model.embed(images, batch_size=batch_size), score)
 
     return write_stream(

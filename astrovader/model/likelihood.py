@@ -31,7 +31,15 @@ from keras import ops
 
 from astrovader.model import gmm_math
 
-__all__ = ["SAMPLES", "combine", "decoder_log_density", "decoder_weight", "log_importance_weights"]
+__all__ = [
+    "SAMPLES",
+    "calibrated_variance",
+    "calibrated_weight",
+    "combine",
+    "decoder_log_density",
+    "decoder_weight",
+    "log_importance_weights",
+]
 
 SAMPLES = 8  # the draws S of fit's clusters.csv, embed and Clusterer.score_samples
 
@@ -40,6 +48,18 @@ def decoder_weight(gmm_weight) -> float:
     """w of the decoder's density: the mixture term's weight at the end of training (1 if 0)."""
     weight = float(gmm_weight)
     return weight if weight > 0 else 1.0
+
+
+def calibrated_variance(squares: float, count: int) -> float | None:
+    """σ̂² = Σ (x − x̂)² / count, floored at (0.5/255)² (8-bit data); None without values."""
+    if count <= 0:
+        return None
+    return max(float(squares) / count, (0.5 / 255) ** 2)
+
+
+def calibrated_weight(residual_variance, trained: float) -> float:
+    """w of the calibrated MSE decoder: 2σ̂² (its variance w/2 is σ̂²); ``trained`` without σ̂²."""
+    return trained if residual_variance is None else 2.0 * float(residual_variance)
 
 
 def _log_normaliser(eta):

@@ -24,6 +24,7 @@ __all__ = [
     "bottleneck_shape",
     "build_decoder",
     "build_encoder",
+    "build_projection_head",
 ]
 
 
@@ -171,3 +172,18 @@ def build_decoder(
             x = layers.UpSampling2D(2, interpolation="bilinear", name=f"Up{block + 1}")(x)
     outputs = _conv(g.bands, 3, "Output", g.l2, activation="relu", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="decoder")
+
+
+def build_projection_head(latent_dim: int, width: int) -> keras.Model:
+    """The view-agreement term's projection of μ̃ (method §9c): Dense(width) → ReLU → Dense(width).
+
+    SimCLR's head: the contrastive loss acts on its output, so the latent beneath it
+    need not discard everything the term would (float32, no L2 penalty).
+
+    Returns:
+        A model mapping (N, J) to (N, width).
+    """
+    inputs = keras.Input((latent_dim,), name="projection_input")
+    x = layers.Dense(width, activation="relu", name="Projection1", dtype="float32")(inputs)
+    outputs = layers.Dense(width, name="Projection2", dtype="float32")(x)
+    return keras.Model(inputs, outputs, name="projection_head")

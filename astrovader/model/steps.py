@@ -14,11 +14,12 @@ from keras import ops
 
 from astrovader.config.rules import uses_tied_targets
 from astrovader.model import gmm_math, replicas
+from astrovader.model.contrastive import nt_xent
 from astrovader.model.targets import consistency_loss, tied_target
 
 __all__ = ["LOSS_TERMS", "TrainingMixin"]
 
-LOSS_TERMS = ("loss", "reconstruction", "kl", "gmm_kl", "consistency")
+LOSS_TERMS = ("loss", "reconstruction", "kl", "gmm_kl", "consistency", "contrast")
 
 
 class TrainingMixin:
@@ -37,9 +38,11 @@ class TrainingMixin:
                 the batch brings them (:func:`~astrovader.model.targets.tied_target`).
 
         Returns:
-            Dict with scalars ``loss``, ``reconstruction``, ``kl``, ``gmm_kl`` and
-            ``consistency``. With views, the network sees a random view of each
-            image and reconstructs its target (method §9).
+            Dict with scalars ``loss``, ``reconstruction``, ``kl``, ``gmm_kl``,
+            ``consistency`` and ``contrast``. With views, the network sees a random
+            view of each image and reconstructs its target (method §9); with the
+            view-agreement term, a second view's μ̃ must agree with the first's
+            (eq. A6; in training steps only).
         """
         view, goal = self._views(x, training)
         z_mean, z_log_var = self.encoder(view, training=training)
@@ -59,8 +62,19 @@ class TrainingMixin:
         agree = ops.zeros_like(kl)
         if self.consistency > 0:
             agree = consistency_loss(log_target, z_mean, z_log_var=z_log_var, pi=pi, mu=mu, var=var)
+        contrast = ops.zeros_like(kl)
+        if self.contrast > 0 and training:
+            second, _ = self._views(x, training)
+            z_second, _ = self.encoder(second, training=training)
+            contrast = nt_xent(
+                self._project(z_mean), self._project(z_second), temperature=self.contrast_temperature
+            )
         total = ops.mean(
-            rec + self.kl_weight * kl + self.gmm_weight * gmm + self.consistency_weight * agree
+            rec
+            + self.kl_weight * kl
+            + self.gmm_weight * gmm
+            + self.consistency_weight * agree
+            + (0.0 if self.contrast_weight is None else self.contrast_weight) * contrast
         )
         if self.losses:
             total = total + ops.cast(ops.sum(self.losses), "float32")
@@ -70,7 +84,13 @@ class TrainingMixin:
             "kl": ops.mean(kl),
             "gmm_kl": ops.mean(gmm),
             "consistency": ops.mean(agree),
+            "contrast": ops.mean(contrast),
         }
+
+    def _project(self, z_mean):
+        """What the view-agreement term compares: μ̃, or its projection by the head."""
+        z_mean = ops.cast(z_mean, "float32")
+        return z_mean if self.projector is None else self.projector(z_mean)
 
     def _views(self, x, training):
         """(view, reconstruction target); the views of a replica are its rows of the global draw."""

@@ -21,7 +21,12 @@ from astrovader.data.images.options import ReadOptions
 from astrovader.model.api import InferenceMixin
 from astrovader.model.cluster_probability import ClusterProbability
 from astrovader.model.gmm_prior import GMMPrior
-from astrovader.model.network import Geometry, build_decoder, build_encoder
+from astrovader.model.network import (
+    Geometry,
+    build_decoder,
+    build_encoder,
+    build_projection_head,
+)
 from astrovader.model.reparameterize import Reparameterize
 from astrovader.model.steps import LOSS_TERMS, TrainingMixin
 from astrovader.model.views import RandomViews, view_settings
@@ -47,6 +52,10 @@ SETTINGS = (
     "consistency",
     "test_views",
     "covariance",
+    "contrast",
+    "contrast_temperature",
+    "contrast_head",
+    "residual_variance",
 )
 
 
@@ -102,6 +111,16 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
             γ and the embedding of :meth:`embed` (1: the image alone, the paper).
         covariance: The prior's covariances, ``"diag"`` (the paper) or ``"full"``
             (set by EM only: ``mixture_update = "em"``).
+        contrast: Whether the step adds the view-agreement term (> 0; its weight is
+            ``contrast_weight``, set by the schedule): NT-Xent between the μ̃ of two
+            random views of each image (method §9c eq. A6; needs ``views``). 0 is off.
+        contrast_temperature: τ of the term.
+        contrast_head: Width of the two-layer projection head the term is computed
+            on (``projection_head``); 0: on μ̃ itself.
+        residual_variance: σ̂², the mean squared residual of the reconstructions of
+            the training images (set by :meth:`calibrate` after training): the
+            variance of the anomaly score's decoder (method §7b); None: the trained
+            temperature's.
         **kwargs: Standard model arguments.
     """
 
@@ -130,6 +149,10 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
         consistency: float = 0.0,
         test_views: int = 1,
         covariance: str = "diag",
+        contrast: float = 0.0,
+        contrast_temperature: float = 0.2,
+        contrast_head: int = 0,
+        residual_variance: float | None = None,
         **kwargs,
     ):
         kwargs.setdefault("name", "astrovader")
@@ -159,6 +182,15 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
         if not full_covariance_allowed(covariance, mixture_update):
             raise ValueError("covariance 'full' needs mixture_update 'em'")
         self.covariance = covariance
+        AUGMENT_RANGES["contrast"].check("contrast", contrast)
+        AUGMENT_RANGES["contrast_temperature"].check("contrast_temperature", contrast_temperature)
+        AUGMENT_RANGES["contrast_head"].check("contrast_head", contrast_head)
+        if contrast > 0 and not self.views:
+            raise ValueError("contrast > 0 needs random views (views)")
+        self.contrast = float(contrast)
+        self.contrast_temperature = float(contrast_temperature)
+        self.contrast_head = int(contrast_head)
+        self.residual_variance = None if residual_variance is None else float(residual_variance)
         geometry = Geometry(**{name: getattr(self, name) for name in _NETWORK})
         self.encoder = build_encoder(geometry, self.kernels)
         self.teacher = None
@@ -185,10 +217,15 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
         if self.views:
             self.viewer = RandomViews(**self.views, seed=seed, name="views", dtype="float32")
         self.gamma_layer = ClusterProbability(self.minmax_lambda, name="get_gamma", dtype="float32")
+        self.projector = None
+        if self.contrast > 0 and self.contrast_head > 0:
+            self.projector = build_projection_head(self.latent_dim, self.contrast_head)
         self.kl_weight = self._scalar("kl_weight", 0.0)
         self.gmm_weight = self._scalar("gmm_weight", 0.0)
         self.clip_value = self._scalar("clip_value", float("inf"))
         self.consistency_weight = self._scalar("consistency_weight", 0.0)
+        # Only where the term is on, so that models saved before it existed still load.
+        self.contrast_weight = self._scalar("contrast_weight", 0.0) if self.contrast > 0 else None
         self.epochs_done = self._scalar("epochs_done", 0.0)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in LOSS_TERMS}
         self.skipped_batches = keras.metrics.Sum(name="skipped_batches")
@@ -250,6 +287,9 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
             consistency=config.augment.consistency,
             test_views=config.augment.test_views,
             covariance=mix.covariance,
+            contrast=config.augment.contrast,
+            contrast_temperature=config.augment.contrast_temperature,
+            contrast_head=config.augment.contrast_head,
         )
 
     def read_options(self, **given) -> ReadOptions:

@@ -35,7 +35,8 @@ class S3VDCSchedule(keras.callbacks.Callback):
     done (:func:`~astrovader.training.schedule.phase_at`), so that annealing is a
     curve rather than T_β jumps. The weights of the clustering terms follow the
     pixel count (``loss.scaling``). The consistency weight (``augment.consistency``)
-    is on after γ-training. The epoch's β is added to the logs (and so to
+    is on after γ-training; the view-agreement weight (``augment.contrast``, scaled
+    the same way) in every phase. The epoch's β is added to the logs (and so to
     TensorBoard and history.csv).
 
     Args:
@@ -55,6 +56,8 @@ class S3VDCSchedule(keras.callbacks.Callback):
         joint = self.state.phase != "gamma"
         consistency = self.config.augment.consistency * self.factor
         self.model.consistency_weight.assign(consistency if joint else 0.0)
+        if self.model.contrast_weight is not None:
+            self.model.contrast_weight.assign(self.config.augment.contrast * self.factor)
 
     def on_train_batch_begin(self, batch, logs=None):
         steps = (self.params or {}).get("steps")

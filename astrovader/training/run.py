@@ -138,6 +138,7 @@ def _train(session: Session) -> Path:
     if guard.failure:
         _roll_back(session.model, out, guard.failure)
     _final_mixture(session)
+    _calibrate(session)
     with deferred_interrupts(), atomic_path(out.model_path, suffix=".keras") as tmp:
         session.model.save(tmp)
     _write_clusters(session)
@@ -208,6 +209,26 @@ def _write_clusters(session: Session) -> None:
         chunk=None if images is None else len(images),
         likelihood_samples=SAMPLES,
     )
+
+
+def _calibrate(session: Session) -> None:
+    """The anomaly score's decoder variance σ̂² from the training images (method §7b).
+
+    Every image when they are in memory; the first ``schedule.gmm_batches`` batches of
+    shards. Only for the MSE reconstruction (the BCE decoder keeps its temperature).
+    """
+    inputs, model = session.inputs, session.model
+    if model.reconstruction != "mse":
+        return
+    if inputs.images is not None:
+        model.calibrate(inputs.images, inputs.batch_size)
+        return
+    parts = []
+    for i, batch in enumerate(inputs.train):
+        if i >= session.config.schedule.gmm_batches:
+            break
+        parts.append(keras.ops.convert_to_numpy(batch[0] if isinstance(batch, tuple) else batch))
+    model.calibrate(np.concatenate(parts), inputs.batch_size)
 
 
 def _final_embedding(session: Session) -> np.ndarray:

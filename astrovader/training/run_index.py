@@ -26,7 +26,7 @@ import numpy as np
 
 from astrovader._io import atomic_path, directory_lock, remove_stale
 from astrovader.data.latent_index import LatentIndex
-from astrovader.data.tables.clusters import SCORE, read_clusters
+from astrovader.data.tables.clusters import ANOMALY, LOG_LIKELIHOOD, read_clusters
 from astrovader.errors import AstrovaderError
 from astrovader.training.rundir import RunDirectory
 
@@ -62,7 +62,8 @@ class Objects:
         dec: (N,) declination in degrees.
         cluster: (N,) argmax γ.
         gamma_max: (N,) the largest γ.
-        score: (N,) the anomaly score log p̂(x).
+        score: (N,) the anomaly score (bits, method §7b; low: anomalous), or log p̂(x)
+            for a table written before it existed.
     """
 
     ids: np.ndarray
@@ -196,8 +197,16 @@ def _objects(table: dict) -> Objects:
         dec=number("dec"),
         cluster=np.asarray(table["cluster"], int),
         gamma_max=gamma.max(axis=1) if gamma.size else np.full(n, np.nan),
-        score=np.asarray(table[SCORE], float) if SCORE in table else np.full(n, np.nan),
+        score=_score(table, n),
     )
+
+
+def _score(table, n: int) -> np.ndarray:
+    """The anomaly score column of a cluster table (log p̂(x) in older tables; NaN if none)."""
+    for name in (ANOMALY, LOG_LIKELIHOOD):
+        if name in table:
+            return np.asarray(table[name], float)
+    return np.full(n, np.nan)
 
 
 def build_index(

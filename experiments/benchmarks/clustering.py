@@ -47,6 +47,8 @@ Usage::
     python experiments/benchmarks/clustering.py --sets synthetic,rotated,digits --seeds 0,1,2
     python experiments/benchmarks/clustering.py --sets gs_survey --n 1800 --tag survey
     python experiments/benchmarks/clustering.py --ablation --sets synthetic --seeds 0 --tag ablation
+    python experiments/benchmarks/clustering.py --sets gs_asinh_soft,gs_survey --n 1200 --seeds 0 \
+        --methods astrovader,fresh_gmm_z,probe_z --variants contrast_mu_16 --tag contrast
     python experiments/benchmarks/clustering.py --summarise     # tables of every results CSV
     python experiments/benchmarks/clustering.py --tiny --out /tmp/bench   # seconds, for tests
 """
@@ -120,6 +122,11 @@ ABLATIONS = {
     "beta_per_epoch": {"schedule": {"beta_per": "epoch"}},
     "gmm_scale_0.3": {"loss": {"gmm_scale": 0.3, "scaling": "none"}},
     "restarts_5": {"mixture": {"restarts": 5}},
+    # The view-agreement term (method §9c, #32): on μ̃ itself, and on a 64-wide projection.
+    "contrast_mu_16": {"augment": {"contrast": 16.0}},
+    "contrast_mu_64": {"augment": {"contrast": 64.0}},
+    "contrast_head_16": {"augment": {"contrast": 16.0, "contrast_head": 64}},
+    "contrast_head_64": {"augment": {"contrast": 64.0, "contrast_head": 64}},
 }
 
 
@@ -331,8 +338,13 @@ def benchmark(name, images, truth, config, seeds, methods, variants, log=print, 
                 labels["astrovader"], labels["astrovader_init"], extra = train({}, study=True)
             if "astrovader_paper" in methods:
                 labels["astrovader_paper"] = train(PAPER_SMALL)[0]
+            studied = {}
             for variant, change in variants.items():
-                labels[f"ablation:{variant}"] = train(change)[0]
+                name_v = f"ablation:{variant}"
+                labels[name_v], _, studied[name_v] = train(change, study=True)
+                found = run_references(studied[name_v].pop("z"), pixels, truth, k, seed)
+                labels[f"probe_z:{variant}"] = found["probe_z"]
+                labels[f"fresh_gmm_z:{variant}"] = found["fresh_gmm_z"]
             if "ae_bgmm" in methods:
                 labels["ae_bgmm"] = run_autoencoder_bgmm(cfg.replace(**PAPER_SMALL), pixels, seed)
             if "pcaJ_full" in methods:
@@ -342,7 +354,7 @@ def benchmark(name, images, truth, config, seeds, methods, variants, log=print, 
             extra.pop("z", None)
             for method, found in labels.items():
                 row = {"data": name, "method": method, "seed": seed, **scores(truth, found)}
-                rows.append({**row, **(extra if method == "astrovader" else {})})
+                rows.append({**row, **(extra if method == "astrovader" else {}), **studied.get(method, {})})
             log(
                 f"{name} seed {seed}: {time.perf_counter() - start:.0f} s  "
                 + "  ".join(f"{r['method']} {r['acc']:.3f}" for r in rows[-len(labels) :])
@@ -409,6 +421,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--ablation", action="store_true", help="add the ablation variants")
+    parser.add_argument(
+        "--variants", default="", help="comma-separated ablation variants (default with --ablation: all)"
+    )
     parser.add_argument("--tag", default="", help="suffix of the results CSV")
     parser.add_argument("--summarise", action="store_true", help="only rewrite clustering.md")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
@@ -441,6 +456,8 @@ def main(argv=None) -> int:
         }
         sets = {name: sets[name] for name in args.sets.split(",")}
     variants = ABLATIONS if args.ablation else {}
+    if args.variants:
+        variants = {name: ABLATIONS[name] for name in args.variants.split(",")}
     if not args.summarise:
         rows = []
         for name, make in sets.items():

@@ -12,7 +12,7 @@ from sklearn.mixture import GaussianMixture
 from astrovader.data.tables.clusters import read_clusters
 
 FIGURES = (
-    "least_likely",
+    "least_typical",
     "anomaly_score",
     "losses",
     "reconstructions",
@@ -32,7 +32,7 @@ FIGURES = (
     "morphology",
 )
 TABLES = (
-    "least_likely",
+    "least_typical",
     "mse_extremes",
     "occupancy",
     "mean_gamma",
@@ -231,15 +231,24 @@ def test_gz2_counts_match_the_catalogue(report):
     assert 0 < table["matched"].sum() < len(ids)
 
 
-def test_the_anomaly_table_lists_the_least_likely_objects_in_order(report):
-    table = report["tables"]["least_likely"]
-    scores = np.asarray(table["log_p_x_iwae"])
+def test_the_anomaly_table_lists_the_least_typical_objects_in_order(report):
+    table = report["tables"]["least_typical"]
+    scores = np.asarray(table["anomaly_score_bits"])
     assert len(table) == 20 and (np.diff(scores) >= 0).all() and np.isfinite(scores).all()
     ids = set(report["clusters"]["id"])
     assert all(str(i) in ids for i in table["id"])
     # The run's own images: the scores are fit's (clusters.csv), not drawn again.
-    lowest = np.sort(report["clusters"]["log_likelihood"])[:20]
-    np.testing.assert_allclose(scores, lowest, rtol=1e-5)
+    clusters = report["clusters"]
+    order = np.argsort(clusters["anomaly_score"], kind="stable")[:20]
+    np.testing.assert_allclose(scores, clusters["anomaly_score"][order], rtol=1e-5)
+    np.testing.assert_allclose(table["log_p_x_iwae"], clusters["log_likelihood"][order], rtol=1e-5)
+    assert list(table["id"]) == list(clusters["id"][order])
+
+
+def test_the_least_typical_objects_come_first_in_the_report(report):
+    page = (report["out"] / "index.html").read_text()
+    headings = [h for h in re.findall(r"<h2>(.*?)</h2>", page) if h != "Warnings from training"]
+    assert headings[0] == "Anomaly score", headings
 
 
 def test_mean_gamma_rows_are_the_labels_as_the_caption_says(report):

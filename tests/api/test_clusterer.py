@@ -1,6 +1,9 @@
 """astrovader.Clusterer: scikit-learn conventions on one shared code path (tiny runs)."""
 
+import io
+
 import numpy as np
+import PIL.Image
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -152,9 +155,37 @@ def test_get_params_lists_every_configuration_key_and_set_params_checks_them_at_
         Clusterer(model__n_clusters=4)
 
 
-def test_score_is_the_mean_log_likelihood(fitted, images):
-    samples = fitted.score_samples(images[:20], samples=4, seed=3)
-    assert fitted.score(images[:20], samples=4, seed=3) == pytest.approx(float(samples.mean()))
+def test_score_is_the_mean_log_likelihood_and_score_samples_its_complexity_correction(
+    fitted, images
+):
+    log_p = fitted.log_likelihood(images[:20], samples=4, seed=3)
+    assert fitted.score(images[:20], samples=4, seed=3) == pytest.approx(float(log_p.mean()))
+    # fit calibrated the anomaly score's decoder: σ̂² is the training reconstructions' MSE.
+    model = fitted.model_
+    residual = model.decode(model.encode(images)[0]) - images
+    variance = float(np.mean(residual.astype(np.float64) ** 2))
+    assert model.residual_variance == pytest.approx(variance, rel=1e-4)
+    # score_samples: log p̂(x) under that decoder (variance w/2 = σ̂²) in bits, less
+    # D log2 255, plus each image's PNG length.
+    trained = float(model.gmm_weight.numpy())
+    model.gmm_weight.assign(2 * model.residual_variance)
+    model.residual_variance, kept = None, model.residual_variance
+    try:
+        log_p = fitted.log_likelihood(images[:20], samples=4, seed=3)
+    finally:
+        model.gmm_weight.assign(trained)
+        model.residual_variance = kept
+    png = []
+    for image in images[:20]:
+        buffer = io.BytesIO()
+        pixels = np.rint(np.clip(image[..., 0], 0, 1) * 255).astype(np.uint8)
+        PIL.Image.fromarray(pixels).save(buffer, format="PNG", compress_level=9)
+        png.append(8 * len(buffer.getvalue()))
+    want = log_p / np.log(2) - images[0].size * np.log2(255) + np.array(png)
+    got = fitted.score_samples(images[:20], samples=4, seed=3)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    table = read_clusters(fitted.run_dir_ / "clusters.csv")
+    np.testing.assert_array_equal(fitted.anomaly_score_, table["anomaly_score"])
 
 
 @pytest.mark.slow

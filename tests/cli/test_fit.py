@@ -153,7 +153,7 @@ def test_fit_and_resume_from_the_command_line(tmp_path, capsys):
     ]
     assert main(argv) == 0
     lines = (out / "clusters.csv").read_text().splitlines()
-    assert lines[0] == "id,cluster,p_0,p_1,z_0,z_1,z_2,log_likelihood"
+    assert lines[0] == "id,cluster,p_0,p_1,z_0,z_1,z_2,log_likelihood,anomaly_score"
     assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(f"g{i}" for i in range(30))
     history = (out / "history.csv").read_text().splitlines()
     assert len(history) == 1 + 4

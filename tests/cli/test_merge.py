@@ -81,7 +81,9 @@ def test_merged_fits_parts_are_the_one_machine_table(tables, tmp_path):
     assert main(["merge", str(merged), *map(str, parts), "--quiet"]) == 0
     with fits.open(whole) as one, fits.open(merged) as joined:
         a, b = one["CLUSTERS"], joined["CLUSTERS"]
-        assert a.columns.names == ["id", "ra", "dec", "cluster", "gamma", "z", "log_likelihood"]
+        assert a.columns.names == [
+            "id", "ra", "dec", "cluster", "gamma", "z", "log_likelihood", "anomaly_score"
+        ]
         assert [(c.format, c.unit) for c in a.columns] == [(c.format, c.unit) for c in b.columns]
         assert a.data.tobytes() == b.data.tobytes()
         assert joined[0].header["NPARTS"] == 3 and "SHARD" not in b.header

@@ -41,7 +41,7 @@ def test_by_id_returns_the_exact_neighbours(tiny_run, tmp_path, capsys):
     np.testing.assert_allclose([float(r["distance"]) for r in rows], distances, rtol=1e-5)
     assert [int(r["cluster"]) for r in rows] == list(table["cluster"][order])
     np.testing.assert_allclose(
-        [float(r["log_likelihood"]) for r in rows], table["log_likelihood"][order], rtol=1e-6
+        [float(r["anomaly_score"]) for r in rows], table["anomaly_score"][order], rtol=1e-6
     )
     for suffix in ("fits", "png", "pdf"):
         assert (out / f"neighbours.{suffix}").stat().st_size > 0

@@ -21,7 +21,7 @@ def model():
     return m
 
 
-def _numpy_score(model, x, samples, seed):
+def _numpy_score(model, x, samples, seed, variance=WEIGHT / 2):
     z_mean, z_log_var = model.encode(x)
     noise = np.random.default_rng(seed).standard_normal((samples, len(x), 2))
     mix = model.mixture()
@@ -30,7 +30,7 @@ def _numpy_score(model, x, samples, seed):
         z = z_mean + np.exp(0.5 * z_log_var) * noise[s]
         x_hat = model.decode(z.astype("float32"))
         # a Gaussian of variance w / 2 per pixel (scipy, independent of the package)
-        log_px = norm.logpdf(x, x_hat, np.sqrt(WEIGHT / 2)).reshape(len(x), -1).sum(1)
+        log_px = norm.logpdf(x, x_hat, np.sqrt(variance)).reshape(len(x), -1).sum(1)
         comp = [
             np.log(p) - 0.5 * (np.log(2 * np.pi * v) + (z - m) ** 2 / v).sum(1)
             for p, m, v in zip(mix["pi"] / mix["pi"].sum(), mix["mu"], mix["var"], strict=True)
@@ -49,6 +49,44 @@ def test_score_equals_numpy_and_is_reproducible(model):
     np.testing.assert_allclose(got, again, rtol=1e-6)
     assert not np.allclose(got, model.log_likelihood(X, samples=4, seed=4), rtol=1e-4)
     assert got.shape == (5,) and np.isfinite(got).all()
+
+
+def test_the_anomaly_score_is_the_numpy_score_against_each_images_png_length(model):
+    import io
+
+    from PIL import Image
+
+    got = model.scores(X, samples=4, seed=3, batch_size=2)
+    assert got.shape == (5, 2) and got.dtype == np.float64
+    log_p = _numpy_score(model, X, 4, 3)
+    np.testing.assert_allclose(got[:, 0], log_p, rtol=1e-4, atol=1e-3)
+    bits = []
+    for image in X:
+        buffer = io.BytesIO()
+        Image.fromarray(np.rint(image[..., 0] * 255).astype(np.uint8)).save(
+            buffer, format="PNG", compress_level=9
+        )
+        bits.append(8 * len(buffer.getvalue()))
+    want = log_p / np.log(2) - X[0].size * np.log2(255) + np.array(bits)
+    np.testing.assert_allclose(got[:, 1], want, rtol=1e-5, atol=2e-3)
+    np.testing.assert_array_equal(model.anomaly_score(X, samples=4, seed=3, batch_size=2), got[:, 1])
+
+
+def test_the_calibrated_decoder_has_the_variance_of_the_reconstructions():
+    m = AstroVaDEr(image_size=16, latent_dim=2, n_clusters=2, filters=(4, 4, 2), seed=0)
+    m.prior.set_mixture([0.3, 0.7], [[0.0, 0.5], [-0.2, 0.1]], var=[[0.5, 1.5], [2.0, 0.3]])
+    m.gmm_weight.assign(WEIGHT)
+    before = m.scores(X, samples=4, seed=3)
+    variance = m.calibrate(X, batch_size=2)
+    residual = m.decode(m.encode(X)[0]) - X
+    assert variance == pytest.approx(float(np.mean(residual.astype(np.float64) ** 2)), rel=1e-5)
+    after = m.scores(X, samples=4, seed=3)
+    np.testing.assert_array_equal(after[:, 0], before[:, 0])  # log p̂(x) itself is unchanged
+    log_p = _numpy_score(m, X, 4, 3, variance=variance)
+    shift = after[:, 1] - log_p / np.log(2)  # − D log2 255 + L(x), the same for both
+    np.testing.assert_allclose(shift, before[:, 1] - before[:, 0] / np.log(2), rtol=1e-5, atol=0.05)
+    # Saved with the model.
+    assert AstroVaDEr.from_config(m.get_config()).residual_variance == pytest.approx(variance)
 
 
 def test_more_draws_tighten_the_bound_on_average(model):

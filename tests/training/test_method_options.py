@@ -296,3 +296,60 @@ def test_the_clustering_terms_weights_follow_the_pixel_count_as_l2_does(size):
     paper.on_epoch_begin(config.schedule.gamma_epochs + config.schedule.anneal_epochs)
     assert float(model.gmm_weight.numpy()) == pytest.approx((1 + 0.0005) * 0.3)
     assert float(model.consistency_weight.numpy()) == pytest.approx(0.5)
+
+
+VIEWS = dict(rotate90=True, rotate=True, shift=0.1, zoom=1.2, brightness=0.1, noise=0.05)
+
+
+def test_the_contrast_term_is_nt_xent_of_two_views_and_trains_the_encoder():
+    from astrovader.model.contrastive import nt_xent
+
+    keras.utils.set_random_seed(2)
+    model = _model(views=VIEWS, contrast=1.0, contrast_head=8)
+    assert model.projector is not None and model.projector.output_shape == (None, 8)
+    model.contrast_weight.assign(1.0)
+    terms = model.loss_terms(X, training=True)
+    # Untrained views of noise images hardly agree: about log(2N − 1), within its ±2/τ bounds.
+    assert abs(float(terms["contrast"]) - np.log(2 * len(X) - 1)) < 1.0
+    assert float(model.loss_terms(X, training=False)["contrast"]) == 0.0  # training steps only
+    # Its gradient reaches the encoder and the head.
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        view_a, _ = model.viewer(X, training=True)
+        view_b, _ = model.viewer(X, training=True)
+        a = model.projector(model.encoder(view_a, training=True)[0])
+        b = model.projector(model.encoder(view_b, training=True)[0])
+        loss = ops.mean(nt_xent(a, b, temperature=model.contrast_temperature))
+    variables = [*model.encoder.trainable_variables, *model.projector.trainable_variables]
+    grads = dict(zip((v.path for v in variables), tape.gradient(loss, variables), strict=True))
+    for path, grad in grads.items():
+        reached = grad is not None and float(ops.max(ops.abs(grad))) > 0
+        assert reached != ("latentlog_var" in path), path  # μ̃ only: σ̃ takes no part
+    # Saved and loaded with its head and settings.
+    again = AstroVaDEr.from_config(model.get_config())
+    assert (again.contrast, again.contrast_head, again.contrast_temperature) == (1.0, 8, 0.2)
+    assert again.projector is not None
+
+
+def test_the_schedule_sets_the_contrast_weight_in_every_phase_scaled_with_the_pixels():
+    config = Config().replace(
+        data={"image_size": 16}, schedule={"gamma_epochs": 1}, augment={"contrast": 2.0}
+    )
+    model = _model(views=VIEWS, contrast=2.0)
+    assert model.projector is None  # contrast_head = 0: the term is on μ̃ itself
+    schedule = S3VDCSchedule(config)
+    schedule.set_model(model)
+    for epoch in (0, 1):
+        schedule.on_epoch_begin(epoch)
+        assert float(model.contrast_weight.numpy()) == pytest.approx(2.0 * 16 * 16 / 128**2)
+    assert _model().contrast_weight is None  # off: no weight, older model files still load
+
+
+def test_contrast_without_views_is_refused_in_one_place():
+    from astrovader.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"augment.contrast = 1.0 is not allowed: must be 0 without"):
+        Config.paper(augment={"contrast": 1.0})
+    with pytest.raises(ValueError, match="contrast > 0 needs random views"):
+        _model(contrast=1.0)

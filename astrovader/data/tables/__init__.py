@@ -8,7 +8,9 @@ tables into one (:mod:`.merge`, ``astrovader merge``).
 """
 
 from astrovader.data.tables.clusters import (
-    SCORE,
+    ANOMALY,
+    LOG_LIKELIHOOD,
+    SCORES,
     TABLE_SUFFIXES,
     cluster_table,
     csv_body,
@@ -23,7 +25,9 @@ from astrovader.data.tables.merge import merge_tables
 from astrovader.data.tables.parts import Part, part_of
 
 __all__ = [
-    "SCORE",
+    "ANOMALY",
+    "LOG_LIKELIHOOD",
+    "SCORES",
     "TABLE_SUFFIXES",
     "Part",
     "cluster_table",

@@ -1,10 +1,12 @@
 """Cluster tables (``clusters.csv``, ``embed`` outputs): the one writer and the reader.
 
-Columns: ``id``, ``cluster`` (argmax of γ), γ and z (μ̃), then optionally the anomaly
-score ``log_likelihood`` (:mod:`astrovader.model.likelihood`). A ``.csv`` table holds
-``id, cluster, p_0…p_{K−1}, z_0…z_{J−1}[, log_likelihood]`` (values to 6 significant
-digits); a ``.fits`` table is one binary table extension ``CLUSTERS`` with vector
-columns ``gamma`` (K) and ``z`` (J) in float32 and ``log_likelihood`` in float64.
+Columns: ``id``, ``cluster`` (argmax of γ), γ and z (μ̃), then optionally the scores
+:data:`SCORES`: ``log_likelihood``, log p̂(x) in nats (:mod:`astrovader.model.likelihood`),
+and ``anomaly_score``, the anomaly score corrected for input complexity in bits
+(:mod:`astrovader.model.complexity`; low: anomalous). A ``.csv`` table holds
+``id, cluster, p_0…p_{K−1}, z_0…z_{J−1}[, log_likelihood, anomaly_score]`` (values to 6
+significant digits); a ``.fits`` table is one binary table extension ``CLUSTERS`` with
+vector columns ``gamma`` (K) and ``z`` (J) in float32 and the scores in float64.
 A CSV table may begin with ``#`` lines holding FITS header cards (the tables of a
 data set's parts do: :mod:`astrovader.data.tables.parts`); :func:`csv_cards` reads them.
 Rows are written chunk by chunk, so a table of any length needs the memory of one
@@ -26,7 +28,9 @@ from astrovader.data.tables.fits_writer import empty_primary, fits_stream, table
 from astrovader.errors import InputError
 
 __all__ = [
-    "SCORE",
+    "ANOMALY",
+    "LOG_LIKELIHOOD",
+    "SCORES",
     "TABLE_SUFFIXES",
     "cluster_table",
     "csv_body",
@@ -40,7 +44,10 @@ __all__ = [
 TABLE_SUFFIXES = (".csv", ".fits", ".fit", ".fts")
 COMMENT = "# "
 UNITS = {"ra": "deg", "dec": "deg"}
-SCORE = "log_likelihood"
+LOG_LIKELIHOOD = "log_likelihood"
+ANOMALY = "anomaly_score"
+SCORES = (LOG_LIKELIHOOD, ANOMALY)
+"""The score columns, in order: log p̂(x) (nats) and the default anomaly score (bits)."""
 
 
 def _format(values: np.ndarray) -> tuple[str, str]:
@@ -67,14 +74,14 @@ def _cell(value) -> str:
 
 def _csv_rows(writer, n_clusters: int, latent_dim: int, columns: dict, scores: bool = False):
     header = ["id", *columns, "cluster", *(f"p_{k}" for k in range(n_clusters))]
-    writer.writerow(header + [f"z_{j}" for j in range(latent_dim)] + [SCORE] * scores)
+    writer.writerow(header + [f"z_{j}" for j in range(latent_dim)] + list(SCORES) * scores)
 
     def write(start, ids, gamma, z, clusters, score=None):
         extra = [np.asarray(v)[start : start + len(ids)] for v in columns.values()]
         for i, (name, cluster) in enumerate(zip(ids, clusters, strict=True)):
             cells = [_cell(e[i]) for e in extra]
             numbers = [f"{v:.6g}" for v in (*gamma[i], *z[i])]
-            tail = [f"{float(score[i]):.8g}"] if scores else []
+            tail = [f"{float(score[i, s]):.8g}" for s in range(len(SCORES))] if scores else []
             writer.writerow([name, *cells, int(cluster), *numbers, *tail])
 
     return write
@@ -89,7 +96,7 @@ def _fits_layout(count, n_clusters, latent_dim, id_length, columns, cards, score
         fits.Column(name="cluster", format="J"),
         fits.Column(name="gamma", format=f"{n_clusters}E"),
         fits.Column(name="z", format=f"{latent_dim}E"),
-        *([fits.Column(name=SCORE, format="D")] if scores else []),
+        *([fits.Column(name=name, format="D") for name in SCORES] if scores else []),
     ]
     dtype = np.dtype(
         [
@@ -98,7 +105,7 @@ def _fits_layout(count, n_clusters, latent_dim, id_length, columns, cards, score
             ("cluster", ">i4"),
             ("gamma", ">f4", (n_clusters,)),
             ("z", ">f4", (latent_dim,)),
-            *([(SCORE, ">f8")] if scores else []),
+            *([(name, ">f8") for name in SCORES] if scores else []),
         ]
     )
     primary, table = empty_primary(), table_header(fits_columns, count, "CLUSTERS")
@@ -108,7 +115,7 @@ def _fits_layout(count, n_clusters, latent_dim, id_length, columns, cards, score
     return [primary, table], dtype
 
 
-def _fits_rows(stream, dtype: np.dtype, columns: dict):
+def _fits_rows(stream, dtype: np.dtype, columns: dict, scores: bool = False):
     def write(start, ids, gamma, z, clusters, score=None):
         rows = np.empty(len(ids), dtype)
         rows["id"] = [name.encode() for name in ids]
@@ -116,8 +123,9 @@ def _fits_rows(stream, dtype: np.dtype, columns: dict):
             part = np.asarray(values)[start : start + len(ids)]
             rows[name] = [_text(v).encode() for v in part] if dtype[name].kind == "S" else part
         rows["cluster"], rows["gamma"], rows["z"] = clusters, gamma, z
-        if SCORE in dtype.names:
-            rows[SCORE] = score
+        if scores:
+            for s, name in enumerate(SCORES):
+                rows[name] = score[:, s]
         stream.write(1, start * dtype.itemsize, rows.tobytes())
 
     return write
@@ -136,7 +144,7 @@ def cluster_table(
     scores: bool = False,
     csv_cards: bool = False,
 ):
-    """Open a table of ``count`` rows; yield ``write(ids, gamma, z[, score])`` to append rows.
+    """Open a table of ``count`` rows; yield ``write(ids, gamma, z[, scores])`` to append rows.
 
     Args:
         path: ``.csv`` or ``.fits`` (``.fit``, ``.fts``) output.
@@ -148,7 +156,8 @@ def cluster_table(
             (``ra``/``dec`` with unit ``deg`` in FITS), lower-case names.
         cards: Header cards of a FITS table (provenance; see
             :func:`astrovader.data.tables.fits_writer.provenance`).
-        scores: Add the ``log_likelihood`` column (``write`` then takes the scores).
+        scores: Add the :data:`SCORES` columns (``write`` then takes an (n, 2) array of
+            them, log p̂(x) and the anomaly score).
         csv_cards: Write ``cards`` into a CSV table too, as leading ``#`` lines.
 
     Raises:
@@ -171,13 +180,19 @@ def cluster_table(
             layout = _fits_layout(
                 count, n_clusters, latent_dim, max(1, id_length), columns, cards or [], scores
             )
-            rows = _fits_rows(stack.enter_context(fits_stream(path, layout[0])), layout[1], columns)
+            stream = stack.enter_context(fits_stream(path, layout[0]))
+            rows = _fits_rows(stream, layout[1], columns, scores)
 
         def write(ids, gamma, z, score=None):
             nonlocal written
             gamma, z = np.asarray(gamma), np.asarray(z)
-            if scores and (score is None or len(score) != len(gamma)):
-                raise ValueError("the table has a log_likelihood column: give one score per row")
+            if scores:
+                score = None if score is None else np.asarray(score, float)
+                if score is None or score.shape != (len(gamma), len(SCORES)):
+                    raise ValueError(
+                        f"the table has the columns {', '.join(SCORES)}: give both scores "
+                        "of every row, an (n, 2) array"
+                    )
             rows(written, list(ids), gamma, z, np.argmax(gamma, axis=1), score)
             written += len(gamma)
 
@@ -223,7 +238,10 @@ def id_length(ids) -> int:
 def write_clusters(
     path: str | Path, ids, *, gamma: np.ndarray, z: np.ndarray, columns=None, score=None
 ):
-    """Write a whole cluster table at once (see :func:`cluster_table`); ``score`` optional."""
+    """Write a whole cluster table at once (see :func:`cluster_table`).
+
+    ``score``: None, or the (N, 2) :data:`SCORES` of the rows.
+    """
     gamma, z = np.asarray(gamma), np.asarray(z)
     shape = {"n_clusters": gamma.shape[1], "latent_dim": z.shape[1], "id_length": id_length(ids)}
     with cluster_table(
@@ -250,12 +268,12 @@ def write_stream(
         path: The ``.csv`` or ``.fits`` table.
         stream: An :class:`~astrovader.data.pipelines.stream.ImageStream`.
         embed: ``embed(images) → (gamma, z)`` for one batch (a model's ``embed``), or
-            ``(gamma, z, score)`` with ``scores``.
+            ``(gamma, z, scores)`` with ``scores`` ((n, 2): the :data:`SCORES`).
         shape: (K, J), the columns of γ and z.
         batch_size: Images per batch.
         progress: Show a progress bar.
         cards: FITS header cards (provenance).
-        scores: Write the ``log_likelihood`` column (the third output of ``embed``).
+        scores: Write the :data:`SCORES` columns (the third output of ``embed``).
         csv_cards: Write ``cards`` into a CSV table too (as leading ``#`` lines).
 
     Returns:
@@ -286,7 +304,7 @@ def read_clusters(path: str | Path) -> dict[str, np.ndarray]:
     Returns:
         ``id``, ``cluster``, ``gamma`` (N, K), ``z`` (N, J), ``columns``: the
         per-object columns between ``id`` and ``cluster`` (numbers where every
-        value is one), and ``log_likelihood`` when the table has it.
+        value is one), and each of the :data:`SCORES` the table has.
 
     Raises:
         InputError: a FITS file without a ``CLUSTERS`` table of these columns.
@@ -299,7 +317,7 @@ def read_clusters(path: str | Path) -> dict[str, np.ndarray]:
     at = header.index("cluster")
     p_cols = [i for i, name in enumerate(header) if i > at and name.startswith("p_")]
     z_cols = [i for i, name in enumerate(header) if i > at and name.startswith("z_")]
-    score = header.index(SCORE) if SCORE in header else None
+    score = {name: header.index(name) for name in SCORES if name in header}
     columns = {}
     for i in range(1, at):
         values = np.array([r[i] for r in body])
@@ -313,7 +331,7 @@ def read_clusters(path: str | Path) -> dict[str, np.ndarray]:
         "gamma": np.array([[float(r[i]) for i in p_cols] for r in body]).reshape(len(body), -1),
         "z": np.array([[float(r[i]) for i in z_cols] for r in body]).reshape(len(body), -1),
         "columns": columns,
-        **({SCORE: np.array([float(r[score]) for r in body])} if score is not None else {}),
+        **{name: np.array([float(r[i]) for r in body]) for name, i in score.items()},
     }
 
 
@@ -341,5 +359,5 @@ def _read_fits(path: Path) -> dict[str, np.ndarray]:
             else np.array([_text(v) for v in table[name]])
             for name in between
         },
-        **({SCORE: np.asarray(table[SCORE], float)} if SCORE in names else {}),
+        **{name: np.asarray(table[name], float) for name in SCORES if name in names},
     }
