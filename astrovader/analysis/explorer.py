@@ -171,7 +171,7 @@ def _sprites(search, rows, options):
         leave=False,
     ):
         part = rows[start : start + options.batch_size]
-        recons.add(thumbnails(model.decode(z[part], options.batch_size), tile))
+        recons.add(thumbnails(model.decode(z[part]), tile))
     return images, recons
 
 

@@ -67,7 +67,7 @@ def generate_files(
         n: Number of images (≥ 1).
         component: Draw every z from this component; None draws it from π.
         seed: Seed of the random streams; None picks one (returned and recorded).
-        batch_size: Images decoded at a time.
+        batch_size: Images drawn and written at a time (the images do not depend on it).
         model_name: Recorded as ``MODEL``.
         progress: Show a progress bar.
         command: The command line, recorded as ``COMMAND``.
@@ -90,7 +90,7 @@ def generate_files(
         "command": command,
     }
     decoded = (
-        (z, comps, model.decode(z, batch_size=batch_size))
+        (z, comps, model.decode(z))
         for z, comps in model.iter_latents(n, component, seed=seed, batch_size=batch_size)
     )
     with (

@@ -11,7 +11,9 @@ from astrovader.model import complexity, likelihood
 from astrovader.model.sampling import latent_batches
 from astrovader.model.views import dihedral_views
 
-__all__ = ["InferenceMixin"]
+__all__ = ["DECODE_ROWS", "InferenceMixin"]
+
+DECODE_ROWS = 32
 
 
 def _batches(n: int, batch_size: int):
@@ -42,13 +44,21 @@ class InferenceMixin:
             return empty, empty.copy()
         return np.concatenate(means), np.concatenate(log_vars)
 
-    def decode(self, z, batch_size: int = 180):
-        """Images (N, S, S, B) decoded from latent vectors (N, J)."""
+    def decode(self, z):
+        """Images (N, S, S, B) decoded from latent vectors (N, J).
+
+        The decoder always runs on passes of :data:`DECODE_ROWS` rows, the last padded,
+        so an image depends on its z alone: CPU kernels round differently for
+        different batch shapes, and a generated catalogue must not change with the
+        batch size it was written in.
+        """
         z = np.asarray(z, dtype="float32")
-        parts = [
-            ops.convert_to_numpy(ops.cast(self.decoder(z[part], training=False), "float32"))
-            for part in _batches(len(z), batch_size)
-        ]
+        parts = []
+        for part in _batches(len(z), DECODE_ROWS):
+            rows = np.zeros((DECODE_ROWS, z.shape[-1]), "float32")
+            rows[: part.stop - part.start] = z[part]
+            images = self.decoder(rows, training=False)[: part.stop - part.start]
+            parts.append(ops.convert_to_numpy(ops.cast(images, "float32")))
         shape = (0, self.image_size, self.image_size, self.bands)
         return np.concatenate(parts) if parts else np.zeros(shape, "float32")
 
@@ -141,9 +151,7 @@ class InferenceMixin:
         """
         return self.scores(x, samples, seed=seed, batch_size=batch_size)[:, 1]
 
-    def scores(
-        self, x, samples: int = likelihood.SAMPLES, *, seed: int = 0, batch_size: int = 180
-    ):
+    def scores(self, x, samples: int = likelihood.SAMPLES, *, seed: int = 0, batch_size: int = 180):
         """log p̂(x) (nats) and s(x) (bits) of each image, an (N, 2) float64 array.
 
         The columns of a cluster table's scores
@@ -169,7 +177,7 @@ class InferenceMixin:
         x = np.asarray(x, dtype="float32")
         total, count = 0.0, 0
         for part in _batches(len(x), batch_size):
-            x_hat = self.decode(self.encode(x[part], batch_size)[0], batch_size)
+            x_hat = self.decode(self.encode(x[part], batch_size)[0])
             total += float(np.sum(np.square(x_hat.astype(np.float64) - x[part])))
             count += x_hat.size
         self.residual_variance = likelihood.calibrated_variance(total, count)
@@ -275,13 +283,13 @@ class InferenceMixin:
             ``(images, components)``: (m, S, S, B) float32 and (m,) int arrays.
         """
         for z, components in self.iter_latents(n, component, seed=seed, batch_size=batch_size):
-            yield self.decode(z, batch_size), components
+            yield self.decode(z), components
 
     def generate(self, n: int, component: int | None = None, seed: int | None = None):
         """Synthetic galaxies (n, S, S, B) decoded from the mixture prior.
 
-        Equal (to float rounding) to ``astrovader generate MODEL --n n --component c
-        --seed seed``: both draw through :mod:`astrovader.model.sampling`.
+        Equal to ``astrovader generate MODEL --n n --component c --seed seed``: both
+        draw through :mod:`astrovader.model.sampling`.
         """
         z, _ = self.sample_latents(n, component, seed)
         return self.decode(z)
