@@ -227,7 +227,10 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
         # Only where the term is on, so that models saved before it existed still load.
         self.contrast_weight = self._scalar("contrast_weight", 0.0) if self.contrast > 0 else None
         self.epochs_done = self._scalar("epochs_done", 0.0)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in LOSS_TERMS}
+        # The terms logged: ``contrast`` only where it is on, so paper runs' histories keep
+        # the columns they always had.
+        terms = LOSS_TERMS if self.contrast > 0 else tuple(t for t in LOSS_TERMS if t != "contrast")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in terms}
         self.skipped_batches = keras.metrics.Sum(name="skipped_batches")
         self.skip_nonfinite = False
         self.built = True

@@ -100,6 +100,7 @@ _EXPORTS = {
     "fit_run": "run",
     "from_point_fit": "mixture_em",
     "histogram_figure": "pick_k_report",
+    "history_columns": "history",
     "index_dir": "run_index",
     "index_key": "run_index",
     "is_chief": "distribute",

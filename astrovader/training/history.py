@@ -13,9 +13,15 @@ from astrovader.config import ScheduleConfig
 from astrovader.model.steps import LOSS_TERMS
 from astrovader.training.schedule import phase_at
 
-__all__ = ["COLUMNS", "HistoryWriter", "read_history"]
+__all__ = ["COLUMNS", "HistoryWriter", "history_columns", "read_history"]
 
 COLUMNS = ("epoch", "phase", "lr", "beta", *LOSS_TERMS, *(f"val_{t}" for t in LOSS_TERMS))
+
+
+def history_columns(terms) -> tuple[str, ...]:
+    """The columns of a history whose model logs the loss ``terms``, in :data:`COLUMNS`'s order."""
+    logged = {*terms, *(f"val_{t}" for t in terms)}
+    return tuple(c for c in COLUMNS if c in COLUMNS[:4] or c in logged)
 
 
 def read_history(path: str | Path) -> list[dict[str, str]]:
@@ -57,10 +63,12 @@ class HistoryWriter(keras.callbacks.Callback):
             "lr": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
             "beta": state.beta,
         }
-        row.update({key: float(logs[key]) for key in COLUMNS[4:] if key in logs})
+        fields = history_columns(self.model.trackers)
+        row.update({key: float(logs[key]) for key in fields[4:] if key in logs})
         self.rows.append(row)
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+        # Rows kept from before a resume may lack a column or hold one no longer logged.
+        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
         writer.writerows(self.rows)
         write_text_atomic(self.path, out.getvalue())

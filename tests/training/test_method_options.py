@@ -344,12 +344,16 @@ def test_the_schedule_sets_the_contrast_weight_in_every_phase_scaled_with_the_pi
         schedule.on_epoch_begin(epoch)
         assert float(model.contrast_weight.numpy()) == pytest.approx(2.0 * 16 * 16 / 128**2)
     assert _model().contrast_weight is None  # off: no weight, older model files still load
+    # Logged (history.csv gains its columns) only where it is on.
+    assert "contrast" in model.trackers and "contrast" not in _model().trackers
 
 
 def test_contrast_without_views_is_refused_in_one_place():
     from astrovader.errors import ConfigError
 
-    with pytest.raises(ConfigError, match=r"augment.contrast = 1.0 is not allowed: must be 0 without"):
+    with pytest.raises(
+        ConfigError, match=r"augment.contrast = 1.0 is not allowed: must be 0 without"
+    ):
         Config.paper(augment={"contrast": 1.0})
     with pytest.raises(ValueError, match="contrast > 0 needs random views"):
         _model(contrast=1.0)
