@@ -256,7 +256,10 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         return self.model_.anomaly_score(images, samples, seed=seed)
 
     def log_likelihood(self, X, samples: int = 16, seed: int = 0) -> np.ndarray:
-        """log p̂(x) of each image in nats (method §7a, eq. A4; :mod:`astrovader.model.likelihood`)."""
+        """log p̂(x) of each image in nats (method §7a, eq. A4).
+
+        See :mod:`astrovader.model.likelihood`.
+        """
         images = self._images(X)
         return self.model_.log_likelihood(images, samples, seed=seed)
 

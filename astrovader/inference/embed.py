@@ -56,7 +56,7 @@ def embed_to_table(
     likelihood_samples: int = 0,
     part: Part | None = None,
 ) -> int:
-    """Write ``id, [catalogue columns], cluster, γ, z[, log_likelihood, anomaly_score]`` of every image.
+    """Write ``id, [catalogue columns], cluster, γ, z[, scores]`` of every image.
 
     Memory is bounded by a batch, whatever the size of ``data``. With the min-max
     transform γ depends on the batch it is computed in (method eq. 17), so

@@ -30,7 +30,7 @@ def write_embedding(
     cards=None,
     csv_cards: bool = False,
 ) -> int:
-    """Write ``id, [catalogue columns], cluster, γ, z[, log_likelihood, anomaly_score]`` of every image.
+    """Write ``id, [catalogue columns], cluster, γ, z[, scores]`` of every image.
 
     Args:
         model: A trained :class:`~astrovader.model.vade.AstroVaDEr`.

@@ -67,7 +67,9 @@ class TrainingMixin:
             second, _ = self._views(x, training)
             z_second, _ = self.encoder(second, training=training)
             contrast = nt_xent(
-                self._project(z_mean), self._project(z_second), temperature=self.contrast_temperature
+                self._project(z_mean),
+                self._project(z_second),
+                temperature=self.contrast_temperature,
             )
         total = ops.mean(
             rec

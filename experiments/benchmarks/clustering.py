@@ -354,7 +354,9 @@ def benchmark(name, images, truth, config, seeds, methods, variants, log=print, 
             extra.pop("z", None)
             for method, found in labels.items():
                 row = {"data": name, "method": method, "seed": seed, **scores(truth, found)}
-                rows.append({**row, **(extra if method == "astrovader" else {}), **studied.get(method, {})})
+                rows.append(
+                    {**row, **(extra if method == "astrovader" else {}), **studied.get(method, {})}
+                )
             log(
                 f"{name} seed {seed}: {time.perf_counter() - start:.0f} s  "
                 + "  ".join(f"{r['method']} {r['acc']:.3f}" for r in rows[-len(labels) :])
@@ -422,7 +424,9 @@ def main(argv=None) -> int:
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--ablation", action="store_true", help="add the ablation variants")
     parser.add_argument(
-        "--variants", default="", help="comma-separated ablation variants (default with --ablation: all)"
+        "--variants",
+        default="",
+        help="comma-separated ablation variants (default with --ablation: all)",
     )
     parser.add_argument("--tag", default="", help="suffix of the results CSV")
     parser.add_argument("--summarise", action="store_true", help="only rewrite clustering.md")

@@ -82,7 +82,14 @@ def test_merged_fits_parts_are_the_one_machine_table(tables, tmp_path):
     with fits.open(whole) as one, fits.open(merged) as joined:
         a, b = one["CLUSTERS"], joined["CLUSTERS"]
         assert a.columns.names == [
-            "id", "ra", "dec", "cluster", "gamma", "z", "log_likelihood", "anomaly_score"
+            "id",
+            "ra",
+            "dec",
+            "cluster",
+            "gamma",
+            "z",
+            "log_likelihood",
+            "anomaly_score",
         ]
         assert [(c.format, c.unit) for c in a.columns] == [(c.format, c.unit) for c in b.columns]
         assert a.data.tobytes() == b.data.tobytes()

@@ -69,7 +69,9 @@ def test_the_anomaly_score_is_the_numpy_score_against_each_images_png_length(mod
         bits.append(8 * len(buffer.getvalue()))
     want = log_p / np.log(2) - X[0].size * np.log2(255) + np.array(bits)
     np.testing.assert_allclose(got[:, 1], want, rtol=1e-5, atol=2e-3)
-    np.testing.assert_array_equal(model.anomaly_score(X, samples=4, seed=3, batch_size=2), got[:, 1])
+    np.testing.assert_array_equal(
+        model.anomaly_score(X, samples=4, seed=3, batch_size=2), got[:, 1]
+    )
 
 
 def test_the_calibrated_decoder_has_the_variance_of_the_reconstructions():

@@ -129,7 +129,9 @@ def test_fit_and_embed_carry_ident_ra_dec_from_the_catalogue(aegis, tmp_path):
         data, header = hdus["CLUSTERS"].data, hdus["CLUSTERS"].header
         names = ["id", "ra", "dec", "mag", "cluster", "gamma", "z"]
         assert hdus["CLUSTERS"].columns.names == [*names, "log_likelihood", "anomaly_score"]
-        assert np.isfinite(data["log_likelihood"]).all() and np.isfinite(data["anomaly_score"]).all()
+        assert (
+            np.isfinite(data["log_likelihood"]).all() and np.isfinite(data["anomaly_score"]).all()
+        )
         assert [hdus["CLUSTERS"].columns[n].unit for n in ("ra", "dec")] == ["deg", "deg"]
         assert all(len(key) <= 8 for key in header)
         assert (header["NCLUST"], header["NLATENT"], header["IMGSIZE"]) == (2, 2, 16)
