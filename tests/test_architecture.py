@@ -19,6 +19,7 @@ LAYERS = {
     "astrovader._quiet": 0,
     "astrovader._progress": 0,
     "astrovader._lazy": 0,
+    "astrovader._malloc": 0,
     "astrovader.config": 1,
     # data/ by job: reading and tables on nothing else of data/, simulation on the readers'
     # ImageSet and scaling, pipelines on both, and the run-level modules on top.

@@ -16,6 +16,7 @@ import pkgutil
 import shlex
 import sys
 
+from astrovader._malloc import keep_heap
 from astrovader._progress import LINE_INTERVAL, get_mode, set_mode
 from astrovader._quiet import KEEP_LOGS, quiet_native_logs
 from astrovader._version import __version__
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     elif argv is None:
         quiet_native_logs()
     args.command_line = shlex.join(["astrovader", *(sys.argv[1:] if argv is None else argv)])
+    keep_heap()  # TensorFlow's step buffers stay in the process (astrovader._malloc)
     previous = get_mode()
     set_mode(progress_mode(args.progress, getattr(args, "quiet", False)))
     try:

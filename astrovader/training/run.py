@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from astrovader._io import atomic_path, deferred_interrupts, write_text_atomic
+from astrovader._malloc import keep_heap
 from astrovader.config import Config
 from astrovader.errors import AstrovaderError, warn
 from astrovader.training import diagnostics
@@ -86,6 +87,7 @@ def fit_run(
     """
     from astrovader.training import distribute
 
+    keep_heap()  # the steps' buffers stay in the process: no page fault per step
     options = FitOptions(verbose, on_nan, tuple(callbacks), force)
     if isinstance(config, RunPlan):
         plan = config
