@@ -68,6 +68,7 @@ _EXPORTS = {
     "import_paper_weights": "paper_weights",
     "is_full": "gmm_math",
     "latent_batches": "sampling",
+    "latent_log_weights": "likelihood",
     "load_model": "loading",
     "log_gaussian": "gmm_math",
     "log_importance_weights": "likelihood",

@@ -215,21 +215,19 @@ class InferenceMixin:
         x_hat = self.decoder(flat, training=False)
         repeat = ops.reshape(ops.tile(x[None], (draws, 1, 1, 1, 1)), ops.shape(x_hat))
         pi, mu, var = self.prior(None)
+        latent = likelihood.latent_log_weights(
+            flat,
+            noise=ops.reshape(noise, (-1, self.latent_dim)),
+            z_log_var=ops.reshape(ops.tile(z_log_var[None], (draws, 1, 1)), (-1, self.latent_dim)),
+            pi=pi,
+            mu=mu,
+            var=var,
+        )
         out = []
         for w in (weights[0], weights[1]):
-            log_w = likelihood.log_importance_weights(
-                repeat,
-                x_hat,
-                z=flat,
-                noise=ops.reshape(noise, (-1, self.latent_dim)),
-                z_log_var=ops.reshape(
-                    ops.tile(z_log_var[None], (draws, 1, 1)), (-1, self.latent_dim)
-                ),
-                pi=pi,
-                mu=mu,
-                var=var,
-                kind=self.reconstruction,
-                weight=w,
+            log_w = (
+                likelihood.decoder_log_density(repeat, x_hat, kind=self.reconstruction, weight=w)
+                + latent
             )
             out.append(likelihood.combine(ops.reshape(log_w, (draws, n))))
         return ops.stack(out)

@@ -38,6 +38,7 @@ __all__ = [
     "combine",
     "decoder_log_density",
     "decoder_weight",
+    "latent_log_weights",
     "log_importance_weights",
 ]
 
@@ -111,6 +112,16 @@ def log_importance_weights(x, x_hat, *, z, noise, z_log_var, pi, mu, var, kind="
     Returns:
         (N,) log weights.
     """
+    latent = latent_log_weights(z, noise=noise, z_log_var=z_log_var, pi=pi, mu=mu, var=var)
+    return decoder_log_density(x, x_hat, kind=kind, weight=weight) + latent
+
+
+def latent_log_weights(z, *, noise, z_log_var, pi, mu, var):
+    """log p(z_s) − log q(z_s | x) (N,): the decoder-free part of a log importance weight.
+
+    Several decoder temperatures share it (:meth:`InferenceMixin.scores`). Shapes as in
+    :func:`log_importance_weights`.
+    """
     z, noise, z_log_var = (ops.cast(t, "float32") for t in (z, noise, z_log_var))
     pi = ops.cast(pi, "float32")
     log_prior = ops.logsumexp(
@@ -118,7 +129,7 @@ def log_importance_weights(x, x_hat, *, z, noise, z_log_var, pi, mu, var, kind="
     )
     j = ops.cast(ops.shape(z)[-1], "float32")
     log_q = -0.5 * (j * math.log(2 * math.pi) + ops.sum(z_log_var + ops.square(noise), axis=-1))
-    return decoder_log_density(x, x_hat, kind=kind, weight=weight) + log_prior - log_q
+    return log_prior - log_q
 
 
 def combine(log_weights):
