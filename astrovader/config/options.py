@@ -20,12 +20,18 @@ class AugmentConfig:
     quarter turns (``rotate90``), free rotations (``rotate``: switch both off when
     orientation is the science), shifts up to ``shift`` of the side, a zoom
     log-uniform in [1/``zoom``, ``zoom``], a brightness factor in [1 − b, 1 + b] and
-    Gaussian noise up to ``noise``. The model reconstructs the view without noise
-    (``target = "view"``) or the original image (``"original"``). The cluster
-    responsibilities of the view are pulled towards those of the whole image with
-    weight ``consistency`` (eq. A3; for 128² grey images, scaled with the pixel count
-    by ``loss.scaling`` as ``loss.gmm_scale`` is), and an image's responsibilities come from its
-    ``tied_views`` flips and quarter turns together (eq. A1; 1 = the image alone).
+    Gaussian noise up to ``noise``. The survey views (method §9d; all 0, off, by
+    default) vary what a survey varies, on the pixels returned to linear flux by
+    the inverse of the ``[scaling]`` stretch: a flux factor 10^−u, u uniform in
+    [0, ``flux_dex``]; with probability ``neighbour`` another image of the batch
+    pasted at an offset; a Gaussian PSF of σ up to ``blur`` of the side; and
+    Gaussian noise at a peak S/N log-uniform in [``snr``, 100 ``snr``]. The model
+    reconstructs the view without noise (``target = "view"``) or the original image
+    (``"original"``). The cluster responsibilities of the view are pulled towards
+    those of the whole image with weight ``consistency`` (eq. A3; for 128² grey
+    images, scaled with the pixel count by ``loss.scaling`` as ``loss.gmm_scale``
+    is), and an image's responsibilities come from its ``tied_views`` flips and
+    quarter turns together (eq. A1; 1 = the image alone).
     After training, the γ and the embedding of every image (``clusters.csv``,
     ``embed``, the Python API) come from its ``test_views`` flips and quarter turns
     tied the same way (8: the whole dihedral group, so that a flip or a quarter
@@ -47,6 +53,10 @@ class AugmentConfig:
     zoom: float = 1.18
     brightness: float = 0.15
     noise: float = 0.03
+    flux_dex: float = 0.0
+    blur: float = 0.0
+    snr: float = 0.0
+    neighbour: float = 0.0
     target: str = "view"
     consistency: float = 16.0
     tied_views: int = 4
@@ -65,7 +75,13 @@ class AugmentConfig:
             or self.zoom > 1
             or self.brightness > 0
             or self.noise > 0
+            or self.surveys
         )
+
+    @property
+    def surveys(self) -> bool:
+        """Whether the views vary what a survey varies (flux, seeing, S/N, neighbours; §9d)."""
+        return self.flux_dex > 0 or self.blur > 0 or self.snr > 0 or self.neighbour > 0
 
     @property
     def active(self) -> bool:
@@ -123,6 +139,10 @@ PAPER_METHOD: dict[str, dict] = {
         "zoom": 1.0,
         "brightness": 0.0,
         "noise": 0.0,
+        "flux_dex": 0.0,
+        "blur": 0.0,
+        "snr": 0.0,
+        "neighbour": 0.0,
         "target": "view",
         "consistency": 0.0,
         "tied_views": 1,

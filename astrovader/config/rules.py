@@ -191,6 +191,10 @@ AUGMENT_RANGES = {
     "zoom": between(1, 2),
     "brightness": between(0, 0.9),
     "noise": between(0, 1),
+    "flux_dex": between(0, 3),
+    "blur": between(0, 0.25),
+    "snr": between(0, 1000),
+    "neighbour": between(0, 1),
     "consistency": between(0, 1000),
     "contrast": between(0, 1000),
     "contrast_temperature": above(0, 10),
@@ -390,7 +394,8 @@ def validate(config) -> None:
         _refuse(
             "augment.contrast",
             a.contrast,
-            "0 without random views (set augment.rotate, shift, zoom, brightness or noise)",
+            "0 without random views (set augment.rotate, shift, zoom, brightness, noise,"
+            " flux_dex, blur, snr or neighbour)",
         )
     m = config.mixture
     if not full_covariance_allowed(m.covariance, m.update):

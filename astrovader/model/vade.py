@@ -282,7 +282,7 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
             minmax_lambda=config.loss.minmax_lambda,
             seed=config.training.seed,
             reading=ReadOptions.from_config(config).saved(),
-            views=view_settings(config.augment),
+            views=view_settings(config.augment, config.scaling),
             gamma_from=mix.gamma_from,
             pi_simplex=mix.pi == "simplex",
             mixture_update=mix.update,

@@ -10,6 +10,14 @@ part is one bilinear projective transform with reflected borders. The
 reconstruction target is the view before the noise (``target = "view"``) or the
 original image (``"original"``).
 
+The survey views (method §9d) act on linear flux: the pixels are returned to it
+by the inverse of the stretch that made them (:func:`unstretch`, the ``[scaling]``
+stretch), dimmed by 10^−u with u uniform in [0, ``flux_dex``], given with
+probability ``neighbour`` another image of the batch at an offset, blurred by a
+Gaussian PSF of σ uniform in [0, ``blur``] of the side, stretched again, and
+given Gaussian noise at a peak S/N log-uniform in [``snr``, 100 ``snr``] (the
+noise is in linear flux too; the target is the view before it).
+
 :class:`RandomViews` draws them in training, as a layer with its own seed generator;
 :func:`dihedral_views` gives the flips and quarter turns tied at test time.
 """
@@ -23,9 +31,28 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from astrovader.config.rules import AUGMENT_RANGES, OPTIONAL_SEED, VIEW_TARGET
+from astrovader.config.rules import (
+    AUGMENT_RANGES,
+    OPTIONAL_SEED,
+    POSITIVE,
+    STRETCHES,
+    VIEW_TARGET,
+    one_of,
+)
 
-__all__ = ["VIEW_KEYS", "RandomViews", "dihedral_views", "make_views", "view_settings"]
+__all__ = [
+    "SURVEY_KEYS",
+    "VIEW_KEYS",
+    "RandomViews",
+    "dihedral_views",
+    "gaussian_blur",
+    "make_views",
+    "restretch",
+    "unstretch",
+    "view_settings",
+]
+
+STRETCH_RULE = one_of(STRETCHES, "linear, sqrt, log or asinh")
 
 
 def _quarter_turns(images, turns):
@@ -37,7 +64,7 @@ def _quarter_turns(images, turns):
     return out
 
 
-def _transform(images, angle, zoom, dx, dy):
+def _transform(images, angle, zoom, dx, dy, fill_mode="REFLECT"):
     """Rotate by ``angle`` and scale by ``zoom`` about the centre, then shift by (dx, dy)."""
     side = tf.cast(tf.shape(images)[1], tf.float32)
     centre = (side - 1.0) / 2.0
@@ -62,19 +89,103 @@ def _transform(images, angle, zoom, dx, dy):
         output_shape=tf.shape(images)[1:3],
         fill_value=0.0,
         interpolation="BILINEAR",
-        fill_mode="REFLECT",
+        fill_mode=fill_mode,
     )
 
 
-VIEW_KEYS = ("rotate90", "rotate", "shift", "zoom", "brightness", "noise", "target")
+def unstretch(pixels, stretch: str = "asinh", a: float = 0.1):
+    """Pixels in [0, 1] back to linear flux in [0, 1]: the inverse of an astropy stretch.
+
+    ``asinh``: x = a sinh(y asinh(1/a)); ``log``: x = ((a + 1)^y − 1)/a; ``sqrt``:
+    x = y²; ``linear``: x = y (the stretches of :mod:`astrovader.data.images.scaling`).
+
+    Args:
+        pixels: Any shape, in [0, 1].
+        stretch: ``"linear"``, ``"sqrt"``, ``"log"`` or ``"asinh"``.
+        a: The stretch's parameter (``asinh_a`` or ``log_a``).
+    """
+    if stretch == "asinh":
+        return a * tf.sinh(pixels * math.asinh(1.0 / a))
+    if stretch == "log":
+        return (tf.pow(a + 1.0, pixels) - 1.0) / a
+    if stretch == "sqrt":
+        return tf.square(pixels)
+    return pixels
 
 
-def view_settings(augment) -> dict | None:
-    """The settings of :func:`make_views` from an ``[augment]`` section; None for no views."""
+def restretch(flux, stretch: str = "asinh", a: float = 0.1):
+    """Linear flux to pixels in [0, 1] by an astropy stretch, clipped (undoes :func:`unstretch`)."""
+    if stretch == "asinh":
+        out = tf.asinh(flux / a) / math.asinh(1.0 / a)
+    elif stretch == "log":
+        out = tf.math.log(a * tf.maximum(flux, 0.0) + 1.0) / math.log(a + 1.0)
+    elif stretch == "sqrt":
+        out = tf.sqrt(tf.maximum(flux, 0.0))
+    else:
+        out = flux
+    return tf.clip_by_value(out, 0.0, 1.0)
+
+
+def gaussian_blur(images, sigma, *, width: int):
+    """Blur each image by its own circular Gaussian of ``sigma`` pixels (reflected borders).
+
+    Args:
+        images: (N, S, S, B).
+        sigma: (N,) in pixels; 0 leaves an image as it is.
+        width: The kernel's odd width in pixels (at least 6 σ + 1 for the largest σ).
+
+    Returns:
+        (N, S, S, B): each band convolved with the normalised, separable kernel
+        exp(−t²/2σ²) over t = −(width − 1)/2 … (width − 1)/2.
+    """
+    n, size, bands = tf.shape(images)[0], tf.shape(images)[1], tf.shape(images)[3]
+    half = width // 2
+    t = tf.range(-half, half + 1, dtype=tf.float32)
+    s = tf.maximum(tf.reshape(sigma, (-1, 1)), 1e-3)
+    kernel = tf.exp(-0.5 * tf.square(t / s))
+    kernel = kernel / tf.reduce_sum(kernel, axis=1, keepdims=True)  # (N, width)
+    kernel = tf.repeat(kernel, bands, axis=0)  # (N·B, width): one per image and band
+    # The batch's images and bands as the channels of one image, in the kernels' order.
+    stacked = tf.reshape(tf.transpose(images, (1, 2, 0, 3)), (1, size, size, n * bands))
+    padded = tf.pad(stacked, [[0, 0], [half, half], [half, half], [0, 0]], mode="REFLECT")
+    rows = tf.reshape(tf.transpose(kernel), (width, 1, n * bands, 1))
+    cols = tf.reshape(tf.transpose(kernel), (1, width, n * bands, 1))
+    out = tf.nn.depthwise_conv2d(padded, rows, [1, 1, 1, 1], "VALID")
+    out = tf.nn.depthwise_conv2d(out, cols, [1, 1, 1, 1], "VALID")
+    return tf.transpose(tf.reshape(out, (size, size, n, bands)), (2, 0, 1, 3))
+
+
+VIEW_KEYS = (
+    "rotate90",
+    "rotate",
+    "shift",
+    "zoom",
+    "brightness",
+    "noise",
+    "flux_dex",
+    "blur",
+    "snr",
+    "neighbour",
+    "target",
+)
+SURVEY_KEYS = ("flux_dex", "blur", "snr", "neighbour")
+
+
+def view_settings(augment, scaling=None) -> dict | None:
+    """The settings of :func:`make_views` from an ``[augment]`` section; None for no views.
+
+    With survey views on, ``stretch`` and ``stretch_a`` say how the pixels were
+    stretched (``scaling``, a :class:`~astrovader.config.sections.ScalingConfig`;
+    an asinh of a = 0.1 without one).
+    """
+    if not augment.draws_views:
+        return None
     settings = {key: getattr(augment, key) for key in VIEW_KEYS}
-    drawn = settings["rotate90"] or settings["rotate"] or settings["shift"] > 0
-    drawn = drawn or settings["zoom"] > 1 or settings["brightness"] > 0 or settings["noise"] > 0
-    return settings if drawn else None
+    if augment.surveys:
+        stretch = scaling.stretch if scaling is not None else "asinh"
+        a = {"asinh": getattr(scaling, "asinh_a", 0.1), "log": getattr(scaling, "log_a", 0)}
+        settings.update(stretch=stretch, stretch_a=float(a.get(stretch, 1.0)))
+    return settings
 
 
 def make_views(augment, flips: bool = False):
@@ -88,6 +199,50 @@ def make_views(augment, flips: bool = False):
     """
     if isinstance(augment, dict):
         augment = types.SimpleNamespace(**augment)
+    flux_dex, blur = getattr(augment, "flux_dex", 0.0), getattr(augment, "blur", 0.0)
+    snr, neighbour = getattr(augment, "snr", 0.0), getattr(augment, "neighbour", 0.0)
+    surveys = flux_dex > 0 or blur > 0 or snr > 0 or neighbour > 0
+    stretch = getattr(augment, "stretch", "asinh")
+    a = getattr(augment, "stretch_a", 0.1)
+
+    def survey(images, key):
+        """(view before the noise, view) of the survey views, in linear flux (§9d)."""
+        n, side = tf.shape(images)[0], images.shape[1]
+        seeds = tf.random.experimental.stateless_split(key, 10)
+
+        def uniform(i, shape, low=0.0, high=1.0):
+            return tf.random.stateless_uniform(shape, seeds[i], low, high)
+
+        flux = unstretch(images, stretch, a)
+        if flux_dex > 0:
+            flux = flux * tf.pow(10.0, -uniform(0, (n, 1, 1, 1), 0.0, flux_dex))
+        if neighbour > 0:
+            # Another image of the batch, rotated, 0.5–1 times the size and 0–1 dex
+            # fainter, centred 25–50% of the side away in any direction.
+            # (The transform shifts before it scales: the offset is divided by the size.)
+            size = tf.exp(uniform(3, (n,), -math.log(2.0), 0.0))
+            radius = uniform(1, (n,), 0.25, 0.5) * side / size
+            phi = uniform(2, (n,), 0.0, 2 * math.pi)
+            other = _transform(
+                tf.roll(flux, 1, axis=0),
+                uniform(4, (n,), 0.0, 2 * math.pi),
+                size,
+                radius * tf.cos(phi),
+                radius * tf.sin(phi),
+                fill_mode="CONSTANT",
+            )
+            shown = tf.cast(uniform(5, (n, 1, 1, 1)) < neighbour, flux.dtype)
+            flux = flux + shown * tf.pow(10.0, -uniform(6, (n, 1, 1, 1))) * other
+        if blur > 0:
+            width = 2 * math.ceil(3 * blur * side) + 1
+            flux = gaussian_blur(flux, uniform(7, (n,), 0.0, blur * side), width=width)
+        clean = restretch(flux, stretch, a)
+        if not snr > 0:
+            return clean, clean
+        peak = tf.reduce_max(flux, axis=(1, 2, 3), keepdims=True)
+        ratio = tf.exp(uniform(8, (n, 1, 1, 1), math.log(snr), math.log(100.0 * snr)))
+        noise = tf.random.stateless_normal(tf.shape(flux), seeds[9], dtype=flux.dtype)
+        return clean, restretch(flux + noise * peak / ratio, stretch, a)
 
     def views(images, key):
         n = tf.shape(images)[0]
@@ -113,12 +268,14 @@ def make_views(augment, flips: bool = False):
         if augment.brightness > 0:
             b = augment.brightness
             out = tf.clip_by_value(out * uniform(7, (n, 1, 1, 1), 1 - b, 1 + b), 0.0, 1.0)
-        target = out if augment.target == "view" else images
         view = out
+        if surveys:
+            out, view = survey(out, tf.random.experimental.stateless_fold_in(key, 1))
+        target = out if augment.target == "view" else images
         if augment.noise > 0:
             sigma = uniform(8, (n, 1, 1, 1), 0.0, augment.noise)
             noise = tf.random.stateless_normal(tf.shape(out), seeds[9]) * sigma
-            view = tf.clip_by_value(out + noise, 0.0, 1.0)
+            view = tf.clip_by_value(view + noise, 0.0, 1.0)
         return view, target
 
     return views
@@ -143,7 +300,8 @@ class RandomViews(keras.layers.Layer):
     """Draw one random view of each image and its reconstruction target (method §9).
 
     The view is a quarter turn, a free rotation, a shift, a zoom, a brightness
-    factor and Gaussian noise of the image, as set
+    factor, the survey views (flux, a neighbour, seeing, S/N; method §9d) and
+    Gaussian noise of the image, as set
     (:func:`astrovader.model.views.make_views`); the target is the view before
     the noise (``target = "view"``) or the image (``"original"``). The draws come
     from the layer's own ``keras.random.SeedGenerator``, whose state the run's
@@ -156,7 +314,15 @@ class RandomViews(keras.layers.Layer):
         zoom: Zoom factors log-uniform in [1/zoom, zoom] (≥ 1).
         brightness: Brightness factors uniform in [1 − b, 1 + b].
         noise: Largest standard deviation of the added Gaussian noise.
+        flux_dex: Flux factors 10^−u, u uniform in [0, flux_dex] (linear flux).
+        blur: Largest σ of the Gaussian PSF, as a fraction of the side.
+        snr: Lowest peak S/N of the noise in linear flux (log-uniform up to 100 snr;
+            0: none).
+        neighbour: Probability of pasting another image of the batch at an offset.
         target: ``"view"`` or ``"original"``.
+        stretch: The stretch that made the pixels (``"linear"``, ``"sqrt"``,
+            ``"log"``, ``"asinh"``), undone for the survey views.
+        stretch_a: Its parameter (``asinh_a`` or ``log_a``).
         seed: Seed of the layer's generator.
         **kwargs: Standard layer arguments.
 
@@ -177,26 +343,43 @@ class RandomViews(keras.layers.Layer):
         zoom: float = 1.0,
         brightness: float = 0.0,
         noise: float = 0.0,
+        flux_dex: float = 0.0,
+        blur: float = 0.0,
+        snr: float = 0.0,
+        neighbour: float = 0.0,
         target: str = "view",
+        stretch: str = "asinh",
+        stretch_a: float = 0.1,
         seed: int | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        ranges = {"shift": shift, "zoom": zoom, "brightness": brightness, "noise": noise}
+        ranges = {
+            "shift": shift,
+            "zoom": zoom,
+            "brightness": brightness,
+            "noise": noise,
+            "flux_dex": flux_dex,
+            "blur": blur,
+            "snr": snr,
+            "neighbour": neighbour,
+        }
         for name, value in ranges.items():
             AUGMENT_RANGES[name].check(name, value)
+            setattr(self, name, float(value))
         VIEW_TARGET.check("target", target)
+        STRETCH_RULE.check("stretch", stretch)
+        POSITIVE.check("stretch_a", stretch_a)
         OPTIONAL_SEED.check("seed", seed)
         self.rotate90, self.rotate = bool(rotate90), bool(rotate)
-        self.shift, self.zoom = float(shift), float(zoom)
-        self.brightness, self.noise = float(brightness), float(noise)
         self.target, self.seed = target, seed
+        self.stretch, self.stretch_a = stretch, float(stretch_a)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self._views = make_views(self.settings())
 
     def settings(self) -> dict:
-        """The view settings, by :data:`~astrovader.model.views.VIEW_KEYS`."""
-        return {key: getattr(self, key) for key in VIEW_KEYS}
+        """The view settings: :data:`~astrovader.model.views.VIEW_KEYS` and the stretch."""
+        return {key: getattr(self, key) for key in (*VIEW_KEYS, "stretch", "stretch_a")}
 
     def call(self, images, training=None):
         if not training:

@@ -103,6 +103,14 @@ SET_OPTIONS = {
         "augment": {"rotate90": False, "rotate": False, "tied_views": 1},
     }
 }
+SURVEY_VIEWS = {
+    "flux_dex": 1.5,
+    "blur": 0.05,
+    "snr": 5.0,
+    "neighbour": 0.4,
+    "zoom": 1.58,
+    "shift": 0.1,
+}
 PAPER_SMALL = merge(PAPER_METHOD, {"model": {"l2": 1e-4}})
 ABLATIONS = {
     "no_views": {"augment": {k: PAPER_METHOD["augment"][k] for k in VIEW_KEYS if k != "target"}},
@@ -127,6 +135,11 @@ ABLATIONS = {
     "contrast_mu_64": {"augment": {"contrast": 64.0}},
     "contrast_head_16": {"augment": {"contrast": 16.0, "contrast_head": 64}},
     "contrast_head_64": {"augment": {"contrast": 64.0, "contrast_head": 64}},
+    # The survey views (method §9d, #32 item 2): flux over 1.5 dex, seeing up to σ = 5% of the
+    # side, peak S/N down to 5, a neighbour in 40% of views, sizes ×2.5 and shifts of ±10%;
+    # alone, and under the view-agreement term.
+    "survey_views": {"augment": SURVEY_VIEWS},
+    "survey_contrast_64": {"augment": {**SURVEY_VIEWS, "contrast": 64.0}},
 }
 
 
