@@ -205,9 +205,9 @@ def make_views(augment, flips: bool = False):
     stretch = getattr(augment, "stretch", "asinh")
     a = getattr(augment, "stretch_a", 0.1)
 
-    def survey(images, key):
+    def survey(images, key, side: int):
         """(view before the noise, view) of the survey views, in linear flux (§9d)."""
-        n, side = tf.shape(images)[0], images.shape[1]
+        n = tf.shape(images)[0]
         seeds = tf.random.experimental.stateless_split(key, 10)
 
         def uniform(i, shape, low=0.0, high=1.0):
@@ -270,7 +270,10 @@ def make_views(augment, flips: bool = False):
             out = tf.clip_by_value(out * uniform(7, (n, 1, 1, 1), 1 - b, 1 + b), 0.0, 1.0)
         view = out
         if surveys:
-            out, view = survey(out, tf.random.experimental.stateless_fold_in(key, 1))
+            side = images.shape[1]
+            if side is None:
+                raise ValueError("the survey views need images of a known size")
+            out, view = survey(out, tf.random.experimental.stateless_fold_in(key, 1), side)
         target = out if augment.target == "view" else images
         if augment.noise > 0:
             sigma = uniform(8, (n, 1, 1, 1), 0.0, augment.noise)

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from keras import ops
 
 from astrovader.model.gmm_prior import GMMPrior
@@ -204,6 +205,10 @@ def test_survey_views_round_trip_and_take_the_scaling_stretch(tmp_path):
     assert {k: loaded.get_config()[k] for k in survey} == survey
     again = ops.convert_to_numpy(loaded(X, training=True)[0])
     np.testing.assert_array_equal(again, view)  # the same seed draws the same views
+    graph = RandomViews(**survey, seed=2)
+    spec = tf.TensorSpec((None, 16, 16, 1), "float32")  # as in fit: the batch size unknown
+    traced = tf.function(lambda x: graph(x, training=True)[0], input_signature=[spec])
+    assert traced(X).shape == X.shape  # in a graph, after the geometric transform
     config = Config().replace(augment={"snr": 5.0}, scaling={"stretch": "log", "log_a": 300.0})
     settings = view_settings(config.augment, config.scaling)
     assert settings["snr"] == 5.0 and (settings["stretch"], settings["stretch_a"]) == ("log", 300.0)
