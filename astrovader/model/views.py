@@ -201,7 +201,7 @@ def make_views(augment, flips: bool = False):
         augment = types.SimpleNamespace(**augment)
     flux_dex, blur = getattr(augment, "flux_dex", 0.0), getattr(augment, "blur", 0.0)
     snr, neighbour = getattr(augment, "snr", 0.0), getattr(augment, "neighbour", 0.0)
-    surveys = flux_dex > 0 or blur > 0 or snr > 0 or neighbour > 0
+    surveys = any(getattr(augment, key, 0.0) > 0 for key in SURVEY_KEYS)
     stretch = getattr(augment, "stretch", "asinh")
     a = getattr(augment, "stretch_a", 0.1)
 
