@@ -29,7 +29,12 @@ LAYERS = {
     "astrovader.data.pipelines": 2.2,
     "astrovader.data": 2.3,  # sources, prepare, latent_index and the package's lazy names
     "astrovader.model": 3,
-    "astrovader.training": 4,
+    # training/ by job: the schedule's phases first, the mixture and the run directory on
+    # them, and the modules that put a run together on top.
+    "astrovader.training.phases": 4.0,
+    "astrovader.training.mixture": 4.1,
+    "astrovader.training.rundir": 4.1,
+    "astrovader.training": 4.2,
     # inference, then the analyses (the explorer opens a similarity search), then the
     # searches (a trial scores its clusters with the analysis metrics).
     "astrovader.inference": 5.0,

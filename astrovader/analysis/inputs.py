@@ -11,7 +11,7 @@ import numpy as np
 from astrovader.config import Config
 from astrovader.data.tables.clusters import SCORES
 from astrovader.errors import AstrovaderError, InputError
-from astrovader.training.rundir import RunDirectory
+from astrovader.training.rundir.directory import RunDirectory
 
 __all__ = ["ReportInputs", "check_run", "load_inputs", "read_labels"]
 

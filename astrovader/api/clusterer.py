@@ -189,7 +189,7 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             return ()
         from tqdm.auto import tqdm
 
-        from astrovader.training.progress import PhaseProgress
+        from astrovader.training.phases.progress import PhaseProgress
 
         return (PhaseProgress(config, config.training.batch_size, write=tqdm.write),)
 
@@ -197,7 +197,7 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         from astropy.table import Table
 
         from astrovader.data.tables.clusters import read_clusters
-        from astrovader.training.rundir import RunDirectory
+        from astrovader.training.rundir.directory import RunDirectory
 
         directory = RunDirectory(run).check_finished()
         table = read_clusters(directory.clusters_path)
@@ -277,10 +277,10 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             ``(distances, indices)``, both (N, n_neighbors), or the indices alone:
             Euclidean distances in μ̃ and rows of ``labels_`` (the run's
             ``clusters.csv``), nearest first. The run's index
-            (:mod:`astrovader.training.run_index`) answers: exact up to 10⁵ objects,
+            (:mod:`astrovader.training.rundir.index`) answers: exact up to 10⁵ objects,
             HNSW above.
         """
-        from astrovader.training.run_index import open_index
+        from astrovader.training.rundir.index import open_index
 
         self._check_fitted()
         index = open_index(self.run_dir_)
@@ -312,7 +312,7 @@ class Clusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     @classmethod
     def load(cls, path) -> Clusterer:
         """A fitted Clusterer from a run directory (written by ``fit`` or ``astrovader fit``)."""
-        from astrovader.training.rundir import RunDirectory
+        from astrovader.training.rundir.directory import RunDirectory
 
         config = RunDirectory(path).check_finished().config
         found = cls(

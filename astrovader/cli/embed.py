@@ -79,7 +79,7 @@ def register(subparsers) -> None:
 
 def _run(model: str):
     """The run directory ``model`` names, or None for a model file."""
-    from astrovader.training.rundir import RunDirectory
+    from astrovader.training.rundir.directory import RunDirectory
 
     if not Path(model).is_dir():
         return None
@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         part=args.shard,
     )
     if run is not None and args.data is not None and args.shard is None:
-        from astrovader.training.run_index import build_index, data_name
+        from astrovader.training.rundir.index import build_index, data_name
 
         build_index(run, out, name=data_name(args.data), data=args.data)
     part = "" if args.shard is None else f" of part {args.shard}"

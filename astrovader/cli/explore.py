@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     if source.is_file() and args.data is None:
         raise AstrovaderError(f"{source}: a model file needs --data (the images to explore)")
     from astrovader.analysis.explorer import ExplorerOptions, check_explorer_options, make_explorer
-    from astrovader.training.run_index import ModelIndexes
+    from astrovader.training.rundir.index import ModelIndexes
 
     options = options_from(ExplorerOptions, args, progress=not args.quiet)
     check_explorer_options(options)

@@ -89,7 +89,7 @@ def _config(args: argparse.Namespace):
     """
     from astrovader.config.legacy import load_any_config as load_config
     from astrovader.data.sources import with_data_path
-    from astrovader.training.rundir import RunDirectory
+    from astrovader.training.rundir.directory import RunDirectory
 
     if args.resume:
         if args.data or args.config or args.overrides:
@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
                 "retrains it)"
             )
             return 0
-        from astrovader.training.progress import PhaseProgress
+        from astrovader.training.phases.progress import PhaseProgress
         from astrovader.training.run import fit_run
 
         config = plan.config

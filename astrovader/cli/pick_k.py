@@ -72,8 +72,13 @@ def run(args: argparse.Namespace) -> int:
     if not Path(args.source).exists():  # before TensorFlow loads
         raise AstrovaderError(f"{args.source}: neither a run directory nor a .keras model file")
     from astrovader.selection.embedding import embed_source
-    from astrovader.training import pick_k
-    from astrovader.training.pick_k_report import caveats, describe, pick_k_out, write_report
+    from astrovader.training.mixture import pick_k
+    from astrovader.training.mixture.pick_k_report import (
+        caveats,
+        describe,
+        pick_k_out,
+        write_report,
+    )
 
     settings = dataclasses.asdict(options_from(PickKConfig, args))
     pick_k.check_settings(**settings)

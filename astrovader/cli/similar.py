@@ -60,7 +60,7 @@ def _check(args) -> None:
         raise AstrovaderError(f"--radius {args.radius:g}: must be positive")
     if args.image is not None and not Path(args.image).exists():
         raise AstrovaderError(f"{args.image}: no such image file")
-    from astrovader.training.rundir import RunDirectory
+    from astrovader.training.rundir.directory import RunDirectory
 
     RunDirectory(args.run_dir).check_finished()
 

@@ -110,7 +110,7 @@ class MixtureConfig:
     kept (an unsupervised choice); ``reset_optimizer`` clears Adam's moments when
     the prior is initialised. After training, ``final_fits`` fresh mixtures of the
     final embedding are compared with the learned one by BIC and the best is kept
-    (:mod:`astrovader.training.final_mixture`; 0: the learned one, the paper). They
+    (:mod:`astrovader.training.mixture.final_mixture`; 0: the learned one, the paper). They
     are diagonal and full mixtures (``final_covariance = "bic"``; or only ``"diag"``
     or ``"full"``); a full winner gives the saved model a full-covariance prior.
     ``covariance = "full"`` trains with full covariances too (it needs

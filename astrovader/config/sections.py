@@ -194,7 +194,7 @@ class ScheduleConfig:
     images (the paper). ``beta_per = "step"`` raises the annealing weight β every
     step instead of every epoch (the paper). ``stop_when_stable`` > 0 ends training
     after a static phase over which fewer than that fraction of the images changed
-    cluster (:mod:`astrovader.training.stability`; 0: the whole schedule, the paper).
+    cluster (:mod:`astrovader.training.phases.stability`; 0: the whole schedule, the paper).
     """
 
     gamma_epochs: int = 100
@@ -277,7 +277,7 @@ class TrainingConfig:
 class PickKConfig:
     """The Dirichlet-process cluster count of ``model.n_clusters = "auto"`` (method §6).
 
-    See :func:`astrovader.training.pick_k.count_components`. ``concentration``
+    See :func:`astrovader.training.mixture.pick_k.count_components`. ``concentration``
     None is scikit-learn's default 1/``max_components``.
     """
 

@@ -6,7 +6,7 @@ an image from anywhere, read exactly as the training images were (the model's
 model's own :meth:`~astrovader.model.api.InferenceMixin.embed`. The search set is
 the run's objects (``clusters.csv``) or another data set (``data``), embedded
 once with the model into ``RUN/index/data-…/objects.fits`` and indexed there
-(:mod:`astrovader.training.run_index`); distances are Euclidean in μ̃, the space
+(:mod:`astrovader.training.rundir.index`); distances are Euclidean in μ̃, the space
 the mixture prior clusters.
 """
 
@@ -20,7 +20,8 @@ import numpy as np
 
 from astrovader.data.images.options import ReadOptions
 from astrovader.errors import AstrovaderError
-from astrovader.training.run_index import (
+from astrovader.training.rundir.directory import RunDirectory
+from astrovader.training.rundir.index import (
     ModelIndexes,
     RunIndex,
     build_index,
@@ -29,7 +30,6 @@ from astrovader.training.run_index import (
     index_dir,
     open_index,
 )
-from astrovader.training.rundir import RunDirectory
 
 __all__ = [
     "RADIUS_ARCSEC",
@@ -125,7 +125,7 @@ def open_search(run, data=None, *, model=None, batch_size: int = 180, progress: 
 
     Args:
         run: The run directory, or a model file without one
-            (:class:`~astrovader.training.run_index.ModelIndexes`; needs ``data``).
+            (:class:`~astrovader.training.rundir.index.ModelIndexes`; needs ``data``).
         data: Another data set to search (a folder, catalogue, ``.npy`` or shards),
             embedded with the run's model the first time (and whenever it or the
             model changes); None searches the run's own objects.

@@ -56,7 +56,7 @@ def embed_part(
     """
     from astrovader.data.images.options import ReadOptions
     from astrovader.model.loading import open_model
-    from astrovader.training.rundir import RunDirectory
+    from astrovader.training.rundir.directory import RunDirectory
 
     options = None
     if Path(model).is_dir():

@@ -38,7 +38,7 @@ class GMMPrior(keras.layers.Layer):
     Σ_c instead of σ²_c, held as its precision's Cholesky factor
     ``precision_cholesky`` (K, J, J) (Σ_c⁻¹ = P_c P_cᵀ, upper-triangular P_c, as
     scikit-learn keeps it); the layer then returns it in place of σ². A full
-    prior is set by EM (:mod:`~astrovader.training.mixture_em`), not by gradient.
+    prior is set by EM (:mod:`~astrovader.training.mixture.mixture_em`), not by gradient.
 
     The weights are ``theta_p`` (π), ``u_p`` (μ) and ``lambda_p`` (σ²), as in the
     published network. π and σ² are kept strictly positive by

@@ -23,9 +23,9 @@ def tied_target(model, x, *, pi, mu, var, tied=None):
     start, fixed while the network learns towards it (a target from the encoder
     being trained chases itself). The views' μ̃ and log σ̃² come with the batch
     (``tied``, embedded once per epoch by
-    :class:`~astrovader.training.tied_views.TiedViews`) or, for data streamed
+    :class:`~astrovader.training.mixture.tied_views.TiedViews`) or, for data streamed
     from shards and for validation, from the model's teacher, a copy of that
-    encoder (:class:`~astrovader.training.mixture_em.TeacherSnapshot`), in the
+    encoder (:class:`~astrovader.training.mixture.mixture_em.TeacherSnapshot`), in the
     step. Both give the same target. No gradient flows in. Before the prior is
     initialised (γ-training) t is uniform.
 

@@ -103,7 +103,8 @@ class AstroVaDEr(TrainingMixin, InferenceMixin, keras.Model):
             unaugmented views (``"target"``, method §9 eq. A1).
         pi_simplex: Keep π on the simplex (π / Σπ).
         mixture_update: ``"gradient"`` (the paper) or ``"em"``: the prior takes
-            no gradient steps and is set by :class:`~astrovader.training.mixture_em.MixtureEM`.
+            no gradient steps and is set by
+            :class:`~astrovader.training.mixture.mixture_em.MixtureEM`.
         tied_views: Flips and quarter turns (1, 4 or 8) whose μ̃ share the target γ.
         consistency: Weight of KL(target ‖ γ of the view) after the GMM
             initialisation (method §9 eq. A3); 0 is off (the paper).

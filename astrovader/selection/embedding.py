@@ -29,7 +29,7 @@ def embed_source(source: str | Path, data: str | Path | None = None) -> tuple[np
     """
     from astrovader.data.images.readers import load_images
     from astrovader.model.loading import load_model
-    from astrovader.training.rundir import RunDirectory
+    from astrovader.training.rundir.directory import RunDirectory
 
     source = Path(source)
     if source.is_dir():

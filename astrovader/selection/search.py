@@ -48,7 +48,7 @@ def _rstate(seed: int, done: int) -> np.random.Generator:
 
 
 def _check_objective(objective: str, base: Config) -> None:
-    from astrovader.training.history import COLUMNS  # imports TensorFlow
+    from astrovader.training.rundir.history import COLUMNS  # imports TensorFlow
 
     if objective not in COLUMNS[4:]:
         raise AstrovaderError(f"objective {objective!r} is not one of {', '.join(COLUMNS[4:])}")

@@ -26,7 +26,7 @@ __all__ = ["evaluate"]
 
 def _train_and_score(config: Config, run_dir: Path, objective: str) -> dict[str, Any]:
     from astrovader.training.run import fit_run
-    from astrovader.training.rundir import RunDirectory
+    from astrovader.training.rundir.directory import RunDirectory
 
     run = RunDirectory(fit_run(config, run_dir, overwrite=True, verbose=0, force=True))
     last = run.history()[-1]

@@ -12,19 +12,19 @@ from astrovader.config import Config
 from astrovader.config.rules import check_sample
 from astrovader.errors import AstrovaderError, warn
 from astrovader.training import distribute, precision
-from astrovader.training.auto_clusters import auto_model_config
-from astrovader.training.callbacks import EpochKey, S3VDCSchedule, learning_rate_schedule
-from astrovader.training.checkpoint import RunCheckpoint, check_resumable, restore
 from astrovader.training.diagnostics import check_initialisation
-from astrovader.training.gmm_init import GMMInitialisation
-from astrovader.training.history import HistoryWriter
 from astrovader.training.inputs import RunInputs, run_inputs
-from astrovader.training.mixture_em import MixtureEM, TeacherSnapshot
-from astrovader.training.nan_guard import NaNGuard
+from astrovader.training.mixture.auto_clusters import auto_model_config
+from astrovader.training.mixture.gmm_init import GMMInitialisation
+from astrovader.training.mixture.mixture_em import MixtureEM, TeacherSnapshot
+from astrovader.training.mixture.tied_views import EmbedTiedViews
+from astrovader.training.phases.callbacks import EpochKey, S3VDCSchedule, learning_rate_schedule
+from astrovader.training.phases.nan_guard import NaNGuard
+from astrovader.training.phases.stability import MARKER, StablePartition, stopped_at
 from astrovader.training.plan import RunPlan
-from astrovader.training.rundir import RunDirectory, check_out
-from astrovader.training.stability import MARKER, StablePartition, stopped_at
-from astrovader.training.tied_views import EmbedTiedViews
+from astrovader.training.rundir.checkpoint import RunCheckpoint, check_resumable, restore
+from astrovader.training.rundir.directory import RunDirectory, check_out
+from astrovader.training.rundir.history import HistoryWriter
 
 __all__ = ["FitOptions", "Session", "build_session", "run_callbacks"]
 
@@ -69,7 +69,7 @@ class Session:
         xla: Whether the step is compiled with XLA.
         initial_epoch: Epochs already done.
         stopped: The epoch count at which the resumed run ended as stable
-            (:mod:`~astrovader.training.stability`), or None.
+            (:mod:`~astrovader.training.phases.stability`), or None.
         warnings: What the failure checks found so far.
     """
 

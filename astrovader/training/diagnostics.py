@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from astrovader.errors import CollapseError
-from astrovader.training.schedule import learning_rate_at
+from astrovader.training.phases.schedule import learning_rate_at
 
 __all__ = [
     "COLLAPSED_SPREAD",

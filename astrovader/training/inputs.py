@@ -37,9 +37,9 @@ class RunInputs:
         n_val: Validation images.
         batch_size: Images per batch.
         counter: The epoch the training batches are drawn for (set by
-            :class:`~astrovader.training.callbacks.EpochKey`).
+            :class:`~astrovader.training.phases.callbacks.EpochKey`).
         tied: The training images' tied views, embedded once per joint epoch
-            (:class:`~astrovader.training.tied_views.TiedViews`) and brought by
+            (:class:`~astrovader.training.mixture.tied_views.TiedViews`) and brought by
             each training batch, or None (the teacher embeds them in the step).
         images: The training images in memory, (N, S, S, B), or None (shards).
     """
@@ -107,7 +107,7 @@ def _tied_views(config: Config, images: np.ndarray):
     passes over the epoch's batches.
     """
     from astrovader.config.rules import uses_tied_targets
-    from astrovader.training.tied_views import TiedViews
+    from astrovader.training.mixture.tied_views import TiedViews
 
     augment, mixture = config.augment, config.mixture
     used = uses_tied_targets(mixture.gamma_from, augment.consistency) or mixture.update == "em"

@@ -30,7 +30,7 @@ from astrovader.data.images.imageset import ImageSet
 from astrovader.data.sources import fit_to_images, load_data, with_measured_limits
 from astrovader.errors import AstrovaderError
 from astrovader.training.memory import check_memory
-from astrovader.training.rundir import RUN_FILES, RunDirectory, check_out
+from astrovader.training.rundir.directory import RUN_FILES, RunDirectory, check_out
 
 __all__ = ["RunPlan", "finished_epochs", "plan_run"]
 
@@ -122,7 +122,7 @@ def plan_run(
         config = run.config
         finished = finished_epochs(run)
         if finished is not None:
-            from astrovader.training.checkpoint import check_resumable
+            from astrovader.training.rundir.checkpoint import check_resumable
 
             check_resumable(config, run.checkpoints)  # an edited config.toml is named
         elif not run.checkpoint.exists():

@@ -19,16 +19,20 @@ from astrovader._malloc import keep_heap
 from astrovader.config import Config
 from astrovader.errors import AstrovaderError, warn
 from astrovader.training import diagnostics
-from astrovader.training.auto_clusters import choose_clusters
 from astrovader.training.build import FitOptions, Session, build_session, run_callbacks
-from astrovader.training.checkpoint import restore
-from astrovader.training.final_mixture import FINAL_FORMS, choose_final_mixture, with_covariance
-from astrovader.training.history import read_history
-from astrovader.training.nan_guard import NaNGuard
+from astrovader.training.mixture.auto_clusters import choose_clusters
+from astrovader.training.mixture.final_mixture import (
+    FINAL_FORMS,
+    choose_final_mixture,
+    with_covariance,
+)
+from astrovader.training.phases.nan_guard import NaNGuard
+from astrovader.training.phases.stability import stopped_at
 from astrovader.training.plan import RunPlan, plan_run
-from astrovader.training.run_index import build_index
-from astrovader.training.rundir import RunDirectory
-from astrovader.training.stability import stopped_at
+from astrovader.training.rundir.checkpoint import restore
+from astrovader.training.rundir.directory import RunDirectory
+from astrovader.training.rundir.history import read_history
+from astrovader.training.rundir.index import build_index
 
 __all__ = ["fit_run"]
 
@@ -83,7 +87,7 @@ def fit_run(
             instead of stopping (:mod:`~astrovader.training.diagnostics`).
 
     Returns:
-        The run directory (see :class:`~astrovader.training.rundir.RunDirectory`).
+        The run directory (see :class:`~astrovader.training.rundir.directory.RunDirectory`).
     """
     from astrovader.training import distribute
 
@@ -252,7 +256,7 @@ def _final_embedding(session: Session) -> np.ndarray:
 
 
 def _final_mixture(session: Session) -> None:
-    """Keep the best mixture of the final embedding (:mod:`~astrovader.training.final_mixture`).
+    """Keep the best mixture of the final embedding (:mod:`.mixture.final_mixture`).
 
     A full-covariance winner rebuilds the model with a full prior.
     """

@@ -140,7 +140,7 @@ def _step_figures(config, policy: str, n: int) -> dict:
     from astrovader.config import PAPER_METHOD
     from astrovader.model.vade import AstroVaDEr
     from astrovader.training import precision
-    from astrovader.training.tied_views import TiedViews
+    from astrovader.training.mixture.tied_views import TiedViews
 
     size = config.data.image_size
     x = np.random.default_rng(0).random((n, size, size, 1)).astype("float32")

@@ -155,8 +155,8 @@ def main(argv=None) -> int:
     from astrovader.analysis.metrics import clustering_accuracy
     from astrovader.data.simulated.sersic import synthetic_imageset
     from astrovader.model.loading import load_model
-    from astrovader.training.history import read_history
     from astrovader.training.run import fit_run
+    from astrovader.training.rundir.history import read_history
 
     config = configure()
     out = Path(args.out)

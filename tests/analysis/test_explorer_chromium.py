@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from astrovader.analysis.explorer import PALETTE, ExplorerOptions, make_explorer
-from astrovader.training.run_index import open_index
+from astrovader.training.rundir.index import open_index
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,8 @@ from PIL import Image
 
 from astrovader.cli import main
 from astrovader.data.tables.clusters import read_clusters
-from astrovader.training.run_index import current, data_name, index_dir
-from astrovader.training.rundir import RunDirectory
+from astrovader.training.rundir.directory import RunDirectory
+from astrovader.training.rundir.index import current, data_name, index_dir
 
 
 def brute_force(z, query, n, leave_out=None):

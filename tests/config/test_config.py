@@ -120,7 +120,7 @@ def test_a_run_written_before_the_new_options_keeps_the_paper_method(tmp_path):
     import tomli_w
 
     from astrovader.config import to_dict
-    from astrovader.training.rundir import RunDirectory
+    from astrovader.training.rundir.directory import RunDirectory
 
     written = Config().replace(model={"n_clusters": 7}, data={"image_size": 48})
     old = tomllib.loads(written.to_toml())

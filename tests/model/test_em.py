@@ -99,7 +99,7 @@ def test_expected_log_gaussian_is_the_monte_carlo_mean_of_log_n():
 
 def test_the_e_step_is_the_posterior_of_the_views_posteriors():
     """γ ∝ π_c exp((1/V) Σ_v [log N(μ̃_v; μ_c, σ²_c) − ½ Σ_j σ̃²_vj / σ²_cj]) (NumPy)."""
-    from astrovader.training.mixture_em import em_step
+    from astrovader.training.mixture.mixture_em import em_step
 
     zv, log_var, _ = _posteriors()
     pi, mu, var = np.array([0.2, 0.3, 0.5]), RNG.normal(size=(3, 3)), RNG.uniform(0.1, 2, (3, 3))
@@ -113,7 +113,7 @@ def test_the_e_step_is_the_posterior_of_the_views_posteriors():
 
 def test_tied_em_never_lowers_its_objective():
     zv, log_var, _ = _posteriors()
-    from astrovader.training.mixture_em import em_step
+    from astrovader.training.mixture.mixture_em import em_step
 
     pi, mu, var = np.ones(3) / 3, RNG.normal(size=(3, 3)), np.ones((3, 3))
     scores = []
@@ -165,7 +165,7 @@ def test_full_m_step_of_one_view_point_embeddings_is_sklearns():
 
 
 def test_full_tied_em_never_lowers_its_objective():
-    from astrovader.training.mixture_em import em_step, published
+    from astrovader.training.mixture.mixture_em import em_step, published
 
     zv, log_var, _ = _posteriors()
     pi, mu = np.ones(3) / 3, RNG.normal(size=(3, 3))

@@ -111,7 +111,7 @@ def mirrored(out: Path):
     import astrovader
     from astrovader.cli import main
     from astrovader.training import distribute
-    from astrovader.training.history import read_history
+    from astrovader.training.rundir.history import read_history
 
     result = {"helpers": helpers(distribute.make_strategy("mirrored"))}
     result["steps"] = {

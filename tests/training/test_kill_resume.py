@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from astrovader.model.loading import load_model
-from astrovader.training.history import read_history
+from astrovader.training.rundir.history import read_history
 
 SHORT = {
     "data": {"synthetic_count": 200},

@@ -9,9 +9,9 @@ from astrovader.config import Config
 from astrovader.data.pipelines.memory import EpochCounter, training_dataset
 from astrovader.model import em
 from astrovader.model.vade import AstroVaDEr
-from astrovader.training.callbacks import S3VDCSchedule
-from astrovader.training.gmm_init import reset_optimizer
-from astrovader.training.mixture_em import MixtureEM, embed_views, respawn
+from astrovader.training.mixture.gmm_init import reset_optimizer
+from astrovader.training.mixture.mixture_em import MixtureEM, embed_views, respawn
+from astrovader.training.phases.callbacks import S3VDCSchedule
 
 RNG = np.random.default_rng(11)
 X = RNG.random((24, 16, 16, 1)).astype("float32")
@@ -171,7 +171,7 @@ def test_from_settings_applies_the_config_options():
 def test_tied_views_held_for_the_epoch_give_the_teachers_targets():
     """The speed-up of #24: targets from views embedded once per epoch = the per-step teacher's."""
     from astrovader.model.targets import tied_target
-    from astrovader.training.tied_views import TiedViews
+    from astrovader.training.mixture.tied_views import TiedViews
 
     model = _model(mixture_update="em", pi_simplex=True, tied_views=4, consistency=1.0)
     _initialise(model)
@@ -190,7 +190,7 @@ def test_tied_views_held_for_the_epoch_give_the_teachers_targets():
 
 
 def test_each_training_batch_brings_the_tied_views_of_its_own_rows():
-    from astrovader.training.tied_views import TiedViews
+    from astrovader.training.mixture.tied_views import TiedViews
 
     n = 10
     images = np.arange(n, dtype="float32")[:, None, None, None] * np.ones((1, 8, 8, 1), "float32")
@@ -260,8 +260,8 @@ def test_respawn_happens_only_when_an_annealing_phase_starts():
 
 def test_the_initial_mixture_holds_the_posteriors_spread():
     """σ² after the tied initialisation includes σ̃², so the first joint EM step does not jump."""
-    from astrovader.training.gmm_init import fit_mixture
-    from astrovader.training.mixture_em import em_step, tied_init
+    from astrovader.training.mixture.gmm_init import fit_mixture
+    from astrovader.training.mixture.mixture_em import em_step, tied_init
 
     centres = np.array([[-3.0, 0], [3.0, 0]])
     labels = RNG.integers(0, 2, 200)

@@ -73,8 +73,8 @@ def test_mixed_precision_training_keeps_gamma_normalised_and_finite(policy):
 def test_fit_run_in_mixed_bfloat16_saves_a_float32_model(tiny_config, tmp_path):
     import astrovader
     from astrovader.data.tables.clusters import read_clusters
-    from astrovader.training.history import read_history
     from astrovader.training.run import fit_run
+    from astrovader.training.rundir.history import read_history
 
     # 16 px, J = K = 2: bfloat16 is emulated on CPUs without AMX, where 32 px took a minute.
     config = tiny_config(

@@ -54,7 +54,7 @@ def test_nan_stops_names_epoch_phase_term_and_keeps_last_good_checkpoint(tmp_pat
         fit_run(config, run, verbose=0, callbacks=(PoisonLoss(1, 2),))
     assert not (run / "model.keras").exists()
     from astrovader.model.vade import AstroVaDEr
-    from astrovader.training.checkpoint import restore
+    from astrovader.training.rundir.checkpoint import restore
 
     model = AstroVaDEr.from_settings(config)
     model.compile(optimizer=keras.optimizers.Adam())

@@ -9,7 +9,7 @@ import astrovader
 from astrovader.config import load_config
 from astrovader.data.simulated.sersic import synthetic_imageset
 from astrovader.data.tables.clusters import read_clusters
-from astrovader.training.history import COLUMNS, history_columns
+from astrovader.training.rundir.history import COLUMNS, history_columns
 
 
 def _history(run):

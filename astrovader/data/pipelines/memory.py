@@ -5,7 +5,7 @@ epoch (and the batch), never of how many times a dataset was iterated before:
 epoch e is shuffled with the stateless key (seed, e, −1) and batch b of it is
 flipped with the key (seed, e, b). The epoch is read, each time the dataset is iterated,
 from an :class:`EpochCounter` that a callback sets at the start of every epoch
-(:class:`~astrovader.training.callbacks.EpochKey`). A run resumed at epoch e
+(:class:`~astrovader.training.phases.callbacks.EpochKey`). A run resumed at epoch e
 therefore sees exactly the batches an uninterrupted run sees there, whatever the
 parallelism and however a distribution strategy splits the batches. TFRecord
 shards (data larger than memory) have their own readers in :mod:`astrovader.data.pipelines.shards`,
@@ -129,7 +129,7 @@ def training_dataset(
         extras: ``extras(rows)`` → tensors of the batch's rows (indices into
             ``images``), read when the batch is drawn; each element is then
             ``(images, extras(rows))`` (the tied views of
-            :class:`~astrovader.training.tied_views.TiedViews`).
+            :class:`~astrovader.training.mixture.tied_views.TiedViews`).
 
     Returns:
         ⌈images per epoch / batch_size⌉ batches per iteration.

@@ -19,8 +19,8 @@ import keras
 import numpy as np
 
 from astrovader.errors import AstrovaderError
-from astrovader.training.pick_k import count_components
-from astrovader.training.pick_k_report import describe, write_report
+from astrovader.training.mixture.pick_k import count_components
+from astrovader.training.mixture.pick_k_report import describe, write_report
 
 __all__ = [
     "PLACEHOLDER_CLUSTERS",
@@ -96,7 +96,7 @@ def pick_clusters(embedding: np.ndarray, out: str | Path, seed: int = 0, **setti
         out: The report directory (``RUN/pick_k``).
         seed: Seed of the mini-batches and fits.
         **settings: ``fits``, ``batch_size``, ``max_components``, ``threshold``
-            and ``concentration`` of :func:`~astrovader.training.pick_k.count_components`.
+            and ``concentration`` of :func:`~astrovader.training.mixture.pick_k.count_components`.
     """
     result = count_components(embedding, seed=seed, **settings)
     write_report(

@@ -8,7 +8,7 @@ from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
 from astrovader.errors import AstrovaderError
-from astrovader.training.mixture_em import EpochViews, tied_init
+from astrovader.training.mixture.mixture_em import EpochViews, tied_init
 
 __all__ = ["GMMInitialisation", "fit_mixture", "reset_optimizer"]
 
@@ -69,7 +69,7 @@ class GMMInitialisation(EpochViews, keras.callbacks.Callback):
         reset: Reset the optimizer afterwards.
         check: ``check(embedding)`` called on the (N, J) μ̃ before the fit (the
             collapse check of :mod:`~astrovader.training.diagnostics`), or None.
-        tied: The epoch's :class:`~astrovader.training.tied_views.TiedViews`
+        tied: The epoch's :class:`~astrovader.training.mixture.tied_views.TiedViews`
             (every training image's views), or None to embed L batches.
     """
 

@@ -3,7 +3,7 @@
 With ``mixture.update = "em"`` the prior takes no gradient steps: at the start of
 every joint epoch :class:`MixtureEM` takes the μ̃ and log σ̃² of the training
 images' ``augment.tied_views`` flips and quarter turns (every image's, embedded
-once for the epoch by :class:`~astrovader.training.tied_views.TiedViews`; for
+once for the epoch by :class:`~astrovader.training.mixture.tied_views.TiedViews`; for
 shards, L clean mini-batches), computes each image's γ from all its views together
 (E-step, eq. A1) and re-estimates π, μ, σ² from the γ-weighted posteriors
 (M-step, eq. A2). At the start of each annealing phase after the first, a
@@ -23,8 +23,8 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 
 from astrovader.model import em
-from astrovader.training.schedule import ANNEAL, phase_at
-from astrovader.training.tied_views import embed_views
+from astrovader.training.mixture.tied_views import embed_views
+from astrovader.training.phases.schedule import ANNEAL, phase_at
 
 log = logging.getLogger(__name__)
 INIT_ITERATIONS = 50
@@ -130,7 +130,7 @@ def tied_init(zv, n_clusters: int, *, seed: int, restarts: int, fit, log_var_v=N
     """The GMM initialisation over tied views: the best of ``restarts`` fits.
 
     Each fit is ``fit(points, K, seed)`` (KMeans then a diagonal GaussianMixture,
-    :func:`~astrovader.training.gmm_init.fit_mixture`) on every view's μ̃; its
+    :func:`~astrovader.training.mixture.gmm_init.fit_mixture`) on every view's μ̃; its
     tied responsibilities start EM on the views' posteriors (``log_var_v``,
     :func:`from_point_fit`), so that σ² holds the posteriors' spread that the joint
     epochs' EM adds, then tied EM iterations follow.
@@ -189,7 +189,7 @@ class EpochViews:
         """The μ̃ and log σ̃² (V, N, J) of the tied views at the start of ``epoch``.
 
         Every training image's, embedded at the epoch's start (``tied``, a
-        :class:`~astrovader.training.tied_views.TiedViews`), or, without them, those of
+        :class:`~astrovader.training.mixture.tied_views.TiedViews`), or, without them, those of
         up to ``n_batches`` batches of ``dataset`` embedded now.
         """
         if self.tied is not None and self.tied.of_epoch(epoch):
@@ -209,7 +209,7 @@ class MixtureEM(EpochViews, keras.callbacks.Callback):
             start of each annealing phase after the first (0: never).
         seed: Random state of the 2-means splits.
         schedule: The run's ``[schedule]`` (when the annealing phases start).
-        tied: The epoch's :class:`~astrovader.training.tied_views.TiedViews`, or None.
+        tied: The epoch's :class:`~astrovader.training.mixture.tied_views.TiedViews`, or None.
     """
 
     def __init__(

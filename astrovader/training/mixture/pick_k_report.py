@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from astrovader._io import atomic_path, directory_lock, remove_stale, write_text_atomic
 from astrovader.errors import AstrovaderError
-from astrovader.training.pick_k import PickKResult
+from astrovader.training.mixture.pick_k import PickKResult
 
 __all__ = [
     "COUNTS_NAME",

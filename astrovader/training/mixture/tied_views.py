@@ -2,7 +2,7 @@
 
 The default method needs, at every joint epoch, the μ̃ and log σ̃² of each training
 image's ``augment.tied_views`` flips and quarter turns: the mixture's EM step
-(:class:`~astrovader.training.mixture_em.MixtureEM`) takes its statistics from
+(:class:`~astrovader.training.mixture.mixture_em.MixtureEM`) takes its statistics from
 them, and the tied target of each training step (eq. A1,
 :func:`~astrovader.model.targets.tied_target`) is their E-step under the epoch's
 prior. When the images are in memory, :class:`TiedViews` embeds them once at the
@@ -120,7 +120,7 @@ class EmbedTiedViews(keras.callbacks.Callback):
     Runs before the GMM initialisation and the EM step, which read the views it
     embedded (:meth:`TiedViews.arrays`), and before the epoch's batches are drawn.
     Views embedded already for this epoch (at the end of the one before, where the
-    weights are the same: :class:`~astrovader.training.stability.StablePartition`)
+    weights are the same: :class:`~astrovader.training.phases.stability.StablePartition`)
     are not embedded again.
 
     Args:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 
 from astrovader.config import Config
-from astrovader.training.schedule import learning_rate_at, loss_weights, phase_at
+from astrovader.training.phases.schedule import learning_rate_at, loss_weights, phase_at
 
 __all__ = ["EpochKey", "S3VDCSchedule", "learning_rate_schedule"]
 
@@ -32,7 +32,7 @@ class S3VDCSchedule(keras.callbacks.Callback):
 
     β is set at the start of each epoch (the paper), or with
     ``schedule.beta_per = "step"`` at every step, from the fraction of the epoch
-    done (:func:`~astrovader.training.schedule.phase_at`), so that annealing is a
+    done (:func:`~astrovader.training.phases.schedule.phase_at`), so that annealing is a
     curve rather than T_β jumps. The weights of the clustering terms follow the
     pixel count (``loss.scaling``). The consistency weight (``augment.consistency``)
     is on after γ-training; the view-agreement weight (``augment.contrast``, scaled

@@ -9,7 +9,7 @@ import numpy as np
 
 from astrovader.config import ScheduleConfig
 from astrovader.model.steps import LOSS_TERMS
-from astrovader.training.schedule import phase_at
+from astrovader.training.phases.schedule import phase_at
 
 __all__ = ["NaNGuard"]
 

@@ -21,7 +21,7 @@ import keras
 from tqdm.auto import tqdm
 
 from astrovader._progress import get_mode
-from astrovader.training.schedule import GAMMA, phase_at
+from astrovader.training.phases.schedule import GAMMA, phase_at
 
 __all__ = ["EXPLAIN", "PhaseProgress"]
 

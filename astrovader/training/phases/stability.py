@@ -6,7 +6,7 @@ periods would spend time on a partition that is not moving, and
 :class:`StablePartition` ends training there. The partition is the argmax of
 the tied E-step (method eq. A1) of every training image's views under the prior,
 taken at the end of each phase from the views that the next epoch would embed
-anyway (:class:`~astrovader.training.tied_views.TiedViews`), so the check costs
+anyway (:class:`~astrovader.training.mixture.tied_views.TiedViews`), so the check costs
 one E-step per phase. A run that stopped is finished: ``checkpoints/stopped.json``
 says at which epoch, and ``--resume`` trains no further.
 """
@@ -22,7 +22,7 @@ import numpy as np
 
 from astrovader._io import write_text_atomic
 from astrovader.model import em
-from astrovader.training.schedule import GAMMA, STATIC, phase_at
+from astrovader.training.phases.schedule import GAMMA, STATIC, phase_at
 
 __all__ = ["MARKER", "StablePartition", "partition", "stopped_at"]
 
@@ -50,7 +50,7 @@ class StablePartition(keras.callbacks.Callback):
     """End training after a static phase over which under ``threshold`` of the images moved.
 
     Args:
-        tied: The training images' :class:`~astrovader.training.tied_views.TiedViews`.
+        tied: The training images' :class:`~astrovader.training.mixture.tied_views.TiedViews`.
         schedule: The run's ``[schedule]``.
         threshold: The fraction of images (``schedule.stop_when_stable``).
         checkpoints: The run's checkpoint folder, where the marker is written.

@@ -42,7 +42,7 @@ class RunCheckpoint(keras.callbacks.Callback):
 
     Args:
         directory: Where ``last.weights.h5`` is kept.
-        guard: A :class:`~astrovader.training.nan_guard.NaNGuard`; no checkpoint is
+        guard: A :class:`~astrovader.training.phases.nan_guard.NaNGuard`; no checkpoint is
             written once it has seen a non-finite value, so the last one stays good.
         config: The run's configuration, kept beside the checkpoint.
     """

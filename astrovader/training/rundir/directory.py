@@ -9,7 +9,7 @@
     RUN/checkpoints/     last.weights.h5 (the last complete epoch)
     RUN/tensorboard/     TensorBoard logs
     RUN/pick_k/          the pick-k report of ``model.n_clusters = "auto"``
-    RUN/index/           similarity indexes (:mod:`astrovader.training.run_index`)
+    RUN/index/           similarity indexes (:mod:`astrovader.training.rundir.index`)
 
 :class:`RunDirectory` knows these paths and opens what they hold: the
 configuration, the model, the history, the cluster table, the images the
@@ -141,7 +141,7 @@ class RunDirectory:
 
     def history(self) -> list[dict[str, str]]:
         """The ``history.csv`` rows."""
-        from astrovader.training.history import read_history
+        from astrovader.training.rundir.history import read_history
 
         return read_history(self.history_path)
 

@@ -11,7 +11,7 @@ import keras
 from astrovader._io import write_text_atomic
 from astrovader.config import ScheduleConfig
 from astrovader.model.steps import LOSS_TERMS
-from astrovader.training.schedule import phase_at
+from astrovader.training.phases.schedule import phase_at
 
 __all__ = ["COLUMNS", "HistoryWriter", "history_columns", "read_history"]
 

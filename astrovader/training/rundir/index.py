@@ -28,7 +28,7 @@ from astrovader._io import atomic_path, directory_lock, remove_stale
 from astrovader.data.latent_index import LatentIndex
 from astrovader.data.tables.clusters import ANOMALY, LOG_LIKELIHOOD, read_clusters
 from astrovader.errors import AstrovaderError
-from astrovader.training.rundir import RunDirectory
+from astrovader.training.rundir.directory import RunDirectory
 
 __all__ = [
     "KEY",

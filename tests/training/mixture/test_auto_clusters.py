@@ -8,8 +8,8 @@ from astrovader.config import load_config
 from astrovader.data.tables.clusters import read_clusters
 from astrovader.errors import ConfigError
 from astrovader.model.loading import load_model
-from astrovader.training.history import read_history
 from astrovader.training.run import fit_run
+from astrovader.training.rundir.history import read_history
 
 
 @pytest.mark.slow

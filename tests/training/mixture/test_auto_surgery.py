@@ -6,7 +6,7 @@ from sklearn.datasets import make_blobs
 from astrovader.config import Config
 from astrovader.errors import AstrovaderError
 from astrovader.model.vade import AstroVaDEr
-from astrovader.training.auto_clusters import (
+from astrovader.training.mixture.auto_clusters import (
     auto_model_config,
     checkpoint_clusters,
     choose_clusters,

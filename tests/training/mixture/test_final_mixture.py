@@ -6,7 +6,7 @@ import pytest
 from sklearn.mixture import GaussianMixture
 
 from astrovader.model.vade import AstroVaDEr
-from astrovader.training.final_mixture import choose_final_mixture, with_covariance
+from astrovader.training.mixture.final_mixture import choose_final_mixture, with_covariance
 
 RNG = np.random.default_rng(21)
 CENTRES = np.array([[-4.0, 0.0], [0.0, 4.0], [4.0, 0.0]])

@@ -8,7 +8,7 @@ from sklearn.mixture import GaussianMixture
 from astrovader.data.pipelines.memory import evaluation_dataset
 from astrovader.errors import AstrovaderError
 from astrovader.model.vade import AstroVaDEr
-from astrovader.training.gmm_init import GMMInitialisation, fit_mixture
+from astrovader.training.mixture.gmm_init import GMMInitialisation, fit_mixture
 
 
 def _model():

@@ -5,8 +5,8 @@ import pytest
 from sklearn.datasets import make_blobs
 
 from astrovader.errors import AstrovaderError
-from astrovader.training.pick_k import PickKResult, choose_k, count_components
-from astrovader.training.pick_k_report import (
+from astrovader.training.mixture.pick_k import PickKResult, choose_k, count_components
+from astrovader.training.mixture.pick_k_report import (
     COUNTS_NAME,
     HISTOGRAM_NAME,
     SUMMARY_NAME,
@@ -112,7 +112,7 @@ def test_report_files_hold_the_counts(tmp_path):
 
 
 def test_a_weak_or_truncated_consensus_gets_a_warning_with_advice():
-    from astrovader.training.pick_k_report import caveats
+    from astrovader.training.mixture.pick_k_report import caveats
 
     weak = PickKResult(np.array([4, 6, 5, 4, 5]), np.zeros((5, 8)), np.ones(5, bool), 0.01, 9, 9)
     (found,) = caveats(weak)

@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from astrovader.config import Config, OptimizerConfig
-from astrovader.training.schedule import (
+from astrovader.training.phases.schedule import (
     ANNEAL,
     GAMMA,
     STATIC,

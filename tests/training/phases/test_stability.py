@@ -8,9 +8,9 @@ import pytest
 
 from astrovader.config import Config
 from astrovader.model.vade import AstroVaDEr
+from astrovader.training.mixture.tied_views import TiedViews
+from astrovader.training.phases.stability import MARKER, StablePartition, partition, stopped_at
 from astrovader.training.run import fit_run
-from astrovader.training.stability import MARKER, StablePartition, partition, stopped_at
-from astrovader.training.tied_views import TiedViews
 
 SCHEDULE = (
     Config()
