@@ -33,6 +33,13 @@ def test_the_code_length_is_the_png_of_the_image_quantised_to_8_bits():
     assert complexity_bits(two)[0] == png_bits(np.rint(side * 255).astype(np.uint8), "L")
 
 
+def test_the_threads_give_each_image_its_own_length_in_order():
+    images = RNG.random((40, 16, 16, 1)) * np.linspace(0, 1, 40)[:, None, None, None]
+    want = [png_bits(np.rint(i[..., 0] * 255).astype(np.uint8), "L") for i in images]
+    for workers in (1, 3, None):
+        np.testing.assert_array_equal(complexity_bits(images, workers=workers), want)
+
+
 def test_simple_images_are_short_and_noise_is_long():
     yy, xx = np.mgrid[:32, :32]
     galaxy = np.exp(-((yy - 15.5) ** 2 + (xx - 15.5) ** 2) / 30.0) + RNG.normal(0, 0.02, (32, 32))
