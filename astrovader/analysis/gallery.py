@@ -20,14 +20,48 @@ from astrovader.analysis.route import EXACT_LIMIT, shortest_tour
 from astrovader.analysis.tables import write_table
 
 __all__ = [
+    "GENERATION_DRAWS",
+    "LANDING_GOAL",
+    "LANDING_MIN_SHARE",
     "Context",
     "deblending",
     "generation",
+    "landing",
     "members",
     "reconstructions",
     "route_section",
     "traversal",
 ]
+
+
+GENERATION_DRAWS = 50
+LANDING_GOAL = 0.8
+LANDING_MIN_SHARE = 0.02
+
+
+def landing(model, draws: int = GENERATION_DRAWS, *, seed: int = 0) -> np.ndarray:
+    """Where galaxies generated from each component land when the model embeds them again.
+
+    For each component c, ``draws`` latents z ~ N(μ_c, σ²_c) (seed ``seed + c``, as
+    :meth:`~astrovader.model.vade.AstroVaDEr.generate` draws them) are decoded and
+    embedded by the same model (its γ of the tied test views); a generated galaxy
+    lands in the component of its largest γ.
+
+    Args:
+        model: An :class:`~astrovader.model.vade.AstroVaDEr`.
+        draws: Galaxies generated from each component.
+        seed: Seed of the draws.
+
+    Returns:
+        (K, K) int: row c counts where the galaxies generated from c landed (each row
+        sums to ``draws``); its diagonal over ``draws`` is the share that stayed.
+    """
+    k = model.n_clusters
+    counts = np.zeros((k, k), int)
+    for c in range(k):
+        found = model.predict_clusters(model.generate(draws, component=c, seed=seed + c))
+        counts[c] = np.bincount(found, minlength=k)
+    return counts
 
 
 @dataclasses.dataclass
@@ -139,18 +173,56 @@ def members(ctx: Context) -> Section:
 
 
 def generation(ctx: Context) -> Section:
-    """Synthetic images drawn from each mixture component (Fig. 9)."""
+    """Synthetic images drawn from each mixture component (Fig. 9), and where they land.
+
+    Besides the gallery, :data:`GENERATION_DRAWS` galaxies generated from every
+    component are embedded again (:func:`landing`): ``tables/generation`` has, per
+    component, its share of the objects and of its generated galaxies that land in
+    it, and the text names the components holding ≥ 2% of the objects whose share
+    is below 80%, where generating "from a cluster" does not give that cluster.
+    """
     model, n, seed = ctx.inputs.model, ctx.options.n_examples, ctx.options.seed
     occupied = ctx.occupied
     rows = [model.generate(n, component=c, seed=seed + c) for c in occupied]
     image_grid(rows, ctx.figure("generated"), row_labels=occupied, title="z ~ N(μ_c, σ²_c)")
+    counts = landing(model, seed=seed)
+    stayed = np.diag(counts) / counts.sum(axis=1)
+    share = np.bincount(ctx.labels, minlength=ctx.k) / max(len(ctx.labels), 1)
+    elsewhere = counts - np.diag(np.diag(counts))
+    columns = {
+        "component": np.arange(ctx.k),
+        "share_of_objects": share,
+        "generated": counts.sum(axis=1),
+        "landed_in_component": stayed,
+        "most_landed_elsewhere": np.argmax(elsewhere, axis=1),
+    }
+    write_table(columns, ctx.table("generation"))
+    held = share >= LANDING_MIN_SHARE
+    low = [int(c) for c in np.flatnonzero(held & (stayed < LANDING_GOAL))]
+    text = [
+        f"Of {GENERATION_DRAWS} galaxies generated from each component and embedded again by "
+        "the model, the share that lands in it: "
+        + ", ".join(f"{c}: {stayed[c]:.2f}" for c in range(ctx.k))
+        + ".",
+        (
+            f"Below {LANDING_GOAL:.0%} for components holding ≥ {LANDING_MIN_SHARE:.0%} of "
+            f"the objects: {', '.join(map(str, low))}; galaxies generated from them look "
+            "more like another component's."
+            if low
+            else f"Every component holding ≥ {LANDING_MIN_SHARE:.0%} of the objects keeps at "
+            f"least {LANDING_GOAL:.0%} of its generated galaxies."
+        ),
+    ]
     left_out = [c for c in range(ctx.k) if c not in occupied]
+    if left_out:
+        text.append(f"Empty components left out of the gallery: {', '.join(map(str, left_out))}.")
     return Section(
         "Generation",
-        [f"Empty components left out: {', '.join(map(str, left_out))}."] if left_out else [],
+        text,
         [
             ("figures/generated", "Synthetic galaxies per component (paper Fig. 9)"),
         ],
+        [("tables/generation", columns)],
     )
 
 

@@ -36,9 +36,12 @@ Methods, with the same K, data and schedule:
 
 The ``astrovader`` rows also give the **invariance** of the partition: the fraction of images
 kept in their cluster when every image is flipped, turned by a random angle, or shifted by 2 px
-(``inv_flip``, ``inv_rotate``, ``inv_shift``), and ``k_bic``, the K of lowest BIC among full
+(``inv_flip``, ``inv_rotate``, ``inv_shift``), ``k_bic``, the K of lowest BIC among full
 mixtures of 2–12 components on the run's z (the number of clusters the embedding itself
-suggests, without labels).
+suggests, without labels), and where generated galaxies land: of 50 galaxies generated from
+each component and embedded again by the model (``astrovader.analysis.gallery.landing``, the
+report's table), the lowest and the mean share landing in their component over the components
+holding ≥ 2% of the images (``gen_min``, ``gen_mean``; #32 asks ≥ 0.8 for each).
 
 ``--ablation`` runs the default method with one option changed at a time (one seed).
 
@@ -95,6 +98,8 @@ FIELDS = (
     "inv_rotate",
     "inv_shift",
     "k_bic",
+    "gen_min",
+    "gen_mean",
 )
 # Orientation and handedness are the science of handwriting, not of galaxies.
 SET_OPTIONS = {
@@ -228,6 +233,17 @@ def invariance(model, pixels: np.ndarray, seed: int) -> dict[str, float]:
     }
 
 
+def generation_landing(model, labels, seed: int) -> dict[str, float]:
+    """The lowest and mean share of generated galaxies landing in their component (≥ 2%)."""
+    from astrovader.analysis.gallery import LANDING_MIN_SHARE, landing
+
+    counts = landing(model, seed=seed)
+    stayed = np.diag(counts) / counts.sum(axis=1)
+    share = np.bincount(np.asarray(labels, int), minlength=len(counts)) / len(labels)
+    held = stayed[share >= LANDING_MIN_SHARE]
+    return {"gen_min": float(held.min()), "gen_mean": float(held.mean())}
+
+
 def bic_clusters(z: np.ndarray, seed: int, most: int = 12) -> int:
     """The K of lowest BIC among full Gaussian mixtures of 2…``most`` components on z."""
     most = max(2, min(most, len(z) // (2 * z.shape[1] + 2)))
@@ -269,7 +285,12 @@ def run_astrovader(config, workdir: Path, seed: int, study: bool = False):
     if study:
         z = np.asarray(clusters["z"], float)[order]
         model = load_model(run / "model.keras")
-        extra = {"z": z, **invariance(model, pixels, seed), "k_bic": bic_clusters(z, seed)}
+        extra = {
+            "z": z,
+            **invariance(model, pixels, seed),
+            "k_bic": bic_clusters(z, seed),
+            **generation_landing(model, clusters["cluster"], seed),
+        }
     return clusters["cluster"][order], initial.labels, extra
 
 
@@ -390,8 +411,8 @@ def summarise(rows) -> str:
     leads = [
         "",
         "| data | astrovader ACC | best baseline | its ACC | lead | fresh GMM on z | probe z |"
-        " probe PCA20 | invariance flip / turn / shift | K by BIC |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        " probe PCA20 | invariance flip / turn / shift | K by BIC | generated, landed min / mean |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for data in dict.fromkeys(r["data"] for r in rows):
         means = {}
@@ -413,9 +434,10 @@ def summarise(rows) -> str:
                 _mean_sd(r.get(f"inv_{t}") for r in ours) for t in ("flip", "rotate", "shift")
             )
             ks = ", ".join(str(r.get("k_bic", "")) for r in ours if r.get("k_bic", "") != "")
+            landed = " / ".join(_mean_sd(r.get(f"gen_{t}") for r in ours) for t in ("min", "mean"))
             leads.append(
                 f"| {data} | {_mean_sd(r['acc'] for r in ours)} | {best} | {found[best]:.3f} | "
-                f"{lead:+.3f} | {' | '.join(refs)} | {inv} | {ks or '—'} |"
+                f"{lead:+.3f} | {' | '.join(refs)} | {inv} | {ks or '—'} | {landed} |"
             )
     return "\n".join(lines + (leads if len(leads) > 3 else []))
 

@@ -38,6 +38,7 @@ TABLES = (
     "mean_gamma",
     "route",
     "deblending",
+    "generation",
     "metrics",
     "confusion",
     "gz2",
@@ -113,6 +114,26 @@ def test_occupancy_table_matches_direct_counts(report):
     for c in range(k):
         expected = silhouette[labels == c].mean() if np.any(labels == c) else np.nan
         np.testing.assert_allclose(np.ma.filled(table["mean_silhouette"], np.nan)[c], expected)
+
+
+def test_generation_table_embeds_galaxies_generated_from_each_component(report):
+    from astrovader.analysis.gallery import GENERATION_DRAWS
+
+    model, table = report["model"], report["tables"]["generation"]
+    k = model.n_clusters
+    assert list(table["component"]) == list(range(k))
+    labels = np.asarray(report["clusters"]["cluster"], int)
+    np.testing.assert_allclose(
+        table["share_of_objects"], np.bincount(labels, minlength=k) / len(labels)
+    )
+    for c in range(k):  # generated as `generate --component c --seed c` does, embedded again
+        found = model.predict_clusters(model.generate(GENERATION_DRAWS, component=c, seed=c))
+        assert table["landed_in_component"][c] == pytest.approx(np.mean(found == c))
+        others = np.bincount(found[found != c], minlength=k)
+        if others.any():
+            assert table["most_landed_elsewhere"][c] == np.argmax(others)
+    page = (report["out"] / "index.html").read_text()
+    assert f"Of {GENERATION_DRAWS} galaxies generated from each component" in page
 
 
 def test_mean_gamma_table_matches_direct_means(report):

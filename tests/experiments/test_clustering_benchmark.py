@@ -21,11 +21,12 @@ def test_tiny_benchmark_writes_every_method_and_data_set(tmp_path, capsys):
     assert {(r["data"], r["method"]) for r in rows} == {(d, m) for d in sets for m in bench.METHODS}
     for row in rows:
         assert 0.0 <= float(row["acc"]) <= 1.0 and 0.0 <= float(row["nmi"]) <= 1.0
-        if row["method"] == "astrovader":  # the invariance figures and the BIC count
+        if row["method"] == "astrovader":  # the invariance, BIC count and generation figures
             assert all(0.0 <= float(row[f"inv_{t}"]) <= 1.0 for t in ("flip", "rotate", "shift"))
             assert int(row["k_bic"]) >= 2
+            assert 0.0 <= float(row["gen_min"]) <= float(row["gen_mean"]) <= 1.0
         else:
-            assert row["inv_flip"] == "" and row["k_bic"] == ""
+            assert row["inv_flip"] == "" and row["k_bic"] == "" and row["gen_min"] == ""
     table = (tmp_path / "clustering.md").read_text()
     assert "| gs_survey | kmeans_pixels | 1 |" in table
     # The lead table names the best baseline of each set, and its ACC is the largest.
