@@ -22,10 +22,16 @@ score is "higher = more typical"):
   ``complexity_calibrated`` and ``typicality``.
 
 The held-out class is measured with a second fit that leaves one class out of training
-(``--holdout CLASS``, 4 components): its figure is the share of training galaxies below
-the held-out class's median score (goal: at most 0.5).
+(``--holdout CLASS``, one component fewer): its figure is the share of training galaxies
+below the held-out class's median score (goal: at most 0.5).
+
+The built-in synthetic galaxies are noiseless renders (a tenth of their pixels are exactly
+0). ``--family NAME`` takes the galaxies from a GalSim family of ``families.py`` instead
+(``gs_survey``: sky noise down to a peak S/N of 5, neighbours, seeing; six classes), read
+the way ``astrovader fit`` reads them, so that an artefact meets galaxies with a background.
 
     python experiments/benchmarks/anomaly.py --out results/anomaly.md
+    python experiments/benchmarks/anomaly.py --family gs_survey --out results/anomaly_survey.md
     python experiments/benchmarks/anomaly.py --images 300 --quick   # a minute, for a look
 """
 
@@ -142,6 +148,38 @@ def reference_of(model, galaxies):
     return {"residual": (centre, spread), "histogram": histogram}
 
 
+def galaxy_set(family: str, n: int, size: int, seed: int):
+    """``(galaxies, labels, class names)``: built-in synthetic galaxies or a GalSim family.
+
+    A family is read the way ``astrovader fit`` reads it (``--config quickstart`` at the
+    family's side: raw counts scaled, stamps resized).
+    """
+    if not family:
+        from astrovader.data.simulated.sersic import CLASS_NAMES, simulate
+
+        raw, records = simulate(n, size, seed=seed)
+        return raw.astype(np.float32) / 255.0, np.array([r["class"] for r in records]), CLASS_NAMES
+    import sys
+    import tempfile
+
+    from astrovader.config import load_config
+    from astrovader.data.images.options import ReadOptions
+    from astrovader.data.images.readers import load_images
+    from astrovader.data.simulated.galsim_engine import GALSIM_CLASS_NAMES
+
+    sys.path.insert(0, str(HERE))
+    from families import render
+
+    images, labels, read_at = render(family, n, seed)
+    preset = HERE.parents[1] / "astrovader" / "presets" / "quickstart.toml"
+    config = load_config(str(preset)).replace(data={"image_size": read_at})
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "images.npy"
+        np.save(path, images)
+        read = load_images(path, options=ReadOptions.from_config(config), progress=False)
+    return read.images.astype(np.float32), labels, GALSIM_CLASS_NAMES
+
+
 def fit(images, *, k, seed, quick):
     from astrovader import Clusterer
 
@@ -161,16 +199,15 @@ def main(argv=None):
         "--holdout", type=int, default=4, help="class left out of the second fit (-1: none)"
     )
     parser.add_argument("--quick", action="store_true", help="a 4-epoch schedule, for a look")
+    parser.add_argument("--family", default="", help="a GalSim family of families.py")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "anomaly.md")
     args = parser.parse_args(argv)
     args.out.parent.mkdir(parents=True, exist_ok=True)
 
-    from astrovader.data.simulated.sersic import CLASS_NAMES, simulate
-
-    raw, records = simulate(args.images, args.size, seed=args.seed)
-    galaxies = raw.astype(np.float32) / 255.0
-    labels = np.array([r["class"] for r in records])
-    estimator = fit(galaxies, k=5, seed=args.seed, quick=args.quick)
+    galaxies, labels, class_names = galaxy_set(args.family, args.images, args.size, args.seed)
+    args.size = galaxies.shape[1]
+    k = len(class_names)
+    estimator = fit(galaxies, k=k, seed=args.seed, quick=args.quick)
     model = estimator.model_
     reference = reference_of(model, galaxies)
     stamps = artefacts(galaxies, size=args.size, seed=args.seed)
@@ -194,7 +231,7 @@ def main(argv=None):
     held = {}
     if args.holdout >= 0:
         keep = labels != args.holdout
-        other = fit(galaxies[keep], k=4, seed=args.seed, quick=args.quick)
+        other = fit(galaxies[keep], k=k - 1, seed=args.seed, quick=args.quick)
         ref = reference_of(other.model_, galaxies[keep])
         inside = scores(other.model_, galaxies[keep], reference=ref, samples=args.samples)
         outside = scores(other.model_, galaxies[~keep], reference=ref, samples=args.samples)
@@ -202,7 +239,8 @@ def main(argv=None):
         held = {c: float(np.mean(inside[c] < np.median(outside[c]))) for c in inside}
     candidates = list(base)
     lines = [
-        f"# Anomaly scores against artefacts ({args.images} synthetic galaxies, {args.size} px, "
+        f"# Anomaly scores against artefacts ({args.images} {args.family or 'synthetic'} "
+        f"galaxies, {args.size} px, "
         f"seed {args.seed}, S = {args.samples}{', quick schedule' if args.quick else ''})",
         "",
         "Share of the training galaxies scored below each artefact (goal ≤ 0.05).",
@@ -236,7 +274,7 @@ def main(argv=None):
     )
     if held:
         lines.append(
-            f"| held-out class `{CLASS_NAMES[args.holdout]}` (median; goal ≤ 0.5) | "
+            f"| held-out class `{class_names[args.holdout]}` (median; goal ≤ 0.5) | "
             + " | ".join(f"{held[c]:.3f}" for c in candidates)
             + " | — |"
         )
