@@ -32,6 +32,9 @@ class ClusterProbability(keras.layers.Layer):
     def __init__(self, minmax_lambda=50.0, **kwargs):
         super().__init__(**kwargs)
         self.minmax_lambda = parse_minmax_lambda(minmax_lambda)
+        # No state to build (as Keras's own stateless layers): an unbuilt layer would
+        # make Keras trace the whole model again before every validation pass.
+        self.built = True
 
     def call(self, inputs, log=False):
         z, pi, mu, var = inputs

@@ -119,6 +119,10 @@ def test_cluster_probability_values_and_roundtrip(tmp_path):
     np.testing.assert_allclose(loaded.predict(z, verbose=0), model.predict(z, verbose=0))
     with pytest.raises(ValueError, match="minmax_lambda must be"):
         ClusterProbability(-1.0)
+    # Stateless, so built from the start: while any layer of a model is unbuilt, Keras
+    # traces the whole model again before every validation pass of a fit (a run's
+    # γ-training never calls this layer).
+    assert ClusterProbability().built
 
 
 def test_full_covariance_prior_holds_precision_cholesky_factors(tmp_path):
