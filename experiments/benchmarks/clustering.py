@@ -26,6 +26,12 @@ Methods, with the same K, data and schedule:
   former L2 factor 1e-4 (the paper's 0.01 collapses the posterior at 32 px);
 * ``fresh_gmm_z``: a Gaussian mixture fitted afresh to the default run's own embedding (the z
   columns of ``clusters.csv``): full and diagonal, 5 restarts each, the lower BIC kept;
+* ``gmm_l2_z`` and ``scan_z``: other partitions of the same z, without labels (#32 item 3): a
+  Gaussian mixture (full and diagonal, lower BIC) of the standardised z scaled to unit length,
+  and a SCAN-style step (Van Gansbeke et al. 2020) — a softmax head on the standardised z
+  trained so that each image and its 20 nearest neighbours (cosine) agree, −log⟨p_i, p_j⟩,
+  with the entropy of the mean assignment (weight 5) against one cluster taking all, then
+  two rounds of self-labelling on the images assigned with p > 0.9;
 * ``probe_z`` and ``probe_pca20``: the supervised ceilings, a logistic regression (5-fold
   cross-validated accuracy) on the run's z and on PCA to 20 components of the pixels — never
   used for a choice;
@@ -86,7 +92,8 @@ from families import render as render_family
 OURS = ("astrovader", "astrovader_init", "astrovader_paper")
 BASELINES = ("pcaJ_full", "pcaJ_diag", "pca20_full", "pca20_diag", "kmeans_pixels", "ae_bgmm")
 REFERENCES = ("fresh_gmm_z", "probe_z", "probe_pca20")  # never baselines: one is supervised
-METHODS = OURS + BASELINES + REFERENCES
+NEIGHBOURHOODS = ("gmm_l2_z", "scan_z")  # other partitions of the run's own z (#32 item 3)
+METHODS = OURS + BASELINES + REFERENCES + NEIGHBOURHOODS
 FIELDS = (
     "data",
     "method",
@@ -114,6 +121,14 @@ SURVEY_VIEWS = {
     "snr": 5.0,
     "neighbour": 0.4,
     "zoom": 1.58,
+    "shift": 0.1,
+}
+MILD_SURVEY_VIEWS = {
+    "flux_dex": 0.5,
+    "blur": 0.03,
+    "snr": 10.0,
+    "neighbour": 0.2,
+    "zoom": 1.3,
     "shift": 0.1,
 }
 PAPER_SMALL = merge(PAPER_METHOD, {"model": {"l2": 1e-4}})
@@ -145,6 +160,8 @@ ABLATIONS = {
     # alone, and under the view-agreement term.
     "survey_views": {"augment": SURVEY_VIEWS},
     "survey_contrast_64": {"augment": {**SURVEY_VIEWS, "contrast": 64.0}},
+    # Milder: 0.5 dex, seeing up to 3% of the side, S/N down to 10, a neighbour in 20%.
+    "survey_mild_contrast_64": {"augment": {**MILD_SURVEY_VIEWS, "contrast": 64.0}},
 }
 
 
@@ -295,7 +312,7 @@ def run_astrovader(config, workdir: Path, seed: int, study: bool = False):
 
 
 def run_references(z: np.ndarray, pixels: np.ndarray, truth, k: int, seed: int) -> dict:
-    """The fresh mixture on the run's z (unsupervised) and the two linear probes (supervised)."""
+    """Other partitions of the run's z (unsupervised) and the two linear probes (supervised)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_predict
     from sklearn.pipeline import make_pipeline
@@ -307,12 +324,83 @@ def run_references(z: np.ndarray, pixels: np.ndarray, truth, k: int, seed: int) 
     ]
     best = min(fits, key=lambda g: g.bic(z))
     out = {"fresh_gmm_z": best.predict(z)}
+    scaled = (z - z.mean(axis=0)) / z.std(axis=0).clip(1e-12)
+    unit = scaled / np.linalg.norm(scaled, axis=1, keepdims=True).clip(1e-12)
+    fits = [
+        GaussianMixture(k, covariance_type=kind, n_init=5, random_state=seed).fit(unit)
+        for kind in ("full", "diag")
+    ]
+    out["gmm_l2_z"] = min(fits, key=lambda g: g.bic(unit)).predict(unit)
+    out["scan_z"] = scan_partition(z, k, seed)
     flat = pixels.reshape(len(pixels), -1)
     reduced = PCA(n_components=min(20, flat.shape[1]), random_state=seed).fit_transform(flat)
     for name, features in (("probe_z", z), ("probe_pca20", reduced)):
         probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000))
         out[name] = cross_val_predict(probe, features, truth, cv=5)
     return out
+
+
+def scan_partition(z: np.ndarray, k: int, seed: int, *, neighbours: int = 20, entropy=5.0):
+    """A SCAN-style partition of z: neighbours agree, the mean assignment stays spread.
+
+    A softmax head p = softmax(W x + b) on the standardised z x is trained (Adam, full
+    batch, 300 steps) on −(1/N) Σ_i mean_{j ∈ kNN(i)} log ⟨p_i, p_j⟩ − ``entropy`` · H(p̄),
+    the kNN by cosine; then twice on the cross-entropy of the images with max p > 0.9
+    against their own argmax (self-labelling, each class weighted by its inverse count).
+    """
+    import tensorflow as tf
+    from sklearn.neighbors import NearestNeighbors
+    from sklearn.preprocessing import StandardScaler
+
+    x = StandardScaler().fit_transform(z).astype("float32")
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True).clip(1e-12)
+    nn = NearestNeighbors(n_neighbors=min(neighbours + 1, len(x)), metric="cosine").fit(unit)
+    pairs = tf.constant(nn.kneighbors(unit, return_distance=False)[:, 1:])
+    rng = np.random.default_rng(seed)
+    weights = tf.Variable(rng.normal(0, 0.1, (x.shape[1], k)).astype("float32"))
+    bias = tf.Variable(np.zeros(k, "float32"))
+    inputs = tf.constant(x)
+
+    def probabilities():
+        return tf.nn.softmax(inputs @ weights + bias)
+
+    def train(loss_of, steps):
+        optimizer = tf.keras.optimizers.Adam(0.01)
+        variables = [weights, bias]
+
+        @tf.function
+        def step():
+            with tf.GradientTape() as tape:
+                loss = loss_of(probabilities())
+            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+
+        for _ in range(steps):
+            step()
+
+    def scan_loss(p):
+        agree = tf.reduce_sum(p[:, None, :] * tf.gather(p, pairs), axis=-1)
+        mean = tf.reduce_mean(p, axis=0)
+        spread = -tf.reduce_sum(mean * tf.math.log(mean + 1e-12))
+        return -tf.reduce_mean(tf.math.log(agree + 1e-12)) - entropy * spread
+
+    train(scan_loss, 300)
+    for _ in range(2):
+        p = probabilities().numpy()
+        confident = p.max(axis=1) > 0.9
+        if not confident.any():
+            break
+        target = p.argmax(axis=1)
+        counts = np.bincount(target[confident], minlength=k).astype("float32")
+        weight = np.where(confident, 1.0 / np.maximum(counts[target], 1.0), 0.0)
+        weight = tf.constant((weight / weight.sum()).astype("float32"))
+        labels = tf.constant(target)
+
+        def self_label(p, labels=labels, weight=weight):
+            picked = tf.gather(p, labels, axis=1, batch_dims=1)
+            return -tf.reduce_sum(weight * tf.math.log(picked + 1e-12))
+
+        train(self_label, 100)
+    return probabilities().numpy().argmax(axis=1)
 
 
 def run_autoencoder_bgmm(config, images, seed: int):
@@ -378,7 +466,8 @@ def benchmark(name, images, truth, config, seeds, methods, variants, log=print, 
                 labels[name_v], _, studied[name_v] = train(change, study=True)
                 found = run_references(studied[name_v].pop("z"), pixels, truth, k, seed)
                 labels[f"probe_z:{variant}"] = found["probe_z"]
-                labels[f"fresh_gmm_z:{variant}"] = found["fresh_gmm_z"]
+                for reference in ("fresh_gmm_z", *NEIGHBOURHOODS):
+                    labels[f"{reference}:{variant}"] = found[reference]
             if "ae_bgmm" in methods:
                 labels["ae_bgmm"] = run_autoencoder_bgmm(cfg.replace(**PAPER_SMALL), pixels, seed)
             if "pcaJ_full" in methods:
