@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 
-__all__ = ["PAPER_METHOD", "AugmentConfig", "MixtureConfig"]
+__all__ = ["PAPER_METHOD", "SURVEY_KEYS", "AugmentConfig", "MixtureConfig"]
+
+SURVEY_KEYS = ("flux_dex", "blur", "snr", "neighbour")
+"""The ``[augment]`` keys of the survey views (method §9d); 0 is off."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +84,7 @@ class AugmentConfig:
     @property
     def surveys(self) -> bool:
         """Whether the views vary what a survey varies (flux, seeing, S/N, neighbours; §9d)."""
-        return self.flux_dex > 0 or self.blur > 0 or self.snr > 0 or self.neighbour > 0
+        return any(getattr(self, key) > 0 for key in SURVEY_KEYS)
 
     @property
     def active(self) -> bool:

@@ -54,6 +54,7 @@ __all__ = [
     "SKIES",
     "STRATEGIES",
     "STRATEGY",
+    "STRETCH",
     "STRETCHES",
     "UPSAMPLING",
     "UPSAMPLINGS",
@@ -184,6 +185,7 @@ MIXTURE_UPDATE = one_of(MIXTURE_UPDATES, '"gradient" or "em"')
 COVARIANCE = one_of(COVARIANCES, '"diag" or "full"')
 VIEW_COUNT = Rule("1, 4 or 8", lambda v: v in VIEW_COUNTS and not isinstance(v, bool))
 VIEW_TARGET = one_of(VIEW_TARGETS, '"view" or "original"')
+STRETCH = one_of(STRETCHES, "linear, sqrt, log or asinh")
 UPSAMPLING = one_of(UPSAMPLINGS, '"bilinear" or "bilinear_legacy"')
 LIKELIHOOD_SAMPLES = count(1, MAX_LIKELIHOOD_SAMPLES)
 AUGMENT_RANGES = {
@@ -253,7 +255,7 @@ SECTION_RULES: dict[str, dict[str, Rule]] = {
         "noise_floor": NON_NEGATIVE,
         "lower_percentile": Rule("in [0, 100)", lambda v: _number(v) and 0 <= v < 100),
         "upper_percentile": Rule("in (0, 100]", lambda v: _number(v) and 0 < v <= 100),
-        "stretch": one_of(STRETCHES, "linear, sqrt, log or asinh"),
+        "stretch": STRETCH,
         "asinh_a": POSITIVE,
         "log_a": POSITIVE,
         "scope": one_of(SCOPES, '"image" or "global"'),

@@ -36,7 +36,6 @@ _EXPORTS = {
     "Reparameterize": "reparameterize",
     "SAMPLES": "likelihood",
     "SETTINGS": "vade",
-    "SURVEY_KEYS": "views",
     "TrainingMixin": "steps",
     "VAR_FLOOR": "em",
     "VIEW_KEYS": "views",

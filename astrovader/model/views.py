@@ -31,17 +31,11 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from astrovader.config.rules import (
-    AUGMENT_RANGES,
-    OPTIONAL_SEED,
-    POSITIVE,
-    STRETCHES,
-    VIEW_TARGET,
-    one_of,
-)
+from astrovader.config.options import SURVEY_KEYS
+from astrovader.config.rules import AUGMENT_RANGES, OPTIONAL_SEED, POSITIVE, STRETCH, VIEW_TARGET
+from astrovader.config.sections import ScalingConfig
 
 __all__ = [
-    "SURVEY_KEYS",
     "VIEW_KEYS",
     "RandomViews",
     "dihedral_views",
@@ -51,8 +45,6 @@ __all__ = [
     "unstretch",
     "view_settings",
 ]
-
-STRETCH_RULE = one_of(STRETCHES, "linear, sqrt, log or asinh")
 
 
 def _quarter_turns(images, turns):
@@ -168,7 +160,6 @@ VIEW_KEYS = (
     "neighbour",
     "target",
 )
-SURVEY_KEYS = ("flux_dex", "blur", "snr", "neighbour")
 
 
 def view_settings(augment, scaling=None) -> dict | None:
@@ -176,15 +167,15 @@ def view_settings(augment, scaling=None) -> dict | None:
 
     With survey views on, ``stretch`` and ``stretch_a`` say how the pixels were
     stretched (``scaling``, a :class:`~astrovader.config.sections.ScalingConfig`;
-    an asinh of a = 0.1 without one).
+    its defaults, an asinh of a = 0.1, without one).
     """
     if not augment.draws_views:
         return None
     settings = {key: getattr(augment, key) for key in VIEW_KEYS}
     if augment.surveys:
-        stretch = scaling.stretch if scaling is not None else "asinh"
-        a = {"asinh": getattr(scaling, "asinh_a", 0.1), "log": getattr(scaling, "log_a", 0)}
-        settings.update(stretch=stretch, stretch_a=float(a.get(stretch, 1.0)))
+        scaling = scaling if scaling is not None else ScalingConfig()
+        a = {"asinh": scaling.asinh_a, "log": scaling.log_a}.get(scaling.stretch, 1.0)
+        settings.update(stretch=scaling.stretch, stretch_a=float(a))
     return settings
 
 
@@ -199,9 +190,8 @@ def make_views(augment, flips: bool = False):
     """
     if isinstance(augment, dict):
         augment = types.SimpleNamespace(**augment)
-    flux_dex, blur = getattr(augment, "flux_dex", 0.0), getattr(augment, "blur", 0.0)
-    snr, neighbour = getattr(augment, "snr", 0.0), getattr(augment, "neighbour", 0.0)
-    surveys = any(getattr(augment, key, 0.0) > 0 for key in SURVEY_KEYS)
+    flux_dex, blur, snr, neighbour = (getattr(augment, key, 0.0) for key in SURVEY_KEYS)
+    surveys = any(value > 0 for value in (flux_dex, blur, snr, neighbour))
     stretch = getattr(augment, "stretch", "asinh")
     a = getattr(augment, "stretch_a", 0.1)
 
@@ -270,10 +260,10 @@ def make_views(augment, flips: bool = False):
             out = tf.clip_by_value(out * uniform(7, (n, 1, 1, 1), 1 - b, 1 + b), 0.0, 1.0)
         view = out
         if surveys:
-            side = images.shape[1]
-            if side is None:
+            if images.shape[1] is None:
                 raise ValueError("the survey views need images of a known size")
-            out, view = survey(out, tf.random.experimental.stateless_fold_in(key, 1), side)
+            survey_key = tf.random.experimental.stateless_fold_in(key, 1)
+            out, view = survey(out, survey_key, images.shape[1])
         target = out if augment.target == "view" else images
         if augment.noise > 0:
             sigma = uniform(8, (n, 1, 1, 1), 0.0, augment.noise)
@@ -371,7 +361,7 @@ class RandomViews(keras.layers.Layer):
             AUGMENT_RANGES[name].check(name, value)
             setattr(self, name, float(value))
         VIEW_TARGET.check("target", target)
-        STRETCH_RULE.check("stretch", stretch)
+        STRETCH.check("stretch", stretch)
         POSITIVE.check("stretch_a", stretch_a)
         OPTIONAL_SEED.check("seed", seed)
         self.rotate90, self.rotate = bool(rotate90), bool(rotate)
