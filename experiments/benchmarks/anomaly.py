@@ -163,21 +163,17 @@ def galaxy_set(family: str, n: int, size: int, seed: int):
     import tempfile
 
     from astrovader.config import load_config
-    from astrovader.data.images.options import ReadOptions
-    from astrovader.data.images.readers import load_images
     from astrovader.data.simulated.galsim_engine import GALSIM_CLASS_NAMES
 
     sys.path.insert(0, str(HERE))
-    from families import render
+    from families import read_as_fit_does, render
 
     images, labels, read_at = render(family, n, seed)
     preset = HERE.parents[1] / "astrovader" / "presets" / "quickstart.toml"
     config = load_config(str(preset)).replace(data={"image_size": read_at})
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "images.npy"
-        np.save(path, images)
-        read = load_images(path, options=ReadOptions.from_config(config), progress=False)
-    return read.images.astype(np.float32), labels, GALSIM_CLASS_NAMES
+        read = read_as_fit_does(config, images, Path(tmp))
+    return read.astype(np.float32), labels, GALSIM_CLASS_NAMES
 
 
 def fit(images, *, k, seed, quick):

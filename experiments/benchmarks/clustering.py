@@ -86,7 +86,7 @@ from astrovader.config.core import merge
 from astrovader.model.views import VIEW_KEYS
 
 sys.path.insert(0, str(Path(__file__).parent))
-from families import FAMILIES
+from families import FAMILIES, read_as_fit_does
 from families import render as render_family
 
 OURS = ("astrovader", "astrovader_init", "astrovader_paper")
@@ -215,16 +215,6 @@ def scores(truth, labels) -> dict[str, float]:
     }
 
 
-def read_as_fit_does(config, images, workdir: Path) -> np.ndarray:
-    """The images as ``astrovader fit`` reads them (raw counts scaled, sides resized)."""
-    from astrovader.data.images.options import ReadOptions
-    from astrovader.data.images.readers import load_images
-
-    path = workdir / "images.npy"
-    np.save(path, images)
-    return load_images(path, options=ReadOptions.from_config(config), progress=False).images
-
-
 def invariance(model, pixels: np.ndarray, seed: int) -> dict[str, float]:
     """Fractions of images kept in their cluster under a flip, a random turn, a 2 px shift."""
     from scipy import ndimage
@@ -316,7 +306,7 @@ def run_references(z: np.ndarray, pixels: np.ndarray, truth, k: int, seed: int) 
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_predict
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import StandardScaler, normalize
 
     fits = [
         GaussianMixture(k, covariance_type=kind, n_init=5, random_state=seed).fit(z)
@@ -324,8 +314,7 @@ def run_references(z: np.ndarray, pixels: np.ndarray, truth, k: int, seed: int) 
     ]
     best = min(fits, key=lambda g: g.bic(z))
     out = {"fresh_gmm_z": best.predict(z)}
-    scaled = (z - z.mean(axis=0)) / z.std(axis=0).clip(1e-12)
-    unit = scaled / np.linalg.norm(scaled, axis=1, keepdims=True).clip(1e-12)
+    unit = normalize(StandardScaler().fit_transform(z))
     fits = [
         GaussianMixture(k, covariance_type=kind, n_init=5, random_state=seed).fit(unit)
         for kind in ("full", "diag")
@@ -350,10 +339,10 @@ def scan_partition(z: np.ndarray, k: int, seed: int, *, neighbours: int = 20, en
     """
     import tensorflow as tf
     from sklearn.neighbors import NearestNeighbors
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import StandardScaler, normalize
 
     x = StandardScaler().fit_transform(z).astype("float32")
-    unit = x / np.linalg.norm(x, axis=1, keepdims=True).clip(1e-12)
+    unit = normalize(x)
     nn = NearestNeighbors(n_neighbors=min(neighbours + 1, len(x)), metric="cosine").fit(unit)
     pairs = tf.constant(nn.kneighbors(unit, return_distance=False)[:, 1:])
     rng = np.random.default_rng(seed)

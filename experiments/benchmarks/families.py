@@ -20,6 +20,7 @@ which astrovader reads as raw flux. Each family is a function of the seed only.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 from astropy.visualization import AsinhStretch
@@ -105,3 +106,13 @@ def render(name: str, n: int, seed: int, size: int | None = None):
     if family.display == "linear":
         return linear_display(counts), labels, family.read_at
     return asinh_display(counts, sky, family.softening), labels, family.read_at
+
+
+def read_as_fit_does(config, images, workdir: Path) -> np.ndarray:
+    """The images as ``astrovader fit`` reads them (raw counts scaled, sides resized)."""
+    from astrovader.data.images.options import ReadOptions
+    from astrovader.data.images.readers import load_images
+
+    path = workdir / "images.npy"
+    np.save(path, images)
+    return load_images(path, options=ReadOptions.from_config(config), progress=False).images
